@@ -1,0 +1,46 @@
+// The app store (zustand): plain serializable data changed by verb-named actions. Loops outside React
+// (the trainer) read and write it through getState/subscribe.
+import { create } from 'zustand';
+import type { AdapterSummary, GpuFault } from '../gpu/device';
+import { initialGpuStatus, type GpuLimitsSummary, type GpuStatus } from './gpuStatus';
+
+export interface AppMessage {
+  id: number;
+  level: 'error' | 'warning' | 'info';
+  /** Short headline naming the problem. */
+  title: string;
+  /** What happened and what to do next. */
+  detail: string;
+}
+
+export interface AppState {
+  gpu: GpuStatus;
+  messages: AppMessage[];
+  gpuReady(adapter: AdapterSummary, limits: GpuLimitsSummary): void;
+  gpuUnavailable(reason: string): void;
+  gpuSelfTested(result: { ok: boolean; maxAbsError: number; ms: number }): void;
+  gpuFaulted(fault: GpuFault): void;
+  postMessage(m: Omit<AppMessage, 'id'>): void;
+  dismissMessage(id: number): void;
+}
+
+let nextMessageId = 1;
+
+export const useAppStore = create<AppState>()((set) => ({
+  gpu: initialGpuStatus,
+  messages: [],
+  gpuReady: (adapter, limits) => set((s) => ({ gpu: { ...s.gpu, phase: 'ready', adapter, limits } })),
+  gpuUnavailable: (reason) =>
+    set((s) => ({ gpu: { ...s.gpu, phase: 'unavailable', unavailableReason: reason } })),
+  gpuSelfTested: (selfTest) => set((s) => ({ gpu: { ...s.gpu, selfTest } })),
+  gpuFaulted: (fault) =>
+    set((s) => ({
+      gpu: {
+        ...s.gpu,
+        phase: fault.kind === 'lost' ? 'lost' : s.gpu.phase,
+        faults: [...s.gpu.faults, fault],
+      },
+    })),
+  postMessage: (m) => set((s) => ({ messages: [...s.messages, { ...m, id: nextMessageId++ }] })),
+  dismissMessage: (id) => set((s) => ({ messages: s.messages.filter((m) => m.id !== id) })),
+}));

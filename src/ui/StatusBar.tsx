@@ -1,0 +1,34 @@
+import { adapterName } from '../gpu/device';
+import { useAppStore } from '../store/appStore';
+import { formatBytes } from './format';
+
+/** Bottom bar: which adapter we run on, its key limits, and whether the kernel self-test passed. */
+export function StatusBar() {
+  const gpu = useAppStore((s) => s.gpu);
+  return (
+    <footer className="status-bar" role="status" aria-live="polite">
+      <span data-testid="gpu-phase" className={`pill pill-${gpu.phase}`}>
+        GPU {gpu.phase}
+      </span>
+      {gpu.adapter && (
+        <span data-testid="adapter-name" title={JSON.stringify(gpu.adapter)}>
+          {adapterName(gpu.adapter)}
+        </span>
+      )}
+      {gpu.limits && (
+        <span data-testid="adapter-limits">
+          storage binding {formatBytes(gpu.limits.maxStorageBufferBindingSize)} · buffer{' '}
+          {formatBytes(gpu.limits.maxBufferSize)} · workgroup memory{' '}
+          {formatBytes(gpu.limits.maxComputeWorkgroupStorageSize)} ·{' '}
+          {gpu.limits.maxStorageBuffersPerShaderStage} storage buffers/stage
+        </span>
+      )}
+      {gpu.selfTest && (
+        <span data-testid="selftest" className={gpu.selfTest.ok ? 'ok' : 'bad'}>
+          kernel self-test {gpu.selfTest.ok ? 'passed' : `FAILED (max error ${gpu.selfTest.maxAbsError})`} in{' '}
+          {gpu.selfTest.ms.toFixed(0)} ms
+        </span>
+      )}
+    </footer>
+  );
+}

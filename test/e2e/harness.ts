@@ -1,0 +1,96 @@
+// End-to-end harness: serve the built app (dist/) on localhost, drive Debian's Chromium headless with
+// WebGPU on SwiftShader through playwright-core, collect console errors, save screenshots.
+import { mkdirSync } from 'node:fs';
+import { existsSync } from 'node:fs';
+import path from 'node:path';
+import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
+import { preview, type PreviewServer } from 'vite';
+
+export const CHROMIUM_PATH = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
+export const SCREENSHOT_DIR = path.resolve('test-output/screenshots');
+
+/** Flags that give headless Chromium a WebGPU adapter on SwiftShader with no GPU and no network. */
+export const CHROMIUM_ARGS = [
+  '--no-sandbox',
+  '--enable-unsafe-webgpu',
+  '--enable-features=Vulkan',
+  '--use-vulkan=swiftshader',
+  '--use-webgpu-adapter=swiftshader',
+  '--enable-unsafe-swiftshader',
+  '--disable-vulkan-surface',
+  '--disable-background-networking',
+  '--disable-component-update',
+  '--disable-sync',
+  '--no-first-run',
+  '--disable-dev-shm-usage',
+];
+
+export interface AppHarness {
+  baseUrl: string;
+  browser: Browser;
+  context: BrowserContext;
+  close(): Promise<void>;
+}
+
+export async function startApp(opts: { args?: string[] } = {}): Promise<AppHarness> {
+  if (!existsSync('dist/index.html')) {
+    throw new Error('dist/ is missing: run `npm run build` first (npm run test:e2e does).');
+  }
+  const server: PreviewServer = await preview({
+    preview: { port: 0, host: '127.0.0.1', strictPort: false },
+    logLevel: 'error',
+  });
+  const address = server.httpServer.address();
+  if (!address || typeof address === 'string') throw new Error('preview server has no port');
+  // 127.0.0.1 is a secure context, which navigator.gpu requires.
+  const baseUrl = `http://127.0.0.1:${address.port}/`;
+  const browser = await chromium.launch({
+    executablePath: CHROMIUM_PATH,
+    headless: true,
+    args: [...CHROMIUM_ARGS, ...(opts.args ?? [])],
+  });
+  const context = await browser.newContext({ viewport: { width: 1440, height: 900 }, acceptDownloads: true });
+  return {
+    baseUrl,
+    browser,
+    context,
+    async close() {
+      await context.close().catch(() => {});
+      await browser.close().catch(() => {});
+      await new Promise<void>((resolve) => server.httpServer.close(() => resolve()));
+    },
+  };
+}
+
+export interface WatchedPage {
+  page: Page;
+  /** Console errors and uncaught page errors seen so far. */
+  errors: string[];
+  /** Throws if any console error or page error was seen (call at the end of each test). */
+  assertNoErrors(allow?: RegExp[]): void;
+}
+
+export async function openPage(h: AppHarness, urlPath = ''): Promise<WatchedPage> {
+  const page = await h.context.newPage();
+  const errors: string[] = [];
+  page.on('console', (msg) => {
+    if (msg.type() === 'error') errors.push(`console.error: ${msg.text()}`);
+  });
+  page.on('pageerror', (err) => errors.push(`pageerror: ${err.message}`));
+  await page.goto(h.baseUrl + urlPath);
+  return {
+    page,
+    errors,
+    assertNoErrors(allow = []) {
+      const real = errors.filter((e) => !allow.some((re) => re.test(e)));
+      if (real.length) throw new Error(`Console errors in the page:\n${real.join('\n')}`);
+    },
+  };
+}
+
+export async function screenshot(page: Page, name: string): Promise<string> {
+  mkdirSync(SCREENSHOT_DIR, { recursive: true });
+  const file = path.join(SCREENSHOT_DIR, `${name}.png`);
+  await page.screenshot({ path: file, fullPage: true });
+  return file;
+}
