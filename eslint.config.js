@@ -1,5 +1,5 @@
 // Lint: TypeScript rules, React hooks rules, and the layer rule that keeps imports pointing one way:
-//   ui → app → store → (sae, data, analysis) → gpu;  cli → (sae, data, analysis, gpu).
+//   ui → app → store → (sae, data, analysis, io) → gpu;  cli → (sae, data, analysis, io, gpu).
 import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
 import reactHooks from 'eslint-plugin-react-hooks';
@@ -10,6 +10,7 @@ const forbidden = {
   sae: ['store', 'app', 'ui', 'cli'],
   data: ['store', 'app', 'ui', 'cli'],
   analysis: ['store', 'app', 'ui', 'cli'],
+  io: ['store', 'app', 'ui', 'cli'],
   store: ['app', 'ui', 'cli'],
   app: ['ui', 'cli'],
   ui: ['cli'],
@@ -60,7 +61,7 @@ export default tseslint.config(
   },
   {
     // Numeric code draws randomness from a seeded generator passed in (STYLE.md: no Math.random).
-    files: ['src/sae/**', 'src/data/**', 'src/analysis/**', 'src/gpu/**'],
+    files: ['src/sae/**', 'src/data/**', 'src/analysis/**', 'src/gpu/**', 'src/io/**'],
     rules: {
       'no-restricted-properties': [
         'error',
