@@ -1,0 +1,165 @@
+// Data in → SVG description out: scales, paths and ticks for a line chart, computed by a pure function
+// so it can be tested without a DOM. LineChart.tsx only turns this into elements and handles hover.
+import { bisector, extent, scaleLinear, scaleLog, line, type ScaleContinuousNumeric } from 'd3';
+
+export interface Series {
+  id: string;
+  label: string;
+  color: string;
+  x: ArrayLike<number>;
+  y: ArrayLike<number>;
+  /** SVG stroke-dasharray, e.g. '4 3' for reference lines. */
+  dash?: string;
+  width?: number;
+}
+
+export interface ChartOptions {
+  width: number;
+  height: number;
+  margin?: { top: number; right: number; bottom: number; left: number };
+  logY?: boolean;
+  /** TensorBoard-style smoothing weight in [0, 1): 0 draws the raw points. */
+  smoothing?: number;
+  /** Fixed y-domain (e.g. [0, 1] for shares); otherwise from the data. */
+  yDomain?: [number, number];
+}
+
+export interface ChartPath {
+  id: string;
+  color: string;
+  dash?: string;
+  width: number;
+  /** Path of the smoothed values (the raw ones when smoothing is 0). */
+  d: string;
+  /** Faint path of the raw values, drawn under the smoothed one when smoothing > 0. */
+  rawD: string | null;
+}
+
+export interface Tick {
+  value: number;
+  pos: number;
+  label: string;
+}
+
+export interface ChartModel {
+  innerWidth: number;
+  innerHeight: number;
+  margin: { top: number; right: number; bottom: number; left: number };
+  x: ScaleContinuousNumeric<number, number>;
+  y: ScaleContinuousNumeric<number, number>;
+  paths: ChartPath[];
+  xTicks: Tick[];
+  yTicks: Tick[];
+  /** Smoothed y per series (same order as the input), for hover read-outs. */
+  smoothed: number[][];
+  empty: boolean;
+}
+
+export const DEFAULT_MARGIN = { top: 8, right: 10, bottom: 20, left: 46 };
+
+/**
+ * Exponential moving average with TensorBoard's debiasing: s_i = w·s_{i−1} + (1 − w)·y_i, reported as
+ * s_i / (1 − w^{i+1}) so the first points are not pulled toward 0. Non-finite values are passed through
+ * and skipped (they do not poison later points).
+ */
+export function smoothEma(y: ArrayLike<number>, w: number): number[] {
+  const out = new Array<number>(y.length);
+  if (!(w > 0)) {
+    for (let i = 0; i < y.length; i++) out[i] = y[i];
+    return out;
+  }
+  let acc = 0;
+  let n = 0;
+  for (let i = 0; i < y.length; i++) {
+    const v = y[i];
+    if (!Number.isFinite(v)) {
+      out[i] = v;
+      continue;
+    }
+    acc = w * acc + (1 - w) * v;
+    n++;
+    out[i] = acc / (1 - Math.pow(w, n));
+  }
+  return out;
+}
+
+/** Index of the point whose x is nearest to `xv` (x ascending); -1 for an empty series. */
+export function nearestIndex(x: ArrayLike<number>, xv: number): number {
+  const n = x.length;
+  if (n === 0) return -1;
+  const arr = Array.from(x);
+  const i = bisector((d: number) => d).left(arr, xv);
+  if (i <= 0) return 0;
+  if (i >= n) return n - 1;
+  return xv - arr[i - 1] <= arr[i] - xv ? i - 1 : i;
+}
+
+/** Short tick labels: 1.2k, 3.4M for steps/tokens, 3 significant digits or exponent for values. */
+export function formatTick(v: number): string {
+  if (v === 0) return '0';
+  const a = Math.abs(v);
+  if (a >= 1e6) return `${+(v / 1e6).toPrecision(3)}M`;
+  if (a >= 1e4) return `${+(v / 1e3).toPrecision(3)}k`;
+  if (a >= 1e-3) return String(+v.toPrecision(3));
+  return v.toExponential(0);
+}
+
+export function buildChartModel(series: Series[], opts: ChartOptions): ChartModel {
+  const margin = opts.margin ?? DEFAULT_MARGIN;
+  const innerWidth = Math.max(10, opts.width - margin.left - margin.right);
+  const innerHeight = Math.max(10, opts.height - margin.top - margin.bottom);
+  const w = opts.smoothing ?? 0;
+  const logY = !!opts.logY;
+  const smoothed = series.map((s) => smoothEma(s.y, w));
+  const okY = (v: number) => Number.isFinite(v) && (!logY || v > 0);
+
+  const xs: number[] = [];
+  const ys: number[] = [];
+  series.forEach((s, si) => {
+    for (let i = 0; i < s.x.length; i++) {
+      if (!Number.isFinite(s.x[i])) continue;
+      xs.push(s.x[i]);
+      // The domain covers raw points (drawn faintly) and the smoothed line.
+      if (okY(s.y[i])) ys.push(s.y[i]);
+      if (okY(smoothed[si][i])) ys.push(smoothed[si][i]);
+    }
+  });
+  const empty = ys.length === 0;
+  let [x0, x1] = extent(xs) as [number | undefined, number | undefined];
+  if (x0 === undefined || x1 === undefined) [x0, x1] = [0, 1];
+  if (x0 === x1) x1 = x0 + 1;
+  let [y0, y1] = opts.yDomain ?? (extent(ys) as [number | undefined, number | undefined]);
+  if (y0 === undefined || y1 === undefined) [y0, y1] = logY ? [0.1, 1] : [0, 1];
+  if (y0 === y1) {
+    const pad = y0 === 0 ? 1 : Math.abs(y0) * 0.1;
+    y0 = logY ? y0 / 2 : y0 - pad;
+    y1 = logY ? y1 * 2 : y1 + pad;
+  }
+
+  const x = scaleLinear().domain([x0, x1]).range([0, innerWidth]);
+  const y = (logY ? scaleLog() : scaleLinear()).domain([y0, y1]).range([innerHeight, 0]);
+  if (!logY && !opts.yDomain) y.nice(5);
+
+  const pathOf = (sx: ArrayLike<number>, sy: ArrayLike<number>) =>
+    line<number>()
+      .defined((i) => Number.isFinite(sx[i]) && okY(sy[i]))
+      .x((i) => x(sx[i]))
+      .y((i) => y(sy[i]))(Array.from({ length: sx.length }, (_, i) => i)) ?? '';
+
+  const paths: ChartPath[] = series.map((s, si) => ({
+    id: s.id,
+    color: s.color,
+    dash: s.dash,
+    width: s.width ?? 1.5,
+    d: pathOf(s.x, smoothed[si]),
+    rawD: w > 0 ? pathOf(s.x, s.y) : null,
+  }));
+
+  const xTicks = x.ticks(5).map((v) => ({ value: v, pos: x(v), label: formatTick(v) }));
+  let yTickValues = y.ticks(logY ? 4 : 5);
+  // A log axis over many decades gives one tick per mantissa: keep the powers of ten.
+  if (logY && yTickValues.length > 8)
+    yTickValues = yTickValues.filter((v) => Number.isInteger(Math.log10(v)));
+  const yTicks = yTickValues.map((v) => ({ value: v, pos: y(v), label: formatTick(v) }));
+  return { innerWidth, innerHeight, margin, x, y, paths, xTicks, yTicks, smoothed, empty };
+}
