@@ -1,0 +1,90 @@
+// One whole training step of the adaptive temporal SAE in float64: the oracle the GPU trainer is
+// tested against (whole step and many steps). Order of operations (the GPU does the same):
+//   1. forward, L_recon                               (forward.ts, objective.ts)
+//   2. L_max and α from this step's L_recon            (../alpha.ts; α is then a constant)
+//   3. every loss term, total loss                     (objective.ts; AuxK uses the counters before step)
+//   4. gradients with α constant                       (backward.ts)
+//   5. decoder-row projection, grad_norm               (optimizer.ts)
+//   6. Adam with lr = lrAt(step), renormalize W_dec rows
+//   7. dead-feature counters: += valid tokens of the batch, then 0 for every feature that fired
+//      (f ≠ 0) on a valid token of this batch; dead_count counts tokens_since_fired ≥ dead_feature_window
+//      after this update.
+// Metrics: step = state.step + 1 (steps done including this one); tokens_seen += valid tokens;
+// lr = the rate used; loss terms, α, L_max, l0 of this batch's forward pass BEFORE the update.
+import type { ActivationBatch } from '../../data/types';
+import { updateAlpha } from '../alpha';
+import type { TrainConfig } from '../config';
+import { lrAt } from '../schedule';
+import type { StepMetrics } from '../types';
+import { referenceBackward } from './backward';
+import { reconLoss, referenceObjective, type RefObjective } from './objective';
+import { adamUpdate, gradNorm, projectDecoderGrad, renormDecoderRows } from './optimizer';
+import { referenceForward } from './forward';
+import { planTokens } from './tokens';
+import type { RefParams, RefState } from './state';
+
+export interface RefStepResult {
+  /** The state after the step (the input state is not modified). */
+  state: RefState;
+  metrics: StepMetrics;
+  /** The gradient Adam consumed (after the decoder-row projection). */
+  grads: RefParams;
+  /** Forward pass, token plan, AuxK selection and loss terms of the step (before the update). */
+  objective: RefObjective;
+}
+
+export function referenceStep(state: RefState, batch: ActivationBatch, cfg: TrainConfig): RefStepResult {
+  const w = state.weights;
+  const d = w.d_in;
+  const m = w.d_sae;
+  // 1–2: L_recon first, because α depends on it.
+  const fwd0 = referenceForward(w, batch, cfg);
+  const plan0 = planTokens(batch, cfg.seq_start_mode);
+  const l_recon = reconLoss(batch.x, fwd0, plan0, d, cfg.recon_loss);
+  const a = updateAlpha(state.alpha, l_recon, cfg);
+  // 3–4
+  const objective = referenceObjective(w, batch, cfg, a.alpha, state.tokens_since_fired);
+  const grads = referenceBackward(w, batch, cfg, a.alpha, objective);
+  // 5–6
+  projectDecoderGrad(w.W_dec, grads.W_dec, m, d);
+  const grad_norm = gradNorm(grads);
+  const lr = lrAt(state.step, cfg);
+  const upd = adamUpdate(w, grads, state.adam, lr, cfg);
+  renormDecoderRows(upd.params.W_dec, m, d);
+  // 7
+  const { fwd, plan } = objective;
+  const tsf = Float64Array.from(state.tokens_since_fired);
+  for (let i = 0; i < m; i++) tsf[i] += plan.nValid;
+  for (let n = 0; n < fwd.N; n++) {
+    if (!plan.valid[n]) continue;
+    for (let i = 0; i < m; i++) if (fwd.f[n * m + i] !== 0) tsf[i] = 0;
+  }
+  let dead_count = 0;
+  for (let i = 0; i < m; i++) if (tsf[i] >= cfg.dead_feature_window) dead_count++;
+
+  const next: RefState = {
+    step: state.step + 1,
+    tokens_seen: state.tokens_seen + plan.nValid,
+    weights: { d_in: d, d_sae: m, ...upd.params },
+    adam: upd.adam,
+    alpha: a.state,
+    tokens_since_fired: tsf,
+  };
+  const L = objective.losses;
+  const metrics: StepMetrics = {
+    step: next.step,
+    tokens_seen: next.tokens_seen,
+    l_recon: L.l_recon,
+    l_sparse: L.l_sparse,
+    l_temp: L.l_temp,
+    l_aux: L.l_aux,
+    loss: L.loss,
+    alpha: a.alpha,
+    l_max: a.l_max,
+    l0: L.l0,
+    dead_count,
+    grad_norm,
+    lr,
+  };
+  return { state: next, metrics, grads, objective };
+}
