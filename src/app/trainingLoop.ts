@@ -1,0 +1,370 @@
+// The training loop, outside React. One module owns every run's state transitions:
+//
+//   ready ──start──▶ starting ──▶ running ──pause──▶ paused ──resume──▶ running ──▶ done
+//     │                              │                  │
+//     └──step──▶ (starting) ─▶ paused ◀──step──┘        └──stop──▶ stopped      (any) ──reset──▶ ready
+//
+// Per step the main thread only fetches a batch and records one command buffer (trainer.trainStep
+// never awaits the GPU); metrics are read back asynchronously every `metrics_every` steps, which also
+// keeps the CPU from running ahead of the GPU. Between steps the loop yields to the event loop so the
+// page stays responsive. The store receives plain data only; GPU objects stay in this module.
+import { totalSteps, tokensPerStep, type TrainConfig } from '../sae/config';
+import type { SaeTrainerApi } from '../sae/trainerApi';
+import type { StepMetrics } from '../sae/types';
+import type { ActivationBatch } from '../data/types';
+import { findRun, useRunsStore, type RunStatus } from '../store/runsStore';
+import { useAppStore } from '../store/appStore';
+import { emitRunEvent } from './runEvents';
+import { etaSeconds, RateMeter } from './rateMeter';
+
+/** The training batches of one run. */
+export interface RunData {
+  next(): Promise<ActivationBatch>;
+  /** The underlying batcher (src/data), for persistence (position state) and evaluation (held-out). */
+  batcher?: unknown;
+  destroy?(): void;
+}
+
+/** What the loop needs from the rest of the app; the real one is in src/app/trainingBackend.ts. */
+export interface TrainingBackend {
+  /** Open the run's data (the source under `dataKey`) as batches of cfg.seqs_per_batch × cfg.context_size. */
+  openData(dataKey: string, cfg: TrainConfig): Promise<RunData>;
+  /** Initialise weights from the first batch (SPEC §3) and build the trainer; throws a readable Error. */
+  createTrainer(cfg: TrainConfig, firstBatch: ActivationBatch): Promise<SaeTrainerApi>;
+  /** Let the event loop run (input, rendering) between steps. */
+  yieldToPage(): Promise<void>;
+  now(): number;
+}
+
+interface Controller {
+  trainer: SaeTrainerApi | null;
+  data: RunData | null;
+  /** The first batch, used for init and then trained on as step 1. */
+  pending: ActivationBatch | null;
+  /** Set to false to make the loop stop after the current step. */
+  wantRunning: boolean;
+  /** Status the loop leaves the run in when it stops early. */
+  stopAs: 'paused' | 'stopped';
+  loop: Promise<void> | null;
+  building: Promise<void> | null;
+  lastReadStep: number;
+  rate: RateMeter;
+  /** Bumped by reset/delete so that work started before it does not write into the store. */
+  epoch: number;
+}
+
+let backend: TrainingBackend | null = null;
+const controllers = new Map<string, Controller>();
+
+export function setTrainingBackend(b: TrainingBackend): void {
+  backend = b;
+}
+
+function need(): TrainingBackend {
+  if (!backend)
+    throw new Error('The training backend is not installed (call setTrainingBackend at startup).');
+  return backend;
+}
+
+function ctlOf(id: string): Controller {
+  let c = controllers.get(id);
+  if (!c) {
+    c = {
+      trainer: null,
+      data: null,
+      pending: null,
+      wantRunning: false,
+      stopAs: 'paused',
+      loop: null,
+      building: null,
+      lastReadStep: -1,
+      rate: new RateMeter(),
+      epoch: 0,
+    };
+    controllers.set(id, c);
+  }
+  return c;
+}
+
+function status(id: string): RunStatus | undefined {
+  return findRun(id)?.status;
+}
+
+function setStatus(id: string, s: RunStatus, error?: string) {
+  useRunsStore.getState().setRunStatus(id, s, error);
+}
+
+/** Turn any failure into words a researcher can act on, and show it on the run and at the top. */
+function fail(id: string, e: unknown) {
+  const message = e instanceof Error ? e.message : String(e);
+  const run = findRun(id);
+  setStatus(id, 'error', message);
+  useAppStore.getState().postMessage({
+    level: 'error',
+    title: `Run “${run?.name ?? id}” stopped`,
+    detail: `${message} Change the config and press Reset, or make a new run; the charts so far are kept.`,
+  });
+  emitRunEvent({ type: 'error', runId: id, message });
+}
+
+// ---------------------------------------------------------------------------------------------------
+// Creating runs
+
+export interface CreateRunOptions {
+  config: TrainConfig;
+  dataKey: string;
+  dataLabel: string;
+  name?: string;
+  controlOf?: string | null;
+}
+
+function describeConfig(c: TrainConfig): string {
+  const arch =
+    c.architecture === 'topk' ? `TopK k=${c.k}` : c.architecture === 'jumprelu' ? 'JumpReLU' : 'ReLU';
+  return `${arch} ${c.d_sae} · λ2 ${c.temporal_coefficient}`;
+}
+
+/** Add a run in status 'ready' (nothing allocated) and select it; returns its id. */
+export function createRun(o: CreateRunOptions): string {
+  const id = useRunsStore.getState().addRun({
+    name: o.name ?? describeConfig(o.config),
+    config: o.config,
+    dataKey: o.dataKey,
+    dataLabel: o.dataLabel,
+    controlOf: o.controlOf ?? null,
+  });
+  emitRunEvent({ type: 'created', runId: id });
+  return id;
+}
+
+/** A control run for `id`: the same config, data and seed with λ2 = 0 (a plain SAE). */
+export function makeControlRun(id: string): string {
+  const run = findRun(id);
+  if (!run) throw new Error(`No run ${id}`);
+  return createRun({
+    config: { ...run.config, temporal_coefficient: 0 },
+    dataKey: run.dataKey,
+    dataLabel: run.dataLabel,
+    name: `${run.name} · control λ2=0`,
+    controlOf: id,
+  });
+}
+
+// ---------------------------------------------------------------------------------------------------
+// Building, stepping, reading back
+
+async function ensureBuilt(id: string, c: Controller): Promise<boolean> {
+  if (c.trainer) return true;
+  if (!c.building) {
+    const epoch = c.epoch;
+    c.building = (async () => {
+      const run = findRun(id)!;
+      setStatus(id, 'starting');
+      const b = need();
+      const data = await b.openData(run.dataKey, run.config);
+      if (c.epoch !== epoch) return data.destroy?.();
+      const first = await data.next();
+      const trainer = await b.createTrainer(run.config, first);
+      if (c.epoch !== epoch) {
+        trainer.destroy();
+        return data.destroy?.();
+      }
+      c.data = data;
+      c.pending = first;
+      c.trainer = trainer;
+    })().finally(() => {
+      c.building = null;
+    });
+  }
+  const epoch = c.epoch;
+  await c.building;
+  return c.epoch === epoch && c.trainer !== null;
+}
+
+async function stepOnce(c: Controller): Promise<void> {
+  const batch = c.pending ?? (await c.data!.next());
+  c.pending = null;
+  c.trainer!.trainStep(batch);
+}
+
+/** Read the latest step's metrics into the store (once per step), with speed and time left. */
+async function readAndRecord(id: string, c: Controller): Promise<StepMetrics | null> {
+  const t = c.trainer!;
+  if (t.step === c.lastReadStep || t.step === 0) return null;
+  const epoch = c.epoch;
+  const m = await t.readMetrics();
+  if (c.epoch !== epoch || !findRun(id)) return null;
+  c.lastReadStep = m.step;
+  const run = findRun(id)!;
+  const rate = c.rate.sample(need().now(), m.tokens_seen);
+  const store = useRunsStore.getState();
+  store.appendMetrics(id, m);
+  store.setRunProgress(id, {
+    step: m.step,
+    tokensSeen: m.tokens_seen,
+    tokensPerSec: rate,
+    etaSec: etaSeconds(m.tokens_seen, totalSteps(run.config) * tokensPerStep(run.config), rate),
+  });
+  emitRunEvent({ type: 'metrics', runId: id, metrics: m });
+  return m;
+}
+
+async function loop(id: string, c: Controller): Promise<void> {
+  const b = need();
+  const run = findRun(id)!;
+  const total = totalSteps(run.config);
+  const every = Math.max(1, run.config.metrics_every);
+  const epoch = c.epoch;
+  c.rate.restart();
+  c.rate.sample(b.now(), c.trainer!.step * tokensPerStep(run.config));
+  try {
+    while (c.wantRunning && c.trainer!.step < total) {
+      await stepOnce(c);
+      if (c.epoch !== epoch) return;
+      if (c.trainer!.step % every === 0) await readAndRecord(id, c);
+      else await b.yieldToPage();
+      if (c.epoch !== epoch) return;
+    }
+    await readAndRecord(id, c);
+    if (c.epoch !== epoch) return;
+    const step = c.trainer!.step;
+    if (step >= total) {
+      setStatus(id, 'done');
+      emitRunEvent({ type: 'done', runId: id, step });
+    } else {
+      setStatus(id, c.stopAs);
+      emitRunEvent({ type: c.stopAs, runId: id, step });
+    }
+  } catch (e) {
+    if (c.epoch === epoch) fail(id, e);
+  } finally {
+    c.wantRunning = false;
+  }
+}
+
+function launch(id: string, c: Controller) {
+  c.wantRunning = true;
+  c.stopAs = 'paused';
+  setStatus(id, 'running');
+  c.loop = loop(id, c).finally(() => {
+    c.loop = null;
+  });
+}
+
+// ---------------------------------------------------------------------------------------------------
+// The verbs. Each is safe to call in any state: a verb that does not apply does nothing.
+
+/** Build the run's data and trainer if needed and train until paused, stopped or done. */
+export async function startRun(id: string): Promise<void> {
+  const s = status(id);
+  if (s === 'paused') return resumeRun(id);
+  if (s !== 'ready') return;
+  const c = ctlOf(id);
+  try {
+    if (!(await ensureBuilt(id, c))) return;
+  } catch (e) {
+    fail(id, e);
+    return;
+  }
+  emitRunEvent({ type: 'started', runId: id });
+  launch(id, c);
+}
+
+/** Stop after the current step and read its metrics; resolves once the run is paused. */
+export async function pauseRun(id: string): Promise<void> {
+  const c = controllers.get(id);
+  if (!c || !c.loop) return;
+  c.wantRunning = false;
+  c.stopAs = 'paused';
+  await c.loop;
+}
+
+export async function resumeRun(id: string): Promise<void> {
+  const c = controllers.get(id);
+  if (!c?.trainer || status(id) !== 'paused' || c.loop) return;
+  emitRunEvent({ type: 'resumed', runId: id });
+  launch(id, c);
+}
+
+/** One training step from 'ready' or 'paused' (building first if needed); the run ends up paused. */
+export async function stepRun(id: string): Promise<void> {
+  const s = status(id);
+  if (s !== 'ready' && s !== 'paused') return;
+  const c = ctlOf(id);
+  try {
+    if (!(await ensureBuilt(id, c))) return;
+    const run = findRun(id)!;
+    if (c.trainer!.step >= totalSteps(run.config)) return;
+    const epoch = c.epoch;
+    await stepOnce(c);
+    await readAndRecord(id, c);
+    if (c.epoch !== epoch) return;
+    setStatus(id, 'paused');
+    emitRunEvent({ type: 'stepped', runId: id, step: c.trainer!.step });
+  } catch (e) {
+    fail(id, e);
+  }
+}
+
+/** End the run early; its trainer stays for evaluation and export. */
+export async function stopRun(id: string): Promise<void> {
+  const c = controllers.get(id);
+  const s = status(id);
+  if (c?.loop) {
+    c.wantRunning = false;
+    c.stopAs = 'stopped';
+    await c.loop;
+  } else if (s === 'paused') {
+    setStatus(id, 'stopped');
+    emitRunEvent({ type: 'stopped', runId: id, step: c?.trainer?.step ?? 0 });
+  }
+}
+
+function release(c: Controller) {
+  c.epoch++;
+  c.wantRunning = false;
+  c.trainer?.destroy();
+  c.data?.destroy?.();
+  c.trainer = null;
+  c.data = null;
+  c.pending = null;
+  c.lastReadStep = -1;
+}
+
+/** Forget the trained weights and history: the run is 'ready' again with the same config and seed. */
+export async function resetRun(id: string): Promise<void> {
+  const c = controllers.get(id);
+  if (c) {
+    const loop = c.loop;
+    release(c);
+    await loop;
+  }
+  if (!findRun(id)) return;
+  useRunsStore.getState().clearRunHistory(id);
+  setStatus(id, 'ready');
+  emitRunEvent({ type: 'reset', runId: id });
+}
+
+/** Remove a run and free its GPU memory. */
+export async function deleteRun(id: string): Promise<void> {
+  const c = controllers.get(id);
+  if (c) {
+    const loop = c.loop;
+    release(c);
+    controllers.delete(id);
+    await loop;
+  }
+  useRunsStore.getState().removeRun(id);
+  emitRunEvent({ type: 'deleted', runId: id });
+}
+
+/** The live trainer and data of a run (null before start / after reset), for evaluation and export. */
+export function getRunHandles(id: string): { trainer: SaeTrainerApi; data: RunData } | null {
+  const c = controllers.get(id);
+  return c?.trainer && c.data ? { trainer: c.trainer, data: c.data } : null;
+}
+
+/** Resolves when the run's loop (if any) has ended. */
+export function whenIdle(id: string): Promise<void> {
+  return controllers.get(id)?.loop ?? Promise.resolve();
+}
