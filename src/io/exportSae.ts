@@ -1,0 +1,94 @@
+// A trained SAE as a SAELens v6 folder (SPEC §7), as a map file name → bytes that the app zips and the
+// CLI writes to disk:
+//   cfg.json                  SAELens v6 config, every TempoSAE hyperparameter in `metadata`
+//   sae_weights.safetensors   W_enc [d, m], b_enc [m], W_dec [m, d], b_dec [d] (+ threshold [m], JumpReLU), F32
+//   sparsity.safetensors      sparsity [m] = log10(density + 1e-10)   (when a density is known)
+//   history.json, history_train.csv, history_eval.csv   the run's metric history (when given)
+// Input scaling is folded into the weights (fold.ts), so the folder maps raw activations like SAELens.
+import type { TrainConfig } from '../sae/config';
+import type { SaeWeights } from '../sae/types';
+import { foldInputScaling } from './fold';
+import { historyToJson, rowsToCsv, type MetricHistory } from './history';
+import { buildCfgJson, type SaeProvenance } from './saelensCfg';
+import { writeSafetensors, type TensorToWrite } from './safetensors';
+
+export const CFG_FILE = 'cfg.json';
+export const WEIGHTS_FILE = 'sae_weights.safetensors';
+export const SPARSITY_FILE = 'sparsity.safetensors';
+export const HISTORY_JSON_FILE = 'history.json';
+export const HISTORY_TRAIN_CSV_FILE = 'history_train.csv';
+export const HISTORY_EVAL_CSV_FILE = 'history_eval.csv';
+
+export interface SaeExportInput {
+  /** Weights as the trainer holds them (on s·x when scaling_factor ≠ 1). */
+  weights: SaeWeights;
+  config: TrainConfig;
+  /** The run's input scaling factor s (1 when the run does not normalize). */
+  scaling_factor: number;
+  /** [d_sae] firing density per feature on held-out data, or null when no evaluation has run. */
+  density: Float32Array | null;
+  steps: number;
+  tokens_seen: number;
+  provenance?: SaeProvenance;
+  run_name?: string;
+  history?: MetricHistory;
+}
+
+/** log10(density + 1e-10), SAELens' `sparsity` tensor (SPEC §6/§7). */
+export function logSparsity(density: Float32Array): Float32Array {
+  const out = new Float32Array(density.length);
+  for (let i = 0; i < density.length; i++) out[i] = Math.log10(density[i] + 1e-10);
+  return out;
+}
+
+export function saeWeightTensors(w: SaeWeights): Record<string, TensorToWrite> {
+  const { d_in: d, d_sae: m } = w;
+  const t: Record<string, TensorToWrite> = {
+    W_enc: { data: w.W_enc, shape: [d, m] },
+    b_enc: { data: w.b_enc, shape: [m] },
+    W_dec: { data: w.W_dec, shape: [m, d] },
+    b_dec: { data: w.b_dec, shape: [d] },
+  };
+  if (w.log_threshold) t.threshold = { data: w.log_threshold.map(Math.exp), shape: [m] };
+  return t;
+}
+
+export function buildSaeFolder(inp: SaeExportInput): Map<string, Uint8Array> {
+  const { weights, config } = inp;
+  if (weights.d_in !== config.d_in || weights.d_sae !== config.d_sae)
+    throw new Error(
+      `export: weights are ${weights.d_in}×${weights.d_sae} but the config says ${config.d_in}×${config.d_sae}`,
+    );
+  if (config.architecture === 'jumprelu' && !weights.log_threshold)
+    throw new Error('export: a JumpReLU SAE needs its thresholds (log_threshold)');
+  const s = inp.scaling_factor;
+  if (!(s > 0) || !Number.isFinite(s))
+    throw new Error(`export: scaling factor ${s} must be a positive number`);
+  const folded = foldInputScaling(weights, s);
+  const enc = new TextEncoder();
+  const files = new Map<string, Uint8Array>();
+  const cfg = buildCfgJson({
+    config,
+    provenance: inp.provenance,
+    scaling_factor: s,
+    steps: inp.steps,
+    tokens_seen: inp.tokens_seen,
+    run_name: inp.run_name,
+  });
+  files.set(CFG_FILE, enc.encode(JSON.stringify(cfg, null, 2) + '\n'));
+  files.set(WEIGHTS_FILE, writeSafetensors(saeWeightTensors(folded), { format: 'pt' }));
+  if (inp.density) {
+    if (inp.density.length !== config.d_sae)
+      throw new Error(`export: density has ${inp.density.length} entries, d_sae is ${config.d_sae}`);
+    files.set(
+      SPARSITY_FILE,
+      writeSafetensors({ sparsity: { data: logSparsity(inp.density), shape: [config.d_sae] } }),
+    );
+  }
+  if (inp.history) {
+    files.set(HISTORY_JSON_FILE, enc.encode(historyToJson(inp.history)));
+    files.set(HISTORY_TRAIN_CSV_FILE, enc.encode(rowsToCsv(inp.history.train)));
+    files.set(HISTORY_EVAL_CSV_FILE, enc.encode(rowsToCsv(inp.history.eval)));
+  }
+  return files;
+}
