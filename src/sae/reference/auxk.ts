@@ -47,6 +47,8 @@ export function referenceAuxk(
   plan: TokenPlan,
   tokensSinceFired: ArrayLike<number>,
   cfg: AuxkConfig,
+  /** [N·d] e = x − x̂ to use instead of this forward pass's (tests freeze it to check the stop-gradient). */
+  residual?: ArrayLike<number>,
 ): RefAuxk {
   const d = w.d_in;
   const m = w.d_sae;
@@ -69,7 +71,7 @@ export function referenceAuxk(
     for (let j = 0; j < d; j++) {
       let ehat = 0;
       for (const i of A) ehat += pre[i] * w.W_dec[i * d + j];
-      const e = x[n * d + j] - fwd.xhat[n * d + j];
+      const e = residual ? residual[n * d + j] : x[n * d + j] - fwd.xhat[n * d + j];
       const r = ehat - e;
       resid[n * d + j] = r;
       sum += r * r;

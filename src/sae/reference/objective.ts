@@ -63,11 +63,13 @@ export function referenceObjective(
   cfg: TrainConfig,
   alpha: number,
   tokensSinceFired: ArrayLike<number>,
+  /** Tests only: a frozen AuxK residual e (see auxk.ts). */
+  auxResidual?: ArrayLike<number>,
 ): RefObjective {
   const m = w.d_sae;
   const fwd = referenceForward(w, batch, cfg);
   const plan = planTokens(batch, cfg.seq_start_mode);
-  const auxk = referenceAuxk(w, batch.x, fwd, plan, tokensSinceFired, cfg);
+  const auxk = referenceAuxk(w, batch.x, fwd, plan, tokensSinceFired, cfg, auxResidual);
   const N = plan.nValid;
   const inv = N > 0 ? 1 / N : 0;
   const l_recon = reconLoss(batch.x, fwd, plan, w.d_in, cfg.recon_loss);
