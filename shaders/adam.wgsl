@@ -1,0 +1,91 @@
+// One Adam step over one parameter buffer (SPEC §5; Kingma & Ba 2015, bias-corrected):
+//   m ← β1·m + (1−β1)·g;  v ← β2·v + (1−β2)·g²;  θ ← θ − lr·(m/bc1)/(√(v/bc2) + ε)
+// with bc1 = 1 − β1^t, bc2 = 1 − β2^t and lr of this step passed in the uniform. Fused into the same pass:
+// the partial sums of g² for the gradient norm (one per workgroup, summed by finalize.wgsl) and the
+// detection of a non-finite parameter (bit SLOT of counters[1]). Grid-stride over COUNT elements with at
+// most PARTS workgroups. CPU twin: adamTwin.
+struct Params {
+  N: u32,            // rows in the batch, S·T
+  T: u32,            // positions per sequence
+  d: u32,            // d_in
+  m: u32,            // d_sae
+  k: u32,            // TopK: active features per row
+  flags: u32,        // bit 0 recon 'norm', bit 1 seq_start 'skip', bit 2 lmax 'ema', bit 3 alpha 'relative'
+  n_valid: f32,      // valid (non-padding) tokens in the batch
+  inv_n: f32,        // 1 / n_valid: every loss is a mean over valid tokens
+  lambda1: f32,      // l1_coefficient
+  lambda2: f32,      // temporal_coefficient
+  alpha_beta: f32,   // β of α = σ(β·gap)
+  lmax_momentum: f32, // μ
+  lr: f32,           // learning rate of this step (lrAt on the CPU)
+  adam_beta1: f32,
+  adam_beta2: f32,
+  adam_eps: f32,
+  bc1: f32,          // 1 − β1^t, Adam bias correction of this step
+  bc2: f32,          // 1 − β2^t
+  jr_bandwidth: f32, // JumpReLU ε
+  dead_window: f32,  // dead_feature_window in tokens
+  step: u32,         // 1-based index of this step (recorded with a fault)
+  _p0: u32,
+  _p1: u32,
+  _p2: u32,
+}
+@group(0) @binding(0) var<uniform> p: Params;                      // lr, β1, β2, ε, bias corrections
+@group(0) @binding(1) var<storage, read_write> param: array<f32>;  // [COUNT] the parameter
+@group(0) @binding(2) var<storage, read> grad: array<f32>;         // [COUNT] its gradient
+@group(0) @binding(3) var<storage, read_write> m1: array<f32>;     // [COUNT] first moment
+@group(0) @binding(4) var<storage, read_write> m2: array<f32>;     // [COUNT] second moment
+@group(0) @binding(5) var<storage, read_write> partials: array<f32>; // [5·PARTS] Σ g² per workgroup
+@group(0) @binding(6) var<storage, read_write> counters: array<atomic<u32>>; // [1] non-finite bits
+
+/** Elements in this parameter buffer. */
+override COUNT: u32 = 1u;
+/** Index of this parameter (W_enc 0, b_enc 1, W_dec 2, b_dec 3, log_threshold 4). */
+override SLOT: u32 = 0u;
+/** Partial-sum slots per parameter; the dispatch uses at most this many workgroups. */
+override PARTS: u32 = 256u;
+
+const WG = 256u;
+var<workgroup> red: array<f32, 256>;
+
+fn finite(v: f32) -> bool {
+  return (bitcast<u32>(v) & 0x7f800000u) != 0x7f800000u;
+}
+
+@compute @workgroup_size(256)
+fn main(
+  @builtin(workgroup_id) wid: vec3<u32>,
+  @builtin(num_workgroups) nwg: vec3<u32>,
+  @builtin(local_invocation_index) li: u32,
+) {
+  let b1 = p.adam_beta1;
+  let b2 = p.adam_beta2;
+  var sq = 0.0;
+  var bad = false;
+  for (var i = wid.x * WG + li; i < COUNT; i += nwg.x * WG) {
+    let gi = grad[i];
+    sq += gi * gi;
+    let mi = b1 * m1[i] + (1.0 - b1) * gi;
+    let vi = b2 * m2[i] + (1.0 - b2) * gi * gi;
+    m1[i] = mi;
+    m2[i] = vi;
+    let upd = p.lr * (mi / p.bc1) / (sqrt(vi / p.bc2) + p.adam_eps);
+    let np = param[i] - upd;
+    param[i] = np;
+    bad = bad || !finite(np);
+  }
+  if (bad) {
+    atomicOr(&counters[1], 1u << SLOT);
+  }
+  red[li] = sq;
+  workgroupBarrier();
+  for (var w = WG / 2u; w > 0u; w >>= 1u) {
+    if (li < w) {
+      red[li] += red[li + w];
+    }
+    workgroupBarrier();
+  }
+  if (li == 0u) {
+    partials[SLOT * PARTS + wid.x] = red[0];
+  }
+}

@@ -1,0 +1,66 @@
+// After the optimizer step, rescale each decoder row to unit norm (SPEC §3). One workgroup per row.
+// A row of norm 0 is left as it is. CPU twin: decRenormTwin.
+struct Params {
+  N: u32,            // rows in the batch, S·T
+  T: u32,            // positions per sequence
+  d: u32,            // d_in
+  m: u32,            // d_sae
+  k: u32,            // TopK: active features per row
+  flags: u32,        // bit 0 recon 'norm', bit 1 seq_start 'skip', bit 2 lmax 'ema', bit 3 alpha 'relative'
+  n_valid: f32,      // valid (non-padding) tokens in the batch
+  inv_n: f32,        // 1 / n_valid: every loss is a mean over valid tokens
+  lambda1: f32,      // l1_coefficient
+  lambda2: f32,      // temporal_coefficient
+  alpha_beta: f32,   // β of α = σ(β·gap)
+  lmax_momentum: f32, // μ
+  lr: f32,           // learning rate of this step (lrAt on the CPU)
+  adam_beta1: f32,
+  adam_beta2: f32,
+  adam_eps: f32,
+  bc1: f32,          // 1 − β1^t, Adam bias correction of this step
+  bc2: f32,          // 1 − β2^t
+  jr_bandwidth: f32, // JumpReLU ε
+  dead_window: f32,  // dead_feature_window in tokens
+  step: u32,         // 1-based index of this step (recorded with a fault)
+  _p0: u32,
+  _p1: u32,
+  _p2: u32,
+}
+@group(0) @binding(0) var<uniform> p: Params;                  // sizes
+@group(0) @binding(1) var<storage, read_write> W_dec: array<f32>; // [m, d]
+
+const WG = 256u;
+var<workgroup> red: array<f32, 256>;
+
+@compute @workgroup_size(256)
+fn main(
+  @builtin(workgroup_id) wid: vec3<u32>,
+  @builtin(num_workgroups) nwg: vec3<u32>,
+  @builtin(local_invocation_index) li: u32,
+) {
+  let r = wid.x + wid.y * nwg.x;
+  if (r >= p.m) {
+    return;
+  }
+  let base = r * p.d;
+  var s = 0.0;
+  for (var j = li; j < p.d; j += WG) {
+    let w = W_dec[base + j];
+    s += w * w;
+  }
+  red[li] = s;
+  workgroupBarrier();
+  for (var w = WG / 2u; w > 0u; w >>= 1u) {
+    if (li < w) {
+      red[li] += red[li + w];
+    }
+    workgroupBarrier();
+  }
+  let nrm = sqrt(red[0]);
+  if (nrm > 0.0) {
+    let inv = 1.0 / nrm;
+    for (var j = li; j < p.d; j += WG) {
+      W_dec[base + j] *= inv;
+    }
+  }
+}

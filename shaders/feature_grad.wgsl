@@ -1,0 +1,139 @@
+// ∂L/∂pre from ∂L/∂f (SPEC §5), one workgroup per row, in place over g_f:
+//   ∂L/∂f = g_x̂·W_decᵀ (the NT GEMM, already in g) + (λ1/N)·sign(f) [ReLU only]
+//           + (λ2·α/N)·(sign(D_n) − sign(D_next(n)))
+//   g_pre = ∂L/∂f ⊙ (f active)
+// D_n = f_n − f_prev(n). Pairs: row n has a predecessor when t > 0, start(n) is false and n−1 is a valid
+// token. D_n counts when n is valid and (it has a predecessor, or seq_start_mode is 'zero', where
+// f_prev = 0); D_next(n) counts when n+1 is in the same sequence, valid, and has n as predecessor.
+// sign(0) = 0. α comes from state[2] (written by alpha.wgsl this step) and is a constant here.
+// JumpReLU (Rajamanoharan et al. 2024, straight-through estimator with the rectangle kernel
+// K(u) = 1[|u| < ½], bandwidth ε): ∂f/∂θ = −(θ/ε)·K((pre−θ)/ε) and ∂L0/∂θ = −(1/ε)·K((pre−θ)/ε); the
+// per-element contribution to ∂L/∂log θ (chain rule θ = exp(log θ) multiplies by θ) overwrites `pre`,
+// which is not needed after this pass; column.wgsl sums it over rows.
+// Row statistics for the metrics: .1 sparsity term (|f|₁ for ReLU, L0 for JumpReLU, 0 for TopK),
+// .2 Σ|D_n| over counted pairs, .3 active features. CPU twin: featureGradTwin.
+struct Params {
+  N: u32,            // rows in the batch, S·T
+  T: u32,            // positions per sequence
+  d: u32,            // d_in
+  m: u32,            // d_sae
+  k: u32,            // TopK: active features per row
+  flags: u32,        // bit 0 recon 'norm', bit 1 seq_start 'skip', bit 2 lmax 'ema', bit 3 alpha 'relative'
+  n_valid: f32,      // valid (non-padding) tokens in the batch
+  inv_n: f32,        // 1 / n_valid: every loss is a mean over valid tokens
+  lambda1: f32,      // l1_coefficient
+  lambda2: f32,      // temporal_coefficient
+  alpha_beta: f32,   // β of α = σ(β·gap)
+  lmax_momentum: f32, // μ
+  lr: f32,           // learning rate of this step (lrAt on the CPU)
+  adam_beta1: f32,
+  adam_beta2: f32,
+  adam_eps: f32,
+  bc1: f32,          // 1 − β1^t, Adam bias correction of this step
+  bc2: f32,          // 1 − β2^t
+  jr_bandwidth: f32, // JumpReLU ε
+  dead_window: f32,  // dead_feature_window in tokens
+  step: u32,         // 1-based index of this step (recorded with a fault)
+  _p0: u32,
+  _p1: u32,
+  _p2: u32,
+}
+@group(0) @binding(0) var<uniform> p: Params;                      // sizes, λ1, λ2, 1/N, ε, modes
+@group(0) @binding(1) var<storage, read> f: array<f32>;            // [N, m] features
+@group(0) @binding(2) var<storage, read_write> g: array<f32>;      // [N, m] in: g_x̂·W_decᵀ, out: g_pre
+@group(0) @binding(3) var<storage, read_write> pre: array<f32>;    // [N, m] in: pre; JumpReLU out: ∂L/∂log θ terms
+@group(0) @binding(4) var<storage, read> log_threshold: array<f32>; // [m] JumpReLU log θ
+@group(0) @binding(5) var<storage, read> rowflags: array<u32>;     // [N] bit 0 start, bit 1 valid
+@group(0) @binding(6) var<storage, read> state: array<f32>;        // [2] α of this step
+@group(0) @binding(7) var<storage, read_write> row_stats: array<f32>; // [N, 4]: writes .1 .2 .3
+
+/** 0 ReLU, 1 TopK, 2 JumpReLU. */
+override ARCH: u32 = 0u;
+
+const WG = 256u;
+var<workgroup> red: array<vec3<f32>, 256>;
+
+fn sgn(v: f32) -> f32 {
+  return select(select(0.0, -1.0, v < 0.0), 1.0, v > 0.0);
+}
+
+fn is_valid(n: u32) -> bool {
+  return (rowflags[n] & 2u) != 0u;
+}
+
+/** Row n has row n−1 of the same sequence as its predecessor. */
+fn has_prev(n: u32) -> bool {
+  return n % p.T != 0u && (rowflags[n] & 1u) == 0u && is_valid(n - 1u);
+}
+
+@compute @workgroup_size(256)
+fn main(
+  @builtin(workgroup_id) wid: vec3<u32>,
+  @builtin(num_workgroups) nwg: vec3<u32>,
+  @builtin(local_invocation_index) li: u32,
+) {
+  let n = wid.x + wid.y * nwg.x;
+  if (n >= p.N) {
+    return;
+  }
+  let m = p.m;
+  let base = n * m;
+  let valid = is_valid(n);
+  let prev = has_prev(n);
+  let countD = valid && (prev || (p.flags & 2u) == 0u);
+  let countNext = valid && (n + 1u) % p.T != 0u && n + 1u < p.N && is_valid(n + 1u) && has_prev(n + 1u);
+  let alpha = state[2];
+  let cTemp = p.lambda2 * alpha * p.inv_n;
+  var acc = vec3<f32>(0.0);
+  for (var i = li; i < m; i += WG) {
+    let fi = f[base + i];
+    var fp = 0.0;
+    if (prev) {
+      fp = f[base - m + i];
+    }
+    var dL = g[base + i];
+    if (ARCH == 0u) {
+      dL += p.lambda1 * p.inv_n * sgn(fi);
+    }
+    var dn = 0.0;
+    if (countD) {
+      dn = fi - fp;
+      dL += cTemp * sgn(dn);
+    }
+    if (countNext) {
+      dL -= cTemp * sgn(f[base + m + i] - fi);
+    }
+    let active = valid && fi > 0.0;
+    g[base + i] = select(0.0, dL, active);
+    if (ARCH == 2u) {
+      let theta = exp(log_threshold[i]);
+      let eps = p.jr_bandwidth;
+      let u = (pre[base + i] - theta) / eps;
+      var contrib = 0.0;
+      if (valid && abs(u) < 0.5) {
+        contrib = theta * (dL * (-theta / eps) + p.lambda1 * p.inv_n * (-1.0 / eps));
+      }
+      pre[base + i] = contrib;
+    }
+    var sparse = 0.0;
+    if (ARCH == 0u) {
+      sparse = abs(fi);
+    } else if (ARCH == 2u && active) {
+      sparse = 1.0;
+    }
+    acc += vec3<f32>(sparse, abs(dn), select(0.0, 1.0, active));
+  }
+  red[li] = acc;
+  workgroupBarrier();
+  for (var w = WG / 2u; w > 0u; w >>= 1u) {
+    if (li < w) {
+      red[li] += red[li + w];
+    }
+    workgroupBarrier();
+  }
+  if (li == 0u) {
+    row_stats[n * 4u + 1u] = red[0].x;
+    row_stats[n * 4u + 2u] = red[0].y;
+    row_stats[n * 4u + 3u] = red[0].z;
+  }
+}

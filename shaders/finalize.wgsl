@@ -1,0 +1,93 @@
+// End of a training step: reduce the row statistics and gradient-norm partials into the step's metrics
+// (SPEC §4), and latch the first non-finite value (loss term or parameter) with its step so the trainer
+// can name it at the next readback. One workgroup. CPU twin: finalizeTwin.
+//   L_sparse = (1/N) Σ_n row_stats.1,  L_temp = (1/N) Σ_n row_stats.2,  L0 = (1/N) Σ_n row_stats.3
+//   loss = L_recon + λ1·L_sparse + λ2·α·L_temp,  grad_norm = √(Σ partials)
+struct Params {
+  N: u32,            // rows in the batch, S·T
+  T: u32,            // positions per sequence
+  d: u32,            // d_in
+  m: u32,            // d_sae
+  k: u32,            // TopK: active features per row
+  flags: u32,        // bit 0 recon 'norm', bit 1 seq_start 'skip', bit 2 lmax 'ema', bit 3 alpha 'relative'
+  n_valid: f32,      // valid (non-padding) tokens in the batch
+  inv_n: f32,        // 1 / n_valid: every loss is a mean over valid tokens
+  lambda1: f32,      // l1_coefficient
+  lambda2: f32,      // temporal_coefficient
+  alpha_beta: f32,   // β of α = σ(β·gap)
+  lmax_momentum: f32, // μ
+  lr: f32,           // learning rate of this step (lrAt on the CPU)
+  adam_beta1: f32,
+  adam_beta2: f32,
+  adam_eps: f32,
+  bc1: f32,          // 1 − β1^t, Adam bias correction of this step
+  bc2: f32,          // 1 − β2^t
+  jr_bandwidth: f32, // JumpReLU ε
+  dead_window: f32,  // dead_feature_window in tokens
+  step: u32,         // 1-based index of this step (recorded with a fault)
+  _p0: u32,
+  _p1: u32,
+  _p2: u32,
+}
+@group(0) @binding(0) var<uniform> p: Params;                        // 1/N, λ1, λ2, step
+@group(0) @binding(1) var<storage, read> row_stats: array<f32>;      // [N, 4]
+@group(0) @binding(2) var<storage, read> partials: array<f32>;       // [5·PARTS] Σ g² partials
+@group(0) @binding(3) var<storage, read> state: array<f32>;          // [0] L_max [2] α [3] L_recon
+@group(0) @binding(4) var<storage, read_write> counters: array<atomic<u32>>; // [0] dead [1] param bits [2] fault bits [3] fault step
+@group(0) @binding(5) var<storage, read_write> metrics: array<f32>;  // [16] see METRIC_* in src/sae/gpu/layout.ts
+
+const WG = 256u;
+var<workgroup> red: array<vec4<f32>, 256>;
+
+fn finite(v: f32) -> bool {
+  return (bitcast<u32>(v) & 0x7f800000u) != 0x7f800000u;
+}
+
+@compute @workgroup_size(256)
+fn main(@builtin(local_invocation_index) li: u32) {
+  var s = vec4<f32>(0.0);
+  for (var n = li; n < p.N; n += WG) {
+    s += vec4<f32>(row_stats[n * 4u + 1u], row_stats[n * 4u + 2u], row_stats[n * 4u + 3u], 0.0);
+  }
+  let np = arrayLength(&partials);
+  for (var i = li; i < np; i += WG) {
+    s.w += partials[i];
+  }
+  red[li] = s;
+  workgroupBarrier();
+  for (var w = WG / 2u; w > 0u; w >>= 1u) {
+    if (li < w) {
+      red[li] += red[li + w];
+    }
+    workgroupBarrier();
+  }
+  if (li != 0u) {
+    return;
+  }
+  let l_recon = state[3];
+  let alpha = state[2];
+  let l_sparse = red[0].x * p.inv_n;
+  let l_temp = red[0].y * p.inv_n;
+  let l0 = red[0].z * p.inv_n;
+  let grad_norm = sqrt(red[0].w);
+  let loss = l_recon + p.lambda1 * l_sparse + p.lambda2 * alpha * l_temp;
+  metrics[0] = l_recon;
+  metrics[1] = l_sparse;
+  metrics[2] = l_temp;
+  metrics[3] = 0.0; // l_aux (AuxK not implemented on the GPU yet)
+  metrics[4] = loss;
+  metrics[5] = alpha;
+  metrics[6] = state[0];
+  metrics[7] = l0;
+  metrics[8] = f32(atomicLoad(&counters[0]));
+  metrics[9] = grad_norm;
+  var bits = atomicLoad(&counters[1]) << 4u;
+  bits |= select(1u, 0u, finite(l_recon));
+  bits |= select(2u, 0u, finite(l_sparse));
+  bits |= select(4u, 0u, finite(l_temp));
+  bits |= select(8u, 0u, finite(grad_norm));
+  if (bits != 0u && atomicLoad(&counters[2]) == 0u) {
+    atomicStore(&counters[2], bits);
+    atomicStore(&counters[3], p.step);
+  }
+}

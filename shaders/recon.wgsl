@@ -1,0 +1,82 @@
+// Reconstruction loss per row and its gradient g_x̂ = ∂L/∂x̂ (SPEC §4, §5). One workgroup per row:
+//   'squared': loss_n = ‖x̂_n − x_n‖²,  g_x̂ = (2/N)(x̂_n − x_n)
+//   'norm':    loss_n = ‖x̂_n − x_n‖,   g_x̂ = (1/N)(x̂_n − x_n)/‖x̂_n − x_n‖   (0 when the error is 0)
+// N is the number of valid tokens; padding rows get loss 0 and gradient 0. CPU twin: reconTwin.
+struct Params {
+  N: u32,            // rows in the batch, S·T
+  T: u32,            // positions per sequence
+  d: u32,            // d_in
+  m: u32,            // d_sae
+  k: u32,            // TopK: active features per row
+  flags: u32,        // bit 0 recon 'norm', bit 1 seq_start 'skip', bit 2 lmax 'ema', bit 3 alpha 'relative'
+  n_valid: f32,      // valid (non-padding) tokens in the batch
+  inv_n: f32,        // 1 / n_valid: every loss is a mean over valid tokens
+  lambda1: f32,      // l1_coefficient
+  lambda2: f32,      // temporal_coefficient
+  alpha_beta: f32,   // β of α = σ(β·gap)
+  lmax_momentum: f32, // μ
+  lr: f32,           // learning rate of this step (lrAt on the CPU)
+  adam_beta1: f32,
+  adam_beta2: f32,
+  adam_eps: f32,
+  bc1: f32,          // 1 − β1^t, Adam bias correction of this step
+  bc2: f32,          // 1 − β2^t
+  jr_bandwidth: f32, // JumpReLU ε
+  dead_window: f32,  // dead_feature_window in tokens
+  step: u32,         // 1-based index of this step (recorded with a fault)
+  _p0: u32,
+  _p1: u32,
+  _p2: u32,
+}
+@group(0) @binding(0) var<uniform> p: Params;                     // sizes, 1/N, recon mode
+@group(0) @binding(1) var<storage, read> x: array<f32>;           // [N, d] input
+@group(0) @binding(2) var<storage, read> xhat: array<f32>;        // [N, d] reconstruction
+@group(0) @binding(3) var<storage, read> rowflags: array<u32>;    // [N] bit 0 start, bit 1 valid
+@group(0) @binding(4) var<storage, read_write> g_xhat: array<f32>; // [N, d] ∂L/∂x̂
+@group(0) @binding(5) var<storage, read_write> row_stats: array<f32>; // [N, 4]: .0 ← loss_n
+
+const WG = 256u;
+var<workgroup> red: array<f32, 256>;
+
+@compute @workgroup_size(256)
+fn main(
+  @builtin(workgroup_id) wid: vec3<u32>,
+  @builtin(num_workgroups) nwg: vec3<u32>,
+  @builtin(local_invocation_index) li: u32,
+) {
+  let n = wid.x + wid.y * nwg.x;
+  if (n >= p.N) {
+    return;
+  }
+  let base = n * p.d;
+  let valid = (rowflags[n] & 2u) != 0u;
+  var s = 0.0;
+  for (var j = li; j < p.d; j += WG) {
+    let e = xhat[base + j] - x[base + j];
+    s += e * e;
+  }
+  red[li] = s;
+  workgroupBarrier();
+  for (var w = WG / 2u; w > 0u; w >>= 1u) {
+    if (li < w) {
+      red[li] += red[li + w];
+    }
+    workgroupBarrier();
+  }
+  let sq = red[0];
+  let normMode = (p.flags & 1u) != 0u;
+  let norm = sqrt(sq);
+  var scale = 2.0 * p.inv_n;
+  if (normMode) {
+    scale = select(0.0, p.inv_n / norm, norm > 0.0);
+  }
+  if (!valid) {
+    scale = 0.0;
+  }
+  for (var j = li; j < p.d; j += WG) {
+    g_xhat[base + j] = scale * (xhat[base + j] - x[base + j]);
+  }
+  if (li == 0u) {
+    row_stats[n * 4u] = select(0.0, select(sq, norm, normMode), valid);
+  }
+}

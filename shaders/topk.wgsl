@@ -1,0 +1,130 @@
+// TopK activation (SPEC §3): f = pre where pre is among the k largest of its row and pre > 0, else 0.
+// Ties at the k-th value are broken by the lower feature index (the reference does the same).
+// One workgroup per row: a 4-pass, 8-bit radix select over order-preserving keys finds the k-th largest
+// key exactly, for any k and any d_sae, in workgroup memory. Only positive values can be active, so the key
+// of a value ≤ 0 is 0 and the key of a positive float is its bit pattern (monotonic for positive floats).
+// Padding rows get f = 0. CPU twin: topkTwin.
+struct Params {
+  N: u32,            // rows in the batch, S·T
+  T: u32,            // positions per sequence
+  d: u32,            // d_in
+  m: u32,            // d_sae
+  k: u32,            // TopK: active features per row
+  flags: u32,        // bit 0 recon 'norm', bit 1 seq_start 'skip', bit 2 lmax 'ema', bit 3 alpha 'relative'
+  n_valid: f32,      // valid (non-padding) tokens in the batch
+  inv_n: f32,        // 1 / n_valid: every loss is a mean over valid tokens
+  lambda1: f32,      // l1_coefficient
+  lambda2: f32,      // temporal_coefficient
+  alpha_beta: f32,   // β of α = σ(β·gap)
+  lmax_momentum: f32, // μ
+  lr: f32,           // learning rate of this step (lrAt on the CPU)
+  adam_beta1: f32,
+  adam_beta2: f32,
+  adam_eps: f32,
+  bc1: f32,          // 1 − β1^t, Adam bias correction of this step
+  bc2: f32,          // 1 − β2^t
+  jr_bandwidth: f32, // JumpReLU ε
+  dead_window: f32,  // dead_feature_window in tokens
+  step: u32,         // 1-based index of this step (recorded with a fault)
+  _p0: u32,
+  _p1: u32,
+  _p2: u32,
+}
+@group(0) @binding(0) var<uniform> p: Params;                  // sizes and k
+@group(0) @binding(1) var<storage, read> pre: array<f32>;      // [N, m] pre-activations
+@group(0) @binding(2) var<storage, read> rowflags: array<u32>; // [N] bit 0 start, bit 1 valid
+@group(0) @binding(3) var<storage, read_write> f: array<f32>;  // [N, m] features
+
+const WG = 256u;
+var<workgroup> hist: array<atomic<u32>, 256>;
+var<workgroup> ties: array<u32, 256>; // per-invocation count of elements equal to the k-th key
+var<workgroup> sel_prefix: u32;        // key bits decided so far
+var<workgroup> sel_remaining: u32;     // how many of the k are still to be found at or below the prefix
+
+fn key_of(v: f32) -> u32 {
+  return select(0u, bitcast<u32>(v), v > 0.0);
+}
+
+@compute @workgroup_size(256)
+fn main(
+  @builtin(workgroup_id) wid: vec3<u32>,
+  @builtin(num_workgroups) nwg: vec3<u32>,
+  @builtin(local_invocation_index) li: u32,
+) {
+  let n = wid.x + wid.y * nwg.x;
+  if (n >= p.N) {
+    return; // uniform across the workgroup
+  }
+  let base = n * p.m;
+  let valid = (rowflags[n] & 2u) != 0u;
+  if (li == 0u) {
+    sel_prefix = 0u;
+    sel_remaining = min(p.k, p.m);
+  }
+  // Radix select, most significant byte first.
+  for (var pass = 0u; pass < 4u; pass++) {
+    let shift = 24u - 8u * pass;
+    atomicStore(&hist[li], 0u);
+    workgroupBarrier();
+    let prefix = sel_prefix;
+    // Bits above `shift` that are already decided must match the prefix.
+    let hiMask = select(0xffffffffu << (shift + 8u), 0u, pass == 0u);
+    for (var i = li; i < p.m; i += WG) {
+      let key = key_of(pre[base + i]);
+      if ((key & hiMask) == (prefix & hiMask)) {
+        atomicAdd(&hist[(key >> shift) & 255u], 1u);
+      }
+    }
+    workgroupBarrier();
+    if (li == 0u) {
+      var remaining = sel_remaining;
+      var bin = 255u;
+      loop {
+        let c = atomicLoad(&hist[bin]);
+        if (c >= remaining || bin == 0u) {
+          break;
+        }
+        remaining -= c;
+        bin -= 1u;
+      }
+      sel_prefix = prefix | (bin << shift);
+      sel_remaining = remaining;
+    }
+    workgroupBarrier();
+  }
+  let kth = workgroupUniformLoad(&sel_prefix);
+  let need = workgroupUniformLoad(&sel_remaining); // elements equal to kth that are selected
+  // Contiguous blocks per invocation so that a prefix sum over invocations ranks ties by index.
+  let per = (p.m + WG - 1u) / WG;
+  let lo = min(li * per, p.m);
+  let hi = min(lo + per, p.m);
+  var myTies = 0u;
+  for (var i = lo; i < hi; i++) {
+    if (key_of(pre[base + i]) == kth) {
+      myTies++;
+    }
+  }
+  ties[li] = myTies;
+  workgroupBarrier();
+  if (li == 0u) {
+    var run = 0u;
+    for (var t = 0u; t < WG; t++) {
+      let c = ties[t];
+      ties[t] = run;
+      run += c;
+    }
+  }
+  workgroupBarrier();
+  var rank = ties[li];
+  for (var i = lo; i < hi; i++) {
+    let v = pre[base + i];
+    let key = key_of(v);
+    var on = key > kth;
+    if (key == kth) {
+      on = rank < need;
+      rank++;
+    }
+    // kth == 0 means fewer than k positive values: every positive value is on, nothing else.
+    f[base + i] = select(0.0, v, on && key > 0u && valid);
+  }
+}

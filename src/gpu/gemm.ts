@@ -1,0 +1,130 @@
+// Strided GEMM C = A·B (+C) (+bias) for the NN, TN and NT layouts, with two designs chosen at runtime:
+// 'blocked' (barrier-free 4×8 register blocks; fastest on SwiftShader per PERF-NOTES) and 'tiled'
+// (shared-memory 64×64 tiles for real GPUs). Knows nothing about SAEs. Build once, record per step.
+import blockedCode from '../../shaders/gemm_blocked.wgsl?raw';
+import tiledCode from '../../shaders/gemm_tiled.wgsl?raw';
+import { createStorageBuffer, createUniformBuffer } from './buffers';
+import { bindBuffers, createKernel } from './kernel';
+
+export type GemmDesign = 'blocked' | 'tiled';
+/** NN: C = A·B; TN: C = Aᵀ·B (A stored K×M); NT: C = A·Bᵀ (B stored N×K). All row-major. */
+export type GemmLayout = 'NN' | 'TN' | 'NT';
+
+export interface GemmShape {
+  layout: GemmLayout;
+  /** Rows of C. */
+  M: number;
+  /** Columns of C. */
+  N: number;
+  /** Reduction length. */
+  K: number;
+  /** Add into the existing C instead of overwriting it. */
+  accumulate?: boolean;
+  /** Element offsets into the bound buffers (for chunked operands). */
+  offA?: number;
+  offB?: number;
+  offC?: number;
+  /** Row stride of C (default N). */
+  ldc?: number;
+  /** Row stride of the stored A / B when they are wider than the product needs (default: dense). */
+  lda?: number;
+  ldb?: number;
+}
+
+/** The design that suits the adapter: blocked on SwiftShader, tiled elsewhere. */
+export function pickGemmDesign(isSwiftShader: boolean): GemmDesign {
+  return isSwiftShader ? 'blocked' : 'tiled';
+}
+
+/** The 12 u32 of the Gemm uniform (see shaders/gemm_blocked.wgsl). */
+export function gemmUniform(s: GemmShape, hasBias: boolean): Uint32Array<ArrayBuffer> {
+  const { M, N, K } = s;
+  let sAm: number, sAk: number, sBk: number, sBn: number;
+  switch (s.layout) {
+    case 'NN': // A [M, K], B [K, N]
+      [sAm, sAk, sBk, sBn] = [s.lda ?? K, 1, s.ldb ?? N, 1];
+      break;
+    case 'TN': // A stored [K, M], B [K, N]
+      [sAm, sAk, sBk, sBn] = [1, s.lda ?? M, s.ldb ?? N, 1];
+      break;
+    case 'NT': // A [M, K], B stored [N, K]
+      [sAm, sAk, sBk, sBn] = [s.lda ?? K, 1, 1, s.ldb ?? K];
+      break;
+  }
+  const flags = (s.accumulate ? 1 : 0) | (hasBias ? 2 : 0);
+  return new Uint32Array([
+    M,
+    N,
+    K,
+    flags,
+    sAm,
+    sAk,
+    sBk,
+    sBn,
+    s.offA ?? 0,
+    s.offB ?? 0,
+    s.offC ?? 0,
+    s.ldc ?? N,
+  ]);
+}
+
+const pipelines = new WeakMap<GPUDevice, Map<GemmDesign, GPUComputePipeline>>();
+
+function gemmPipeline(device: GPUDevice, design: GemmDesign): GPUComputePipeline {
+  let byDesign = pipelines.get(device);
+  if (!byDesign) pipelines.set(device, (byDesign = new Map()));
+  let p = byDesign.get(design);
+  if (!p) {
+    p =
+      design === 'blocked'
+        ? createKernel(device, { label: 'gemm.blocked', code: blockedCode })
+        : createKernel(device, { label: 'gemm.tiled', code: tiledCode, constants: { TILE_K: 16 } });
+    byDesign.set(design, p);
+  }
+  return p;
+}
+
+/** One GEMM with fixed operands: its uniform and bind group are made here, once. */
+export class GemmOp {
+  private readonly pipeline: GPUComputePipeline;
+  private readonly bindGroup: GPUBindGroup;
+  readonly uniform: GPUBuffer;
+  private readonly workgroups: [number, number];
+  private readonly placeholder?: GPUBuffer;
+
+  constructor(
+    device: GPUDevice,
+    readonly label: string,
+    readonly design: GemmDesign,
+    readonly shape: GemmShape,
+    A: GPUBuffer,
+    B: GPUBuffer,
+    C: GPUBuffer,
+    /** Column bias [N]; without one a small placeholder is bound (WebGPU needs every binding). */
+    bias?: GPUBuffer,
+  ) {
+    this.pipeline = gemmPipeline(device, design);
+    this.uniform = createUniformBuffer(device, `${label}.dims`, 48);
+    device.queue.writeBuffer(this.uniform, 0, gemmUniform(shape, !!bias));
+    if (!bias) this.placeholder = createStorageBuffer(device, `${label}.noBias`, 16);
+    const biasBuf = bias ?? this.placeholder!;
+    this.bindGroup = bindBuffers(device, this.pipeline, `${label}.bind`, [this.uniform, A, B, C, biasBuf]);
+    this.workgroups =
+      design === 'blocked'
+        ? [Math.ceil(shape.N / 64), Math.ceil(shape.M / 16)]
+        : [Math.ceil(shape.N / 64), Math.ceil(shape.M / 64)];
+    if (this.workgroups[0] > 65535 || this.workgroups[1] > 65535)
+      throw new Error(`${label}: ${shape.M}×${shape.N} needs more than 65535 workgroups per dimension`);
+  }
+
+  record(pass: GPUComputePassEncoder): void {
+    pass.setPipeline(this.pipeline);
+    pass.setBindGroup(0, this.bindGroup);
+    pass.dispatchWorkgroups(this.workgroups[0], this.workgroups[1]);
+  }
+
+  destroy(): void {
+    this.uniform.destroy();
+    this.placeholder?.destroy();
+  }
+}

@@ -1,0 +1,354 @@
+// The WebGPU SAE trainer (SaeTrainerApi, src/sae/trainerApi.ts). All maths runs in WGSL (shaders/*.wgsl,
+// recorded by src/sae/gpu/saePasses.ts); this file only orchestrates: it uploads a batch, records one
+// command buffer per step, reads metrics back asynchronously when asked, and restores the last good state
+// when a readback finds a non-finite loss or parameter.
+import { readBuffer } from '../gpu/buffers';
+import type { GpuContext } from '../gpu/device';
+import { pickGemmDesign, type GemmDesign } from '../gpu/gemm';
+import type { ActivationBatch } from '../data/types';
+import { tokensPerStep, validateConfig, type TrainConfig } from './config';
+import { paramSizes } from './gpu/bufferSpecs';
+import {
+  COUNTERS,
+  METRIC,
+  METRIC_FLOATS,
+  PARAM_NAMES,
+  STATE,
+  STATE_FLOATS,
+  faultTerms,
+  packParams,
+  packRowFlags,
+} from './gpu/layout';
+import { allocateSaeBuffers, type SaeBuffers } from './gpu/saeBuffers';
+import { SaePasses } from './gpu/saePasses';
+import { planMemory, type MemoryLimits } from './memoryPlan';
+import { lrAt } from './schedule';
+import type { ForwardResult, SaeTrainerApi, TrainerState } from './trainerApi';
+import type { AdamState, SaeWeights, StepMetrics } from './types';
+
+/** A readback found NaN/Inf; the trainer has already restored the last good state. */
+export class TrainingDivergedError extends Error {
+  constructor(
+    /** 1-based step at which the first non-finite value appeared. */
+    readonly step: number,
+    /** The loss terms / parameters that were non-finite (e.g. ['L_recon', 'W_enc']). */
+    readonly terms: string[],
+    /** Step count of the restored state. */
+    readonly restoredStep: number,
+  ) {
+    super(
+      `Training diverged at step ${step}: non-finite ${terms.join(', ')}. ` +
+        `Restored the last good state (step ${restoredStep}); lower the learning rate or check the data.`,
+    );
+    this.name = 'TrainingDivergedError';
+  }
+}
+
+export class ConfigRefusedError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'ConfigRefusedError';
+  }
+}
+
+export interface TrainerOptions {
+  /** Force a GEMM design (tests run both); default: picked from the adapter. */
+  gemmDesign?: GemmDesign;
+  /** Extra limits for the memory plan (e.g. a memory budget, or an artificially small binding limit). */
+  limits?: Partial<MemoryLimits>;
+}
+
+function isState(init: SaeWeights | TrainerState): init is TrainerState {
+  return (init as TrainerState).weights !== undefined;
+}
+
+function zeroAdam(cfg: TrainConfig): AdamState {
+  const z = () => {
+    const s = paramSizes(cfg);
+    return {
+      W_enc: new Float32Array(s.W_enc),
+      b_enc: new Float32Array(s.b_enc),
+      W_dec: new Float32Array(s.W_dec),
+      b_dec: new Float32Array(s.b_dec),
+      log_threshold: new Float32Array(s.log_threshold),
+    };
+  };
+  return { step: 0, m: z(), v: z() };
+}
+
+/**
+ * Build a trainer: plans memory (refusing with the bytes and the limit before any allocation), allocates
+ * every buffer and pipeline once, and uploads `init` (fresh weights from initWeights, or a saved state).
+ */
+export async function createTrainer(
+  gpu: GpuContext,
+  cfg: TrainConfig,
+  init: SaeWeights | TrainerState,
+  options: TrainerOptions = {},
+): Promise<SaeTrainerApi> {
+  const problems = validateConfig(cfg);
+  if (problems.length) throw new ConfigRefusedError(`Invalid training config: ${problems.join('; ')}`);
+  const limits: MemoryLimits = {
+    maxStorageBufferBindingSize: gpu.limits.maxStorageBufferBindingSize,
+    maxBufferSize: gpu.limits.maxBufferSize,
+    ...options.limits,
+  };
+  const plan = planMemory(cfg, limits);
+  if (!plan.fits) throw new ConfigRefusedError(`This config does not fit the GPU: ${plan.reason}`);
+  const t = new GpuTrainer(gpu, cfg, options.gemmDesign ?? pickGemmDesign(gpu.adapter.isSwiftShader));
+  const state: TrainerState = isState(init)
+    ? init
+    : {
+        step: 0,
+        tokens_seen: 0,
+        weights: init,
+        adam: zeroAdam(cfg),
+        alpha: { l_max: null },
+        tokens_since_fired: new Float32Array(cfg.d_sae),
+      };
+  t.setState(state);
+  t.snapshot();
+  // Surface pipeline/validation errors here rather than at the first step.
+  await gpu.device.queue.onSubmittedWorkDone();
+  return t;
+}
+
+class GpuTrainer implements SaeTrainerApi {
+  readonly gpuBytes: number;
+  private readonly device: GPUDevice;
+  private readonly b: SaeBuffers;
+  private readonly passes: SaePasses;
+  private readonly N: number;
+  private readonly rowflags: Uint32Array<ArrayBuffer>;
+  private stepCount = 0;
+  private tokensSeen = 0;
+  private lastLr = 0;
+  private snapshotStep = 0;
+  private snapshotTokens = 0;
+  private ring = 0;
+  private destroyed = false;
+
+  constructor(
+    gpu: GpuContext,
+    readonly cfg: TrainConfig,
+    readonly gemmDesign: GemmDesign,
+  ) {
+    this.device = gpu.device;
+    this.N = tokensPerStep(cfg);
+    this.rowflags = new Uint32Array(this.N);
+    const { buffers, bytes } = allocateSaeBuffers(this.device, cfg);
+    this.b = buffers;
+    this.gpuBytes = bytes;
+    this.passes = new SaePasses(this.device, cfg, buffers, gemmDesign);
+  }
+
+  get step(): number {
+    return this.stepCount;
+  }
+
+  private checkBatch(batch: ActivationBatch, what: string, exact: boolean): void {
+    const rows = batch.S * batch.T;
+    if (batch.d !== this.cfg.d_in)
+      throw new Error(`${what}: batch width d=${batch.d} does not match the SAE's d_in=${this.cfg.d_in}`);
+    if (exact && (batch.S !== this.cfg.seqs_per_batch || batch.T !== this.cfg.context_size))
+      throw new Error(
+        `${what}: batch is ${batch.S}×${batch.T} but the trainer was built for ` +
+          `${this.cfg.seqs_per_batch}×${this.cfg.context_size} (seqs_per_batch × context_size)`,
+      );
+    if (rows > this.N)
+      throw new Error(`${what}: batch has ${rows} rows, more than the ${this.N} the trainer holds`);
+    if (batch.x.length !== rows * batch.d || batch.start.length !== rows || batch.valid.length !== rows)
+      throw new Error(`${what}: batch arrays do not match S·T=${rows} rows × d=${batch.d}`);
+  }
+
+  /** Upload x and row flags (padding the rest of the buffers with invalid rows); returns valid tokens. */
+  private upload(batch: ActivationBatch, step: number, lr: number): number {
+    const q = this.device.queue;
+    const rows = batch.S * batch.T;
+    const nValid = packRowFlags(batch.start, batch.valid, this.rowflags);
+    q.writeBuffer(this.b.x, 0, batch.x.buffer, batch.x.byteOffset, rows * batch.d * 4);
+    q.writeBuffer(this.b.rowflags, 0, this.rowflags);
+    q.writeBuffer(this.b.params, 0, packParams(this.cfg, { N: this.N, T: batch.T, nValid, lr, step }));
+    return nValid;
+  }
+
+  trainStep(batch: ActivationBatch): void {
+    if (this.destroyed) throw new Error('trainStep: the trainer was destroyed');
+    this.checkBatch(batch, 'trainStep', true);
+    const lr = lrAt(this.stepCount, this.cfg);
+    const nValid = this.upload(batch, this.stepCount + 1, lr);
+    const enc = this.device.createCommandEncoder({ label: `sae.step${this.stepCount + 1}` });
+    enc.clearBuffer(this.b.counters, 0, 8); // dead count and per-step parameter fault bits
+    enc.clearBuffer(this.b.partials);
+    const pass = enc.beginComputePass({ label: 'sae.step' });
+    this.passes.recordTrainStep(pass);
+    pass.end();
+    this.device.queue.submit([enc.finish()]);
+    this.stepCount++;
+    this.tokensSeen += nValid;
+    this.lastLr = lr;
+  }
+
+  async readMetrics(): Promise<StepMetrics> {
+    const step = this.stepCount;
+    const staging = this.b[`staging${this.ring}`];
+    this.ring = (this.ring + 1) % 2;
+    const enc = this.device.createCommandEncoder({ label: 'sae.readMetrics' });
+    enc.copyBufferToBuffer(this.b.metrics, 0, staging, 0, METRIC_FLOATS * 4);
+    enc.copyBufferToBuffer(this.b.counters, 0, staging, METRIC_FLOATS * 4, COUNTERS * 4);
+    this.device.queue.submit([enc.finish()]);
+    await staging.mapAsync(GPUMapMode.READ);
+    const raw = staging.getMappedRange().slice(0);
+    staging.unmap();
+    const mf = new Float32Array(raw, 0, METRIC_FLOATS);
+    const counters = new Uint32Array(raw, METRIC_FLOATS * 4, COUNTERS);
+    if (counters[2] !== 0) {
+      const restored = this.restoreSnapshot();
+      throw new TrainingDivergedError(counters[3], faultTerms(counters[2]), restored);
+    }
+    // Good: remember this state unless more steps were submitted while we waited.
+    if (this.stepCount === step && step !== this.snapshotStep) this.snapshot();
+    return {
+      step,
+      tokens_seen: this.tokensSeen,
+      l_recon: mf[METRIC.l_recon],
+      l_sparse: mf[METRIC.l_sparse],
+      l_temp: mf[METRIC.l_temp],
+      l_aux: mf[METRIC.l_aux],
+      loss: mf[METRIC.loss],
+      alpha: mf[METRIC.alpha],
+      l_max: mf[METRIC.l_max],
+      l0: mf[METRIC.l0],
+      dead_count: mf[METRIC.dead_count],
+      grad_norm: mf[METRIC.grad_norm],
+      lr: this.lastLr,
+    };
+  }
+
+  private stateBufferNames(): [string, string][] {
+    const pairs: [string, string][] = [];
+    for (const p of PARAM_NAMES)
+      pairs.push(
+        [p, `snapshot_${p}`],
+        [`adam_m_${p}`, `snapshot_m_${p}`],
+        [`adam_v_${p}`, `snapshot_v_${p}`],
+      );
+    pairs.push(['tokens_since_fired', 'snapshot_tokens_since_fired'], ['state', 'snapshot_state']);
+    return pairs;
+  }
+
+  /** Copy the live state to the snapshot buffers (GPU-side, no readback). */
+  snapshot(): void {
+    const enc = this.device.createCommandEncoder({ label: 'sae.snapshot' });
+    for (const [live, snap] of this.stateBufferNames())
+      enc.copyBufferToBuffer(this.b[live], 0, this.b[snap], 0, this.b[live].size);
+    this.device.queue.submit([enc.finish()]);
+    this.snapshotStep = this.stepCount;
+    this.snapshotTokens = this.tokensSeen;
+  }
+
+  private restoreSnapshot(): number {
+    const enc = this.device.createCommandEncoder({ label: 'sae.restore' });
+    for (const [live, snap] of this.stateBufferNames())
+      enc.copyBufferToBuffer(this.b[snap], 0, this.b[live], 0, this.b[live].size);
+    enc.clearBuffer(this.b.counters);
+    this.device.queue.submit([enc.finish()]);
+    this.stepCount = this.snapshotStep;
+    this.tokensSeen = this.snapshotTokens;
+    return this.stepCount;
+  }
+
+  async forward(batch: ActivationBatch): Promise<ForwardResult> {
+    this.checkBatch(batch, 'forward', false);
+    const rows = batch.S * batch.T;
+    this.upload(batch, Math.max(1, this.stepCount), 0);
+    const enc = this.device.createCommandEncoder({ label: 'sae.forward' });
+    const pass = enc.beginComputePass({ label: 'sae.forward' });
+    this.passes.recordForward(pass);
+    pass.end();
+    this.device.queue.submit([enc.finish()]);
+    const [f, xhat] = await Promise.all([
+      readBuffer(this.device, this.b.f, 0, rows * this.cfg.d_sae * 4),
+      readBuffer(this.device, this.b.xhat, 0, rows * this.cfg.d_in * 4),
+    ]);
+    return { f: new Float32Array(f), xhat: new Float32Array(xhat) };
+  }
+
+  private async read(name: string): Promise<Float32Array> {
+    return new Float32Array(await readBuffer(this.device, this.b[name]));
+  }
+
+  async getWeights(): Promise<SaeWeights> {
+    const [W_enc, b_enc, W_dec, b_dec, log_threshold] = await Promise.all(
+      PARAM_NAMES.map((p) => this.read(p)),
+    );
+    const w: SaeWeights = { d_in: this.cfg.d_in, d_sae: this.cfg.d_sae, W_enc, b_enc, W_dec, b_dec };
+    if (this.cfg.architecture === 'jumprelu') w.log_threshold = log_threshold;
+    return w;
+  }
+
+  async getState(): Promise<TrainerState> {
+    const step = this.stepCount;
+    const tokens = this.tokensSeen;
+    const [weights, m, v, tsf, st] = await Promise.all([
+      this.getWeights(),
+      Promise.all(PARAM_NAMES.map((p) => this.read(`adam_m_${p}`))),
+      Promise.all(PARAM_NAMES.map((p) => this.read(`adam_v_${p}`))),
+      this.read('tokens_since_fired'),
+      this.read('state'),
+    ]);
+    const pack = (a: Float32Array[]) => ({
+      W_enc: a[0],
+      b_enc: a[1],
+      W_dec: a[2],
+      b_dec: a[3],
+      log_threshold: a[4],
+    });
+    return {
+      step,
+      tokens_seen: tokens,
+      weights,
+      adam: { step, m: pack(m), v: pack(v) },
+      alpha: { l_max: st[STATE.has_l_max] ? st[STATE.l_max] : null },
+      tokens_since_fired: tsf,
+    };
+  }
+
+  setState(s: TrainerState): void {
+    const { cfg } = this;
+    const w = s.weights;
+    if (w.d_in !== cfg.d_in || w.d_sae !== cfg.d_sae)
+      throw new Error(
+        `setState: weights are ${w.d_in}×${w.d_sae} but the trainer is ${cfg.d_in}×${cfg.d_sae} (d_in × d_sae)`,
+      );
+    const sizes = paramSizes(cfg);
+    const q = this.device.queue;
+    const put = (name: string, data: Float32Array | undefined, expected: number, fill = 0) => {
+      const arr = data ?? new Float32Array(expected).fill(fill);
+      if (arr.length !== expected)
+        throw new Error(`setState: ${name} has ${arr.length} values, expected ${expected}`);
+      q.writeBuffer(this.b[name], 0, arr.buffer, arr.byteOffset, arr.byteLength);
+    };
+    const logTheta = Math.log(cfg.jumprelu_init_threshold);
+    for (const p of PARAM_NAMES) {
+      put(p, p === 'log_threshold' ? w.log_threshold : w[p], sizes[p], p === 'log_threshold' ? logTheta : 0);
+      put(`adam_m_${p}`, s.adam.m[p], sizes[p]);
+      put(`adam_v_${p}`, s.adam.v[p], sizes[p]);
+    }
+    put('tokens_since_fired', s.tokens_since_fired, cfg.d_sae);
+    const st = new Float32Array(STATE_FLOATS);
+    st[STATE.l_max] = s.alpha.l_max ?? 0;
+    st[STATE.has_l_max] = s.alpha.l_max === null ? 0 : 1;
+    put('state', st, STATE_FLOATS);
+    this.stepCount = s.step;
+    this.tokensSeen = s.tokens_seen;
+    this.snapshotStep = -1; // the next good readback (or createTrainer) takes a fresh snapshot
+  }
+
+  destroy(): void {
+    if (this.destroyed) return;
+    this.destroyed = true;
+    this.passes.destroy();
+    for (const buf of Object.values(this.b)) buf.destroy();
+  }
+}
