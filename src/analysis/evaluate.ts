@@ -1,0 +1,256 @@
+// Held-out evaluation (SPEC §6): stream batches through an SAE forward pass (the GPU trainer's
+// `forward`, or any function with its signature) into the metric accumulators, then cluster the most
+// variable features. Memory is bounded: accumulators are O(d_sae·T), forward results are kept only up
+// to `cacheBytes` (else the few batches needed for the clustering traces are run forward again), and
+// the traces hold at most `maxClusterTokens` tokens. The heavy reductions run here on the CPU after a
+// GPU forward; the result is plain data (numbers and arrays) ready for the store and for JSON.
+import type { ActivationBatch } from '../data/types';
+import type { ForwardResult } from '../sae/trainerApi';
+import type { EvalChunk } from './chunk';
+import { clusterTraces, DEFAULT_CLUSTER_K, mostVariable, TraceCollector } from './clustering';
+import { matchTrueFeatures, mmcs, recovered } from './groundTruth';
+import { densityHistogram, logDensity, type DensityHistogram } from './histogram';
+import { ReconAccumulator } from './reconstruction';
+import { SparsityAccumulator } from './sparsity';
+import { TemporalAccumulator } from './temporal';
+
+export type ForwardFn = (batch: ActivationBatch) => Promise<ForwardResult>;
+
+export interface EvalOptions {
+  /** Dictionary size of the SAE (the width of f). */
+  d_sae: number;
+  /** Features to cluster (SPEC §6 default 128); 0 skips clustering. */
+  clusterK?: number;
+  /** Held-out tokens whose traces are correlated (default 65 536). */
+  maxClusterTokens?: number;
+  /** Forward results kept in memory to avoid a second forward pass (default 64 MB). */
+  cacheBytes?: number;
+  /** Sequences shown in the "across a sequence" heatmap (default 8). */
+  heatSequences?: number;
+  /** Synthetic data: the true dictionary [F, d] and the decoder [d_sae, d] for mmcs / recovered. */
+  groundTruth?: { trueDict: Float32Array; F: number; W_dec: Float32Array };
+}
+
+/** Every scalar of SPEC §6 under its SAEBench / SPEC name (mmcs and recovered only on synthetic data). */
+export interface EvalMetrics {
+  explained_variance: number;
+  mse: number;
+  cossim: number;
+  l2_ratio: number;
+  relative_reconstruction_bias: number;
+  l0: number;
+  l1: number;
+  dead_count: number;
+  dense_count: number;
+  dead_share: number;
+  tv_ratio: number;
+  jaccard: number;
+  autocorr: number;
+  mean_run_length: number;
+  flip_rate: number;
+  mmcs?: number;
+  recovered?: number;
+  /** Valid held-out tokens and adjacent pairs the numbers are over. */
+  tokens: number;
+  pairs: number;
+}
+
+export interface EvalByPosition {
+  /** Each [T]; index = position in the sequence (temporal ones: of the later token of a pair). */
+  recon_loss: number[];
+  l0: number[];
+  tv_ratio: number[];
+  jaccard: number[];
+  flip_rate: number[];
+  mean_run_length: number[];
+  /** Lag-1 autocorrelation per position bin, with each bin's first position. */
+  autocorr: number[];
+  autocorr_bin_start: number[];
+}
+
+export interface EvalClustering {
+  /** [K] feature ids (most variable first); order: indices into it, dendrogram left to right. */
+  features: number[];
+  order: number[];
+  linkage: { a: number[]; b: number[]; dist: number[]; size: number[] };
+  /** [K][T] mean activation of each clustered feature by position. */
+  heatByPosition: number[][];
+  /** [K][P] firing frequency by position bin (sparsity heatmap), P = fireBins. */
+  fireByPosition: number[][];
+  fireBins: number;
+  /** Up to heatSequences × [K][T] activations across whole held-out sequences. */
+  heatBySequence: number[][][];
+  tokens: number;
+}
+
+/** The per-feature part of an evaluation (kept for the latest evaluation only: it scales with d_sae). */
+export interface EvalFeatures {
+  /** [d_sae] firing density and its log10(density + 1e-10). */
+  density: number[];
+  logDensity: number[];
+  /** Ground truth only: [F] best decoder row and cosine per true feature. */
+  trueMatch?: { index: number[]; cos: number[] };
+}
+
+export interface EvalResult {
+  metrics: EvalMetrics;
+  byPosition: EvalByPosition;
+  densityHist: DensityHistogram;
+  clustering: EvalClustering | null;
+  features: EvalFeatures;
+  T: number;
+}
+
+/** Held-out batches, iterable more than once (a second pass may run). */
+export type HeldOut = () => AsyncIterable<ActivationBatch> | Iterable<ActivationBatch>;
+
+function toChunk(b: ActivationBatch, r: ForwardResult, m: number): EvalChunk {
+  return { S: b.S, T: b.T, d: b.d, m, x: b.x, xhat: r.xhat, f: r.f, start: b.start, valid: b.valid };
+}
+
+const arr = (a: ArrayLike<number>) => Array.from(a, (v) => (Number.isFinite(v) ? v : NaN));
+
+export async function evaluateHeldOut(
+  forward: ForwardFn,
+  heldOut: HeldOut,
+  opts: EvalOptions,
+): Promise<EvalResult> {
+  const m = opts.d_sae;
+  const K = opts.clusterK ?? DEFAULT_CLUSTER_K;
+  const maxTok = opts.maxClusterTokens ?? 65_536;
+  const cacheBytes = opts.cacheBytes ?? 64 * 1024 * 1024;
+  const nSeqHeat = opts.heatSequences ?? 8;
+  let recon: ReconAccumulator | null = null;
+  let sparse: SparsityAccumulator | null = null;
+  let temporal: TemporalAccumulator | null = null;
+  let T = 0;
+  const cache: EvalChunk[] = [];
+  let cached = 0,
+    cacheOk = true;
+  for await (const b of heldOut()) {
+    const r = await forward(b);
+    const c = toChunk(b, r, m);
+    if (!recon) {
+      T = b.T;
+      recon = new ReconAccumulator(b.d, T);
+      sparse = new SparsityAccumulator(m, T);
+      temporal = new TemporalAccumulator(m, T);
+    }
+    recon.add(c);
+    sparse!.add(c);
+    temporal!.add(c);
+    if (cacheOk && K > 0) {
+      cached += c.f.byteLength;
+      if (cached <= cacheBytes) cache.push(c);
+      else {
+        cacheOk = false;
+        cache.length = 0;
+      }
+    }
+  }
+  if (!recon || !sparse || !temporal || recon.tokens === 0)
+    throw new Error('evaluation: the held-out set has no valid tokens');
+  const rm = recon.result(),
+    sm = sparse.result(),
+    tm = temporal.result();
+  const metrics: EvalMetrics = {
+    ...rm,
+    l0: sm.l0,
+    l1: sm.l1,
+    dead_count: sm.dead_count,
+    dense_count: sm.dense_count,
+    dead_share: sm.dead_share,
+    tv_ratio: tm.tv_ratio,
+    jaccard: tm.jaccard,
+    autocorr: tm.autocorr,
+    mean_run_length: tm.mean_run_length,
+    flip_rate: tm.flip_rate,
+    tokens: recon.tokens,
+    pairs: tm.pairs,
+  };
+  const features: EvalFeatures = {
+    density: arr(sparse.density()),
+    logDensity: arr(logDensity(sparse.density())),
+  };
+  if (opts.groundTruth) {
+    const g = opts.groundTruth;
+    const d = recon.d;
+    const match = matchTrueFeatures(g.trueDict, g.F, g.W_dec, m, d);
+    metrics.mmcs = mmcs(match);
+    metrics.recovered = recovered(match);
+    features.trueMatch = { index: arr(match.index), cos: arr(match.cos) };
+  }
+  const rb = recon.byPosition(),
+    tb = temporal.byPosition();
+  const byPosition: EvalByPosition = {
+    recon_loss: arr(rb.recon_loss),
+    l0: arr(sparse.l0ByPosition()),
+    tv_ratio: arr(tb.tv_ratio),
+    jaccard: arr(tb.jaccard),
+    flip_rate: arr(tb.flip_rate),
+    mean_run_length: arr(tb.mean_run_length),
+    autocorr: arr(tb.autocorr),
+    autocorr_bin_start: arr(tb.autocorr_bin_start),
+  };
+  let clustering: EvalClustering | null = null;
+  const chosen = K > 0 ? mostVariable(sparse.variance(), K) : new Int32Array(0);
+  if (chosen.length >= 2) {
+    const col = new TraceCollector(chosen, Math.min(maxTok, recon.tokens));
+    if (cacheOk) for (const c of cache) col.add(c);
+    else
+      for await (const b of heldOut()) {
+        if (col.full) break;
+        col.add(toChunk(b, await forward(b), m));
+      }
+    const res = clusterTraces(col.traces, chosen, col.n, col.maxTokens);
+    clustering = {
+      features: arr(res.features),
+      order: arr(res.order),
+      linkage: {
+        a: arr(res.linkage.a),
+        b: arr(res.linkage.b),
+        dist: arr(res.linkage.dist),
+        size: arr(res.linkage.size),
+      },
+      ...heatmaps(col, T, nSeqHeat),
+      ...fireHeat(sparse, chosen),
+      tokens: col.n,
+    };
+  }
+  return { metrics, byPosition, densityHist: densityHistogram(sparse.density()), clustering, features, T };
+}
+
+function heatmaps(col: TraceCollector, T: number, nSeq: number) {
+  const K = col.features.length,
+    cap = col.maxTokens;
+  const sum = Array.from({ length: K }, () => new Float64Array(T));
+  const cnt = new Float64Array(T);
+  const seqs: number[][][] = [];
+  const seqIdx = new Map<number, number>();
+  for (let k = 0; k < col.n; k++) {
+    const t = col.position[k];
+    cnt[t]++;
+    for (let j = 0; j < K; j++) sum[j][t] += col.traces[j * cap + k];
+    const s = col.sequence[k];
+    let si = seqIdx.get(s);
+    if (si === undefined && seqIdx.size < nSeq) {
+      si = seqIdx.size;
+      seqIdx.set(s, si);
+      seqs.push(Array.from({ length: K }, () => new Array<number>(T).fill(0)));
+    }
+    if (si !== undefined) for (let j = 0; j < K; j++) seqs[si][j][t] = col.traces[j * cap + k];
+  }
+  return {
+    heatByPosition: sum.map((row) => Array.from(row, (v, t) => (cnt[t] > 0 ? v / cnt[t] : 0))),
+    heatBySequence: seqs,
+  };
+}
+
+function fireHeat(sparse: SparsityAccumulator, chosen: Int32Array) {
+  const P = sparse.P;
+  const tok = sparse.tokensByBin();
+  const rows = Array.from(chosen, (i) =>
+    Array.from({ length: P }, (_, b) => (tok[b] > 0 ? sparse.fireByPos[i * P + b] / tok[b] : 0)),
+  );
+  return { fireByPosition: rows, fireBins: P };
+}
