@@ -1,0 +1,84 @@
+// What `npm run bench` measures and its command-line flags.
+//   --cases small|all   small (default): the cases that take seconds on SwiftShader; all: every case
+//                       the adapter's memory allows (on SwiftShader the large ones take minutes a step)
+//   --steps N           timed steps per case after warmup (default 3)
+//   --warmup N          untimed steps first (default 1: pipelines compile, buffers get allocated)
+//   --no-peer           skip the TensorFlow.js peer
+//   --no-extras         skip the loader-throughput and clustering lines
+
+export interface TrainerCase {
+  d: number;
+  d_sae: number;
+  tokens: number;
+  /** Sequences × positions of the batch (tokens = S·T). */
+  S: number;
+  T: number;
+}
+
+/** Positions per sequence in every bench batch (the default context size). */
+export const BENCH_T = 128;
+
+function shape(d: number, d_sae: number, tokens: number): TrainerCase {
+  return { d, d_sae, tokens, S: tokens / BENCH_T, T: BENCH_T };
+}
+
+/** The brief's cases: a toy SAE, a mid-size one, and GPT-2-small width with a 16k dictionary. */
+export const TRAINER_CASES: TrainerCase[] = [
+  shape(64, 512, 1024),
+  shape(512, 4096, 2048),
+  shape(768, 16384, 2048),
+];
+
+/** Linearity is measured around the first case: doubling tokens, then doubling d_sae. */
+export const LINEARITY_BASE = TRAINER_CASES[0];
+
+/**
+ * On SwiftShader (CPU emulation, ~3 GFLOP/s at best) a step above this many FLOP takes more than a few
+ * seconds for our trainer and minutes for the peer, so `--cases small` skips it.
+ */
+export const SWIFTSHADER_SMALL_FLOP = 2e9;
+
+export interface BenchOptions {
+  cases: 'small' | 'all';
+  steps: number;
+  warmup: number;
+  peer: boolean;
+  extras: boolean;
+}
+
+export const DEFAULT_BENCH_OPTIONS: BenchOptions = {
+  cases: 'small',
+  steps: 3,
+  warmup: 1,
+  peer: true,
+  extras: true,
+};
+
+export function parseBenchArgs(argv: string[]): BenchOptions {
+  const o = { ...DEFAULT_BENCH_OPTIONS };
+  const count = (flag: string, v: string | undefined, min: number): number => {
+    const n = Number(v);
+    if (!Number.isInteger(n) || n < min) throw new Error(`${flag} needs an integer ≥ ${min} (got ${v})`);
+    return n;
+  };
+  for (let i = 0; i < argv.length; i++) {
+    const a = argv[i];
+    const [flag, inline] = a.includes('=')
+      ? [a.slice(0, a.indexOf('=')), a.slice(a.indexOf('=') + 1)]
+      : [a, undefined];
+    const value = () => inline ?? argv[++i];
+    if (flag === '--cases') {
+      const v = value();
+      if (v !== 'small' && v !== 'all') throw new Error(`--cases must be small or all (got ${v})`);
+      o.cases = v;
+    } else if (flag === '--steps') o.steps = count(flag, value(), 1);
+    else if (flag === '--warmup') o.warmup = count(flag, value(), 0);
+    else if (flag === '--no-peer') o.peer = false;
+    else if (flag === '--no-extras') o.extras = false;
+    else
+      throw new Error(
+        `unknown flag ${a} (flags: --cases small|all, --steps N, --warmup N, --no-peer, --no-extras)`,
+      );
+  }
+  return o;
+}
