@@ -19,6 +19,9 @@ export interface ActivationBatch {
   tokenIds?: Int32Array;
   /** [S] index of each sequence in its dataset (for the inspector and for reproducibility checks). */
   seqIndex: Int32Array;
+  /** [S] position in its source sequence of each batch sequence's t = 0 (non-zero when a long
+   * source sequence is cut into windows of T). */
+  posOffset?: Int32Array;
 }
 
 export type SourceDtype = 'float32' | 'float16' | 'bfloat16';

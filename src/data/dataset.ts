@@ -1,0 +1,144 @@
+// Turning dropped files into one ActivationSource: pick the parser by extension, group a SAELens
+// folder's files, and join several files of the same width into one dataset (SPEC §7). Nothing is
+// kept from a failed open: callers only replace their dataset once this resolves.
+import { openArrowCache } from './arrowCache';
+import type { ByteSource } from './byteSource';
+import { DataFileError } from './errors';
+import { openNpy } from './npy';
+import { openNpz } from './npz';
+import { openSafetensors } from './safetensors';
+import type { ActivationSource } from './types';
+
+export interface OpenOptions {
+  /** Tokens per sequence for [N, d] arrays. */
+  seqLen?: number;
+  /** SAELens cache: the activation column. */
+  hookName?: string;
+  /** Largest deflated .npz member inflated into memory. */
+  maxInflateBytes?: number;
+}
+
+/** Files that are not activations (tokenizers, vocabularies) and are ignored here. */
+export function isTokenizerFile(name: string): boolean {
+  return /(^|\/)(tokenizer|vocab)[^/]*\.json$/i.test(name);
+}
+
+/** Opens one file (.npy, .npz, .safetensors). */
+export async function openActivationFile(src: ByteSource, opts: OpenOptions = {}): Promise<ActivationSource> {
+  const n = src.name.toLowerCase();
+  if (n.endsWith('.npy')) return openNpy(src, opts);
+  if (n.endsWith('.npz')) return openNpz(src, opts);
+  if (n.endsWith('.safetensors')) return openSafetensors(src, opts);
+  throw new DataFileError(
+    src.name,
+    'unknown file type (expected .npy, .npz, .safetensors or a SAELens cache folder)',
+  );
+}
+
+/**
+ * Opens everything dropped at once. `.arrow` files (with the folder's dataset_info.json/state.json)
+ * form one SAELens cache per folder; other activation files are one source each; all of them are
+ * joined into one dataset when they agree on width and sequence length.
+ */
+export async function openDataset(
+  files: ByteSource[],
+  opts: OpenOptions & { folderName?: string } = {},
+): Promise<ActivationSource> {
+  const arrowish = files.filter(
+    (f) => /\.arrow$/i.test(f.name) || /^(dataset_info|state)\.json$/.test(baseName(f.name)),
+  );
+  const rest = files.filter((f) => !arrowish.includes(f) && !isTokenizerFile(f.name));
+  const sources: ActivationSource[] = [];
+  if (arrowish.some((f) => /\.arrow$/i.test(f.name))) {
+    const byFolder = new Map<string, ByteSource[]>();
+    for (const f of arrowish) {
+      const dir = dirName(f.name);
+      byFolder.set(dir, [
+        ...(byFolder.get(dir) ?? []),
+        { ...f, name: baseName(f.name), read: f.read.bind(f) },
+      ]);
+    }
+    for (const [dir, fs] of byFolder) {
+      sources.push(await openArrowCache(dir || opts.folderName || 'activation cache', fs, opts));
+    }
+  }
+  for (const f of rest) sources.push(await openActivationFile(f, opts));
+  if (sources.length === 0)
+    throw new DataFileError(opts.folderName ?? 'drop', 'no activation files among the dropped files');
+  return sources.length === 1 ? sources[0] : concatSources(sources);
+}
+
+function baseName(p: string): string {
+  return p.slice(p.lastIndexOf('/') + 1);
+}
+function dirName(p: string): string {
+  const i = p.lastIndexOf('/');
+  return i < 0 ? '' : p.slice(0, i);
+}
+
+/** Several sources of the same width and sequence length as one dataset, in the given order. */
+export function concatSources(sources: ActivationSource[]): ActivationSource {
+  const first = sources[0];
+  for (const s of sources.slice(1)) {
+    if (s.d !== first.d) {
+      throw new DataFileError(
+        s.name,
+        `width ${s.d} differs from ${first.name} (width ${first.d}); files of one dataset must agree`,
+      );
+    }
+    if (s.seqLen !== first.seqLen) {
+      throw new DataFileError(
+        s.name,
+        `sequence length ${s.seqLen} differs from ${first.name} (${first.seqLen})`,
+      );
+    }
+  }
+  const starts: number[] = [];
+  let total = 0;
+  for (const s of sources) {
+    starts.push(total);
+    total += s.numSequences;
+  }
+  const { seqLen: T, d } = first;
+  const hasTokenIds = sources.every((s) => s.hasTokenIds);
+  return {
+    name: `${first.name} + ${sources.length - 1} more`,
+    numSequences: total,
+    seqLen: T,
+    d,
+    // The widest dtype decides what the UI reports; every source decodes to float32 anyway.
+    dtype: sources.some((s) => s.dtype === 'float32') ? 'float32' : first.dtype,
+    hasTokenIds,
+    async readSequences(indices) {
+      const x = new Float32Array(indices.length * T * d);
+      const tokenIds = hasTokenIds ? new Int32Array(indices.length * T) : undefined;
+      // Group by source so each source sees one request.
+      const groups = new Map<number, number[]>();
+      indices.forEach((g, pos) => {
+        if (!Number.isInteger(g) || g < 0 || g >= total)
+          throw new RangeError(`sequence ${g} out of 0..${total - 1}`);
+        let k = starts.length - 1;
+        while (starts[k] > g) k--;
+        groups.set(k, [...(groups.get(k) ?? []), pos]);
+      });
+      for (const [k, positions] of groups) {
+        const r = await sources[k].readSequences(positions.map((p) => indices[p] - starts[k]));
+        positions.forEach((p, j) => {
+          x.set(r.x.subarray(j * T * d, (j + 1) * T * d), p * T * d);
+          if (tokenIds && r.tokenIds) tokenIds.set(r.tokenIds.subarray(j * T, (j + 1) * T), p * T);
+        });
+      }
+      return tokenIds ? { x, tokenIds } : { x };
+    },
+  };
+}
+
+/** The run's width must match the data's (SPEC §7: a clear message, nothing changed). */
+export function checkWidth(source: ActivationSource, d_in: number): void {
+  if (source.d !== d_in) {
+    throw new DataFileError(
+      source.name,
+      `activation width ${source.d} does not match the run's d_in = ${d_in}`,
+    );
+  }
+}

@@ -1,0 +1,175 @@
+// An ActivationSource over a dense row-major tensor [S, T, d] stored at a byte offset of a file, with
+// optional token ids [S, T] in the same or another file. Used by .npy, .npz and .safetensors.
+import type { ActivationSource, SourceDtype } from './types';
+import type { ByteSource } from './byteSource';
+import { DataFileError } from './errors';
+import { decodeBF16, decodeF16, decodeF32 } from './halfFloat';
+
+export interface DenseTensor {
+  src: ByteSource;
+  /** Byte offset of element [0, 0, 0]. */
+  offset: number;
+  dtype: SourceDtype;
+  bigEndian: boolean;
+}
+
+export interface DenseTokenIds {
+  src: ByteSource;
+  offset: number;
+  /** Bytes per id: int32 or int64. */
+  bytes: 4 | 8;
+  bigEndian: boolean;
+}
+
+/** Largest single read a source issues. */
+export const READ_CHUNK_BYTES = 16 << 20;
+
+export const BYTES_PER: Record<SourceDtype, number> = { float32: 4, float16: 2, bfloat16: 2 };
+
+/** Decodes `count` values of `dtype` into out[outOffset…]. */
+export function decodeFloats(
+  bytes: Uint8Array,
+  dtype: SourceDtype,
+  count: number,
+  out: Float32Array,
+  outOffset: number,
+  bigEndian: boolean,
+): void {
+  if (dtype === 'float32') decodeF32(bytes, count, out, outOffset, bigEndian);
+  else if (dtype === 'float16') decodeF16(bytes, count, out, outOffset, bigEndian);
+  else decodeBF16(bytes, count, out, outOffset);
+}
+
+/** Decodes int32/int64 token ids; an int64 outside the int32 range is an error (no vocabulary is that big). */
+export function decodeTokenIds(
+  file: string,
+  bytes: Uint8Array,
+  width: 4 | 8,
+  count: number,
+  out: Int32Array,
+  outOffset: number,
+  bigEndian: boolean,
+): void {
+  const dv = new DataView(bytes.buffer, bytes.byteOffset, count * width);
+  for (let i = 0; i < count; i++) {
+    if (width === 4) {
+      out[outOffset + i] = dv.getInt32(4 * i, !bigEndian);
+    } else {
+      const v = dv.getBigInt64(8 * i, !bigEndian);
+      if (v < -2147483648n || v > 2147483647n) {
+        throw new DataFileError(file, `token id ${v} does not fit in int32`);
+      }
+      out[outOffset + i] = Number(v);
+    }
+  }
+}
+
+/**
+ * Consecutive sequence indices (after sorting and removing repeats) become one read each, so a
+ * sequential scan reads large contiguous chunks. `at` maps each index to the positions it fills.
+ */
+export function contiguousRuns(
+  indices: number[],
+  maxCount = Infinity,
+): { first: number; count: number; at: Map<number, number[]> }[] {
+  const at = new Map<number, number[]>();
+  indices.forEach((v, pos) => {
+    const l = at.get(v);
+    if (l) l.push(pos);
+    else at.set(v, [pos]);
+  });
+  const uniq = [...at.keys()].sort((a, b) => a - b);
+  const out: { first: number; count: number; at: Map<number, number[]> }[] = [];
+  for (const v of uniq) {
+    const last = out[out.length - 1];
+    if (last && v === last.first + last.count && last.count < maxCount) last.count++;
+    else out.push({ first: v, count: 1, at });
+  }
+  return out;
+}
+
+export function denseActivationSource(
+  name: string,
+  shape: { S: number; T: number; d: number },
+  x: DenseTensor,
+  tokens?: DenseTokenIds,
+): ActivationSource {
+  const { S, T, d } = shape;
+  const seqElems = T * d;
+  const seqBytes = seqElems * BYTES_PER[x.dtype];
+  return {
+    name,
+    numSequences: S,
+    seqLen: T,
+    d,
+    dtype: x.dtype,
+    hasTokenIds: !!tokens,
+    async readSequences(indices) {
+      for (const i of indices) {
+        if (!Number.isInteger(i) || i < 0 || i >= S)
+          throw new RangeError(`${name}: sequence ${i} out of 0..${S - 1}`);
+      }
+      const out = new Float32Array(indices.length * seqElems);
+      const ids = tokens ? new Int32Array(indices.length * T) : undefined;
+      // Reads of at most ~16 MB keep the transient buffer small whatever the request.
+      for (const r of contiguousRuns(indices, Math.max(1, Math.floor(READ_CHUNK_BYTES / seqBytes)))) {
+        const bytes = await x.src.read(x.offset + r.first * seqBytes, r.count * seqBytes);
+        const tb = tokens
+          ? await tokens.src.read(tokens.offset + r.first * T * tokens.bytes, r.count * T * tokens.bytes)
+          : null;
+        for (let k = 0; k < r.count; k++) {
+          for (const pos of r.at.get(r.first + k)!) {
+            decodeFloats(bytes.subarray(k * seqBytes), x.dtype, seqElems, out, pos * seqElems, x.bigEndian);
+            if (tb && ids && tokens) {
+              decodeTokenIds(
+                tokens.src.name,
+                tb.subarray(k * T * tokens.bytes),
+                tokens.bytes,
+                T,
+                ids,
+                pos * T,
+                tokens.bigEndian,
+              );
+            }
+          }
+        }
+      }
+      return ids ? { x: out, tokenIds: ids } : { x: out };
+    },
+  };
+}
+
+/** Splits a leading dimension into sequences: [S, T, d] as is, [N, d] with seqLen. */
+export function sequenceShape(
+  file: string,
+  shape: number[],
+  seqLen: number | undefined,
+): { S: number; T: number; d: number } {
+  if (shape.length === 3) {
+    const [S, T, d] = shape;
+    if (seqLen !== undefined && seqLen !== T) {
+      throw new DataFileError(
+        file,
+        `shape [${shape}] has ${T} positions per sequence, but sequence length ${seqLen} was given`,
+      );
+    }
+    if (S < 1 || T < 1 || d < 1) throw new DataFileError(file, `empty activation tensor [${shape}]`);
+    return { S, T, d };
+  }
+  if (shape.length === 2) {
+    const [N, d] = shape;
+    if (seqLen === undefined) {
+      throw new DataFileError(
+        file,
+        `activations are [N, d] = [${shape}]: give a sequence length (tokens per sequence)`,
+      );
+    }
+    if (!Number.isInteger(seqLen) || seqLen < 1)
+      throw new DataFileError(file, `sequence length ${seqLen} is not a positive integer`);
+    if (N % seqLen !== 0)
+      throw new DataFileError(file, `${N} rows are not a whole number of sequences of ${seqLen}`);
+    if (N < 1 || d < 1) throw new DataFileError(file, `empty activation tensor [${shape}]`);
+    return { S: N / seqLen, T: seqLen, d };
+  }
+  throw new DataFileError(file, `activations must be [S, T, d] or [N, d]; got shape [${shape}]`);
+}
