@@ -9,6 +9,7 @@ import {
   adamUpdate,
   gradNorm,
   initRefState,
+  paramsToF32,
   planTokens,
   projectDecoderGrad,
   referenceBackward,
@@ -225,6 +226,40 @@ describe('referenceStep', () => {
     expect(r.metrics.dead_count).toBe(want.filter((v) => v >= 10).length);
     // Token 7 is padding: a feature firing only there must not reset.
     expect(fired.every((f, i) => f === !want[i])).toBe(true);
+  });
+
+  it('dead-feature counters by hand: a feature firing only on padding is not reset', () => {
+    // d = 1, m = 3, W_enc = W_dec = 1, b_enc = (0, −2.5, −100), ReLU; x = 1, 2 valid, 3 padding.
+    // Feature 0 fires on both valid tokens, feature 1 only on the padding token (3 − 2.5 > 0),
+    // feature 2 never. Counters (5, 5, 5) → (0, 5 + 2, 5 + 2); window 7 → 2 dead.
+    const cfg = stepCfg({ d_in: 1, d_sae: 3, dead_feature_window: 7 });
+    const w: RefWeights = {
+      d_in: 1,
+      d_sae: 3,
+      W_enc: Float64Array.from([1, 1, 1]),
+      b_enc: Float64Array.from([0, -2.5, -100]),
+      W_dec: Float64Array.from([1, 1, 1]),
+      b_dec: Float64Array.from([0]),
+    };
+    const b: ActivationBatch = {
+      S: 1,
+      T: 3,
+      d: 1,
+      x: Float32Array.from([1, 2, 3]),
+      start: u8([1, 0, 0]),
+      valid: u8([1, 1, 0]),
+      seqIndex: Int32Array.from([0]),
+    };
+    const s0: RefState = {
+      ...initRefState({ d_in: 1, d_sae: 3, ...paramsToF32(w) }),
+      tokens_since_fired: Float64Array.from([5, 5, 5]),
+    };
+    const r = referenceStep(s0, b, cfg);
+    expect(r.objective.fwd.f[2 * 3 + 1]).toBeGreaterThan(0); // it did fire on the padding token
+    expect(Array.from(r.state.tokens_since_fired)).toEqual([0, 7, 7]);
+    expect(r.metrics.dead_count).toBe(2);
+    expect(r.metrics.tokens_seen).toBe(2);
+    expect(r.metrics.l0).toBe(1); // one active feature (0) on each of the 2 valid tokens
   });
 
   it('α and L_max follow updateAlpha across steps; converters round-trip float32 state', () => {

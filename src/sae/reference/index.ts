@@ -7,6 +7,7 @@
 //   refStateFromTrainer(s: TrainerState): RefState       float32 → float64 (e.g. to continue a GPU run)
 //   trainerStateFromRef(s: RefState): TrainerState       float64 → float32
 //   refWeightsFromSae / saeWeightsFromRef                the same for weights alone
+//   paramsToF32 / paramsToF64 / cloneParams / zerosLike  the same for bare parameter sets (Adam moments)
 //   referenceStep(state, batch, cfg): { state, metrics: StepMetrics, grads, objective }
 //       one whole step; pure (the input state is not modified). `grads` is the projected gradient
 //       Adam consumed; `objective` holds pre, f, active, x̂, the token plan, AuxK choice, loss terms.
@@ -30,7 +31,14 @@
 //   - metrics.step = steps done incl. this one; tokens_seen counts valid tokens; lr = lrAt(step before).
 export { referenceStep, type RefStepResult } from './step';
 export { referenceForward, topkIndices, type RefForward } from './forward';
-export { referenceObjective, reconLoss, type RefLosses, type RefObjective } from './objective';
+export {
+  referenceObjective,
+  reconLoss,
+  totalLoss,
+  withAlpha,
+  type RefLosses,
+  type RefObjective,
+} from './objective';
 export { referenceBackward } from './backward';
 export { referenceAuxk, auxkEnabled, type RefAuxk } from './auxk';
 export { planTokens, type TokenPlan } from './tokens';
@@ -38,6 +46,8 @@ export { adamUpdate, gradNorm, projectDecoderGrad, renormDecoderRows } from './o
 export {
   cloneParams,
   initRefState,
+  paramsToF32,
+  paramsToF64,
   refStateFromTrainer,
   refWeightsFromSae,
   saeWeightsFromRef,

@@ -53,6 +53,29 @@ export function reconLoss(
   return sum / plan.nValid;
 }
 
+/** loss = L_recon + λ1·L_sparse + λ2·α·L_temp (+ aux_k_coefficient·L_aux when AuxK is active). */
+export function totalLoss(
+  t: Omit<RefLosses, 'loss' | 'l0'>,
+  auxActive: boolean,
+  cfg: Pick<TrainConfig, 'l1_coefficient' | 'temporal_coefficient' | 'aux_k_coefficient'>,
+  alpha: number,
+): number {
+  return (
+    t.l_recon +
+    cfg.l1_coefficient * t.l_sparse +
+    cfg.temporal_coefficient * alpha * t.l_temp +
+    (auxActive ? cfg.aux_k_coefficient * t.l_aux : 0)
+  );
+}
+
+/** The same objective with another α (the terms do not depend on α; only the total does). */
+export function withAlpha(obj: RefObjective, cfg: TrainConfig, alpha: number): RefObjective {
+  return {
+    ...obj,
+    losses: { ...obj.losses, loss: totalLoss(obj.losses, obj.auxk.num_dead > 0, cfg, alpha) },
+  };
+}
+
 /**
  * Forward pass and every loss term with α fixed. `tokensSinceFired` (counters before the step) only
  * matters for TopK AuxK.
@@ -87,11 +110,7 @@ export function referenceObjective(
   }
   const l_sparse = cfg.architecture === 'relu' ? l1 * inv : cfg.architecture === 'jumprelu' ? count * inv : 0;
   const l_temp = temp * inv;
-  const l_aux = auxk.l_aux;
-  const loss =
-    l_recon +
-    cfg.l1_coefficient * l_sparse +
-    cfg.temporal_coefficient * alpha * l_temp +
-    (auxk.num_dead > 0 ? cfg.aux_k_coefficient * l_aux : 0);
-  return { fwd, plan, auxk, losses: { l_recon, l_sparse, l_temp, l_aux, l0: count * inv, loss } };
+  const terms = { l_recon, l_sparse, l_temp, l_aux: auxk.l_aux, l0: count * inv };
+  const losses = { ...terms, loss: totalLoss(terms, auxk.num_dead > 0, cfg, alpha) };
+  return { fwd, plan, auxk, losses };
 }

@@ -1,8 +1,8 @@
 // One whole training step of the adaptive temporal SAE in float64: the oracle the GPU trainer is
 // tested against (whole step and many steps). Order of operations (the GPU does the same):
-//   1. forward, L_recon                               (forward.ts, objective.ts)
+//   1. forward, every loss term                       (forward.ts, objective.ts; AuxK: counters before step)
 //   2. L_max and α from this step's L_recon            (../alpha.ts; α is then a constant)
-//   3. every loss term, total loss                     (objective.ts; AuxK uses the counters before step)
+//   3. total loss with that α                          (objective.ts)
 //   4. gradients with α constant                       (backward.ts)
 //   5. decoder-row projection, grad_norm               (optimizer.ts)
 //   6. Adam with lr = lrAt(step), renormalize W_dec rows
@@ -17,10 +17,8 @@ import type { TrainConfig } from '../config';
 import { lrAt } from '../schedule';
 import type { StepMetrics } from '../types';
 import { referenceBackward } from './backward';
-import { reconLoss, referenceObjective, type RefObjective } from './objective';
+import { referenceObjective, withAlpha, type RefObjective } from './objective';
 import { adamUpdate, gradNorm, projectDecoderGrad, renormDecoderRows } from './optimizer';
-import { referenceForward } from './forward';
-import { planTokens } from './tokens';
 import type { RefParams, RefState } from './state';
 
 export interface RefStepResult {
@@ -37,13 +35,11 @@ export function referenceStep(state: RefState, batch: ActivationBatch, cfg: Trai
   const w = state.weights;
   const d = w.d_in;
   const m = w.d_sae;
-  // 1–2: L_recon first, because α depends on it.
-  const fwd0 = referenceForward(w, batch, cfg);
-  const plan0 = planTokens(batch, cfg.seq_start_mode);
-  const l_recon = reconLoss(batch.x, fwd0, plan0, d, cfg.recon_loss);
-  const a = updateAlpha(state.alpha, l_recon, cfg);
-  // 3–4
-  const objective = referenceObjective(w, batch, cfg, a.alpha, state.tokens_since_fired);
+  // 1–3: forward and the loss terms (none depends on α), then L_max and α from this step's L_recon.
+  const terms = referenceObjective(w, batch, cfg, 0, state.tokens_since_fired);
+  const a = updateAlpha(state.alpha, terms.losses.l_recon, cfg);
+  const objective = withAlpha(terms, cfg, a.alpha);
+  // 4
   const grads = referenceBackward(w, batch, cfg, a.alpha, objective);
   // 5–6
   projectDecoderGrad(w.W_dec, grads.W_dec, m, d);
