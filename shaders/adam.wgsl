@@ -26,8 +26,8 @@ struct Params {
   jr_bandwidth: f32, // JumpReLU ε
   dead_window: f32,  // dead_feature_window in tokens
   step: u32,         // 1-based index of this step (recorded with a fault)
-  _p0: u32,
-  _p1: u32,
+  adam_one_minus_beta1: f32, // 1 − β1 computed in float64 (f32(1) − f32(β2) is off by 1e-5 relative)
+  adam_one_minus_beta2: f32, // 1 − β2
   _p2: u32,
 }
 @group(0) @binding(0) var<uniform> p: Params;                      // lr, β1, β2, ε, bias corrections
@@ -65,8 +65,8 @@ fn main(
   for (var i = wid.x * WG + li; i < COUNT; i += nwg.x * WG) {
     let gi = grad[i];
     sq += gi * gi;
-    let mi = b1 * m1[i] + (1.0 - b1) * gi;
-    let vi = b2 * m2[i] + (1.0 - b2) * gi * gi;
+    let mi = b1 * m1[i] + p.adam_one_minus_beta1 * gi;
+    let vi = b2 * m2[i] + p.adam_one_minus_beta2 * gi * gi;
     m1[i] = mi;
     m2[i] = vi;
     let upd = p.lr * (mi / p.bc1) / (sqrt(vi / p.bc2) + p.adam_eps);

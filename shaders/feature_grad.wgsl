@@ -34,8 +34,8 @@ struct Params {
   jr_bandwidth: f32, // JumpReLU ε
   dead_window: f32,  // dead_feature_window in tokens
   step: u32,         // 1-based index of this step (recorded with a fault)
-  _p0: u32,
-  _p1: u32,
+  adam_one_minus_beta1: f32, // 1 − β1 computed in float64 (f32(1) − f32(β2) is off by 1e-5 relative)
+  adam_one_minus_beta2: f32, // 1 − β2
   _p2: u32,
 }
 @group(0) @binding(0) var<uniform> p: Params;                      // sizes, λ1, λ2, 1/N, ε, modes
@@ -103,8 +103,8 @@ fn main(
     if (countNext) {
       dL -= cTemp * sgn(f[base + m + i] - fi);
     }
-    let active = valid && fi > 0.0;
-    g[base + i] = select(0.0, dL, active);
+    let is_active = valid && fi > 0.0;
+    g[base + i] = select(0.0, dL, is_active);
     if (ARCH == 2u) {
       let theta = exp(log_threshold[i]);
       let eps = p.jr_bandwidth;
@@ -118,10 +118,10 @@ fn main(
     var sparse = 0.0;
     if (ARCH == 0u) {
       sparse = abs(fi);
-    } else if (ARCH == 2u && active) {
+    } else if (ARCH == 2u && is_active) {
       sparse = 1.0;
     }
-    acc += vec3<f32>(sparse, abs(dn), select(0.0, 1.0, active));
+    acc += vec3<f32>(sparse, abs(dn), select(0.0, 1.0, is_active));
   }
   red[li] = acc;
   workgroupBarrier();

@@ -25,8 +25,8 @@ struct Params {
   jr_bandwidth: f32, // JumpReLU ε
   dead_window: f32,  // dead_feature_window in tokens
   step: u32,         // 1-based index of this step (recorded with a fault)
-  _p0: u32,
-  _p1: u32,
+  adam_one_minus_beta1: f32, // 1 − β1 computed in float64 (f32(1) − f32(β2) is off by 1e-5 relative)
+  adam_one_minus_beta2: f32, // 1 − β2
   _p2: u32,
 }
 @group(0) @binding(0) var<uniform> p: Params;                        // 1/N, λ1, λ2, step

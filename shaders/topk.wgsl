@@ -26,8 +26,8 @@ struct Params {
   jr_bandwidth: f32, // JumpReLU ε
   dead_window: f32,  // dead_feature_window in tokens
   step: u32,         // 1-based index of this step (recorded with a fault)
-  _p0: u32,
-  _p1: u32,
+  adam_one_minus_beta1: f32, // 1 − β1 computed in float64 (f32(1) − f32(β2) is off by 1e-5 relative)
+  adam_one_minus_beta2: f32, // 1 − β2
   _p2: u32,
 }
 @group(0) @binding(0) var<uniform> p: Params;                  // sizes and k
@@ -62,13 +62,13 @@ fn main(
     sel_remaining = min(p.k, p.m);
   }
   // Radix select, most significant byte first.
-  for (var pass = 0u; pass < 4u; pass++) {
-    let shift = 24u - 8u * pass;
+  for (var round = 0u; round < 4u; round++) {
+    let shift = 24u - 8u * round;
     atomicStore(&hist[li], 0u);
     workgroupBarrier();
     let prefix = sel_prefix;
     // Bits above `shift` that are already decided must match the prefix.
-    let hiMask = select(0xffffffffu << (shift + 8u), 0u, pass == 0u);
+    let hiMask = select(0xffffffffu << (shift + 8u), 0u, round == 0u);
     for (var i = li; i < p.m; i += WG) {
       let key = key_of(pre[base + i]);
       if ((key & hiMask) == (prefix & hiMask)) {

@@ -51,6 +51,13 @@ export class ConfigRefusedError extends Error {
   }
 }
 
+/** The GPU trainer: the shared API plus what tests and the bench need. */
+export interface GpuSaeTrainer extends SaeTrainerApi {
+  readonly gemmDesign: GemmDesign;
+  /** Raw contents of one of the trainer's buffers (names in src/sae/gpu/bufferSpecs.ts); for tests. */
+  readRaw(name: string): Promise<Float32Array>;
+}
+
 export interface TrainerOptions {
   /** Force a GEMM design (tests run both); default: picked from the adapter. */
   gemmDesign?: GemmDesign;
@@ -85,7 +92,7 @@ export async function createTrainer(
   cfg: TrainConfig,
   init: SaeWeights | TrainerState,
   options: TrainerOptions = {},
-): Promise<SaeTrainerApi> {
+): Promise<GpuSaeTrainer> {
   const problems = validateConfig(cfg);
   if (problems.length) throw new ConfigRefusedError(`Invalid training config: ${problems.join('; ')}`);
   const limits: MemoryLimits = {
@@ -113,7 +120,7 @@ export async function createTrainer(
   return t;
 }
 
-class GpuTrainer implements SaeTrainerApi {
+class GpuTrainer implements GpuSaeTrainer {
   readonly gpuBytes: number;
   private readonly device: GPUDevice;
   private readonly b: SaeBuffers;
@@ -276,6 +283,11 @@ class GpuTrainer implements SaeTrainerApi {
 
   private async read(name: string): Promise<Float32Array> {
     return new Float32Array(await readBuffer(this.device, this.b[name]));
+  }
+
+  readRaw(name: string): Promise<Float32Array> {
+    if (!this.b[name]) throw new Error(`readRaw: no buffer named ${name}`);
+    return this.read(name);
   }
 
   async getWeights(): Promise<SaeWeights> {

@@ -95,6 +95,8 @@ export function packParams(cfg: TrainConfig, s: StepScalars): ArrayBuffer {
   f[18] = cfg.jumprelu_bandwidth;
   f[19] = cfg.dead_feature_window;
   u[20] = s.step;
+  f[21] = 1 - cfg.adam_beta1;
+  f[22] = 1 - cfg.adam_beta2;
   return buf;
 }
 
