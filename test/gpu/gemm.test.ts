@@ -4,7 +4,7 @@
 // atol 2e-5 + rtol 1e-5 leaves a margin without hiding an indexing bug (which gives O(1) errors).
 import { describe, it } from 'vitest';
 import { Rng } from '../../src/data/rng';
-import { createBufferWithData, createStorageBuffer, readFloat32 } from '../../src/gpu/buffers';
+import { createBufferWithData, readFloat32 } from '../../src/gpu/buffers';
 import { GemmOp, type GemmDesign, type GemmLayout, type GemmShape } from '../../src/gpu/gemm';
 import { gemmTwin } from '../../src/sae/twins/gemm';
 import { getTestGpu } from '../helpers/dawn';
