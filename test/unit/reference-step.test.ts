@@ -280,6 +280,23 @@ describe('referenceStep', () => {
     expect(back).toEqual(t);
   });
 
+  it('refuses inconsistent inputs with a message naming the problem', () => {
+    const cfg = stepCfg();
+    const s0 = initRefState(initWeights(cfg, batch));
+    expect(() => referenceStep(s0, { ...batch, x: batch.x.subarray(1) }, cfg)).toThrow(
+      /batch.x has 39 values, S·T·d = 40/,
+    );
+    expect(() => referenceStep(s0, { ...batch, valid: new Uint8Array(8) }, cfg)).toThrow(/no valid token/);
+    expect(() => referenceStep(s0, { ...batch, start: new Uint8Array(7) }, cfg)).toThrow(/batch.start has 7/);
+    expect(() => referenceStep(s0, batch, { ...cfg, architecture: 'topk', k: 8 })).toThrow(
+      /k in 1..d_sae = 7/,
+    );
+    expect(() => referenceStep(s0, batch, { ...cfg, architecture: 'jumprelu' })).toThrow(
+      /log_threshold has no values/,
+    );
+    expect(() => referenceStep(s0, batch, { ...cfg, d_sae: 8 })).toThrow(/config is 5×8/);
+  });
+
   it('zerosLike keeps the optional threshold', () => {
     expect(zerosLike(randomWeights(2, 3, 1, 0)).log_threshold).toHaveLength(3);
   });

@@ -28,6 +28,37 @@ export interface RefForward {
   xhat: Float64Array;
 }
 
+/** Throws a message naming the first inconsistency between weights, batch and config. */
+export function checkForwardInputs(
+  w: RefWeights,
+  batch: Pick<ActivationBatch, 'S' | 'T' | 'd' | 'x'> & Partial<Pick<ActivationBatch, 'start' | 'valid'>>,
+  cfg: ForwardConfig,
+): void {
+  const d = w.d_in;
+  const m = w.d_sae;
+  const N = batch.S * batch.T;
+  const fail = (msg: string) => {
+    throw new Error(`CPU reference: ${msg}`);
+  };
+  if (batch.d !== d) fail(`the batch has width ${batch.d}, the weights d_in = ${d}`);
+  if (batch.x.length !== N * d) fail(`batch.x has ${batch.x.length} values, S·T·d = ${N * d}`);
+  if (batch.start && batch.start.length !== N)
+    fail(`batch.start has ${batch.start.length} entries, S·T = ${N}`);
+  if (batch.valid && batch.valid.length !== N)
+    fail(`batch.valid has ${batch.valid.length} entries, S·T = ${N}`);
+  const sizes: [string, ArrayLike<number> | undefined, number][] = [
+    ['W_enc', w.W_enc, d * m],
+    ['b_enc', w.b_enc, m],
+    ['W_dec', w.W_dec, m * d],
+    ['b_dec', w.b_dec, d],
+  ];
+  if (cfg.architecture === 'jumprelu') sizes.push(['log_threshold', w.log_threshold, m]);
+  for (const [name, a, n] of sizes)
+    if (!a || a.length !== n) fail(`${name} has ${a ? a.length : 'no'} values, expected ${n}`);
+  if (cfg.architecture === 'topk' && !(Number.isInteger(cfg.k) && cfg.k >= 1 && cfg.k <= m))
+    fail(`TopK needs an integer k in 1..d_sae = ${m} (got ${cfg.k})`);
+}
+
 /** Indices of the k largest entries of row[0..m), ties to the lower index, in that order. */
 export function topkIndices(row: ArrayLike<number>, k: number, candidates?: ArrayLike<number>): number[] {
   const idx = candidates ? Array.from(candidates) : Array.from({ length: row.length }, (_, i) => i);
@@ -43,9 +74,7 @@ export function referenceForward(
   const d = w.d_in;
   const m = w.d_sae;
   const N = batch.S * batch.T;
-  if (batch.d !== d) throw new Error(`referenceForward: batch width ${batch.d} ≠ d_in ${d}`);
-  if (cfg.architecture === 'jumprelu' && !w.log_threshold)
-    throw new Error('referenceForward: JumpReLU weights need log_threshold');
+  checkForwardInputs(w, batch, cfg);
   const xc = new Float64Array(N * d);
   const pre = new Float64Array(N * m);
   const f = new Float64Array(N * m);

@@ -35,6 +35,10 @@ export function referenceStep(state: RefState, batch: ActivationBatch, cfg: Trai
   const w = state.weights;
   const d = w.d_in;
   const m = w.d_sae;
+  if (cfg.d_in !== d || cfg.d_sae !== m)
+    throw new Error(`CPU reference: config is ${cfg.d_in}×${cfg.d_sae}, the state's weights ${d}×${m}`);
+  // A step on nothing would set L_max from an empty mean; the batcher never makes such a batch.
+  if (!batch.valid.some((v) => v !== 0)) throw new Error('CPU reference: the batch has no valid token');
   // 1–3: forward and the loss terms (none depends on α), then L_max and α from this step's L_recon.
   const terms = referenceObjective(w, batch, cfg, 0, state.tokens_since_fired);
   const a = updateAlpha(state.alpha, terms.losses.l_recon, cfg);
