@@ -9,7 +9,8 @@
 //   ∂b_dec   = Σ_n g_x̂_n − W_enc·Σ_n g_pre_n
 // sign(0) = 0. Padding rows have g_x̂ = 0 and ∂L/∂f = 0.
 //
-// JumpReLU threshold (Rajamanoharan et al. 2024, "Jumping Ahead", §4 eq. 11–12; SAELens jumprelu_sae.py):
+// JumpReLU threshold (Rajamanoharan et al. 2024, "Jumping Ahead", eqs. 11–12; SAELens jumprelu_sae.py
+// Step/JumpReLU.backward, rectangle(u) = (u > −½) & (u < ½), forward x > threshold):
 // straight-through pseudo-derivatives with the rectangle kernel K(u) = 1[|u| < ½] and bandwidth ε,
 //   ð f_ni/ð θ_i          = −(θ_i/ε)·K((pre_ni − θ_i)/ε)        (JumpReLU)
 //   ð H(pre_ni − θ_i)/ð θ_i = −(1/ε)·K((pre_ni − θ_i)/ε)       (the L0 term)
