@@ -14,7 +14,7 @@ declare global {
   }
 }
 
-function exposeForTests(key: string, value: unknown) {
+export function exposeForTests(key: string, value: unknown) {
   window.__temposae = { ...(window.__temposae ?? {}), [key]: value };
 }
 

@@ -102,4 +102,20 @@ describe('formatTick', () => {
     expect(formatTick(0.04)).toBe('0.04');
     expect(formatTick(0.0003)).toBe('3e-4');
   });
+  it('gives neighbouring ticks distinct labels using the tick spacing', () => {
+    // Ticks of a flat learning rate 3e-4 padded by ±10 %: 2.8e-4, 2.9e-4, … must not all read 3e-4.
+    const ticks = [2.8e-4, 2.9e-4, 3e-4, 3.1e-4, 3.2e-4];
+    const labels = ticks.map((t) => formatTick(t, 1e-5));
+    expect(labels).toEqual(['2.8e-4', '2.9e-4', '3e-4', '3.1e-4', '3.2e-4']);
+    expect([32.6, 32.65, 32.7].map((t) => formatTick(t, 0.05))).toEqual(['32.60', '32.65', '32.70']);
+    expect([10000, 12500, 15000].map((t) => formatTick(t, 2500))).toEqual(['10.0k', '12.5k', '15.0k']);
+    expect(formatTick(40, 20)).toBe('40');
+  });
+  it('short charts get fewer y ticks', () => {
+    const s = [{ id: 'a', label: 'a', color: '#fff', x: [0, 1], y: [0, 1] }];
+    const short = buildChartModel(s, { width: 200, height: 60 });
+    const tall = buildChartModel(s, { width: 200, height: 200 });
+    expect(short.yTicks.length).toBeLessThan(tall.yTicks.length);
+    expect(short.yTicks.length).toBeLessThanOrEqual(3);
+  });
 });

@@ -94,14 +94,44 @@ export function nearestIndex(x: ArrayLike<number>, xv: number): number {
   return xv - arr[i - 1] <= arr[i] - xv ? i - 1 : i;
 }
 
-/** Short tick labels: 1.2k, 3.4M for steps/tokens, 3 significant digits or exponent for values. */
-export function formatTick(v: number): string {
+/**
+ * Short tick labels with just enough digits to tell neighbouring ticks apart (`step` is the spacing
+ * of the ticks; without it 3 significant digits): 1.2k / 3.4M for steps and tokens, 0.035, 3.2e-4.
+ */
+export function formatTick(v: number, step?: number): string {
   if (v === 0) return '0';
   const a = Math.abs(v);
-  if (a >= 1e6) return `${+(v / 1e6).toPrecision(3)}M`;
-  if (a >= 1e4) return `${+(v / 1e3).toPrecision(3)}k`;
-  if (a >= 1e-3) return String(+v.toPrecision(3));
-  return v.toExponential(0);
+  // Decimals that write the tick spacing (in `unit`s) exactly: 2.5 → 1, 0.05 → 2, 20 → 0.
+  const digitsBelow = (unit: number) => {
+    if (!step || !(step > 0)) return null;
+    const q = step / unit;
+    for (let d = 0; d < 8; d++)
+      if (Math.abs(Math.round(q * 10 ** d) - q * 10 ** d) < 1e-6 * 10 ** d) return d;
+    return 8;
+  };
+  if (a >= 1e6) {
+    const d = digitsBelow(1e6);
+    return `${d === null ? +(v / 1e6).toPrecision(3) : (v / 1e6).toFixed(d)}M`;
+  }
+  if (a >= 1e4) {
+    const d = digitsBelow(1e3);
+    return `${d === null ? +(v / 1e3).toPrecision(3) : (v / 1e3).toFixed(d)}k`;
+  }
+  if (a >= 1e-3) {
+    const d = digitsBelow(1);
+    return d === null ? String(+v.toPrecision(3)) : v.toFixed(d);
+  }
+  // Small values: mantissa digits down to the tick spacing.
+  const e = Math.floor(Math.log10(a));
+  const md = step && step > 0 ? Math.max(0, e - Math.floor(Math.log10(step) + 1e-9)) : 2;
+  return v
+    .toExponential(Math.min(md, 6))
+    .replace(/\.?0+e/, 'e')
+    .replace('e+', 'e');
+}
+
+function tickStep(values: number[]): number | undefined {
+  return values.length > 1 ? Math.abs(values[1] - values[0]) : undefined;
 }
 
 export function buildChartModel(series: Series[], opts: ChartOptions): ChartModel {
@@ -138,7 +168,7 @@ export function buildChartModel(series: Series[], opts: ChartOptions): ChartMode
 
   const x = scaleLinear().domain([x0, x1]).range([0, innerWidth]);
   const y = (logY ? scaleLog() : scaleLinear()).domain([y0, y1]).range([innerHeight, 0]);
-  if (!logY && !opts.yDomain) y.nice(5);
+  if (!logY && !opts.yDomain) y.nice(Math.max(2, Math.min(6, Math.floor(innerHeight / 28))));
 
   const pathOf = (sx: ArrayLike<number>, sy: ArrayLike<number>) =>
     line<number>()
@@ -155,11 +185,16 @@ export function buildChartModel(series: Series[], opts: ChartOptions): ChartMode
     rawD: w > 0 ? pathOf(s.x, s.y) : null,
   }));
 
-  const xTicks = x.ticks(5).map((v) => ({ value: v, pos: x(v), label: formatTick(v) }));
-  let yTickValues = y.ticks(logY ? 4 : 5);
+  const xTickValues = x.ticks(Math.max(2, Math.min(6, Math.floor(innerWidth / 70))));
+  const xStep = tickStep(xTickValues);
+  const xTicks = xTickValues.map((v) => ({ value: v, pos: x(v), label: formatTick(v, xStep) }));
+  // Roughly one tick per 28 px of height, so short charts do not stack labels.
+  const yCount = Math.max(2, Math.min(6, Math.floor(innerHeight / 28)));
+  let yTickValues = y.ticks(yCount);
   // A log axis over many decades gives one tick per mantissa: keep the powers of ten.
   if (logY && yTickValues.length > 8)
     yTickValues = yTickValues.filter((v) => Number.isInteger(Math.log10(v)));
-  const yTicks = yTickValues.map((v) => ({ value: v, pos: y(v), label: formatTick(v) }));
+  const yStep = logY ? undefined : tickStep(yTickValues);
+  const yTicks = yTickValues.map((v) => ({ value: v, pos: y(v), label: formatTick(v, yStep) }));
   return { innerWidth, innerHeight, margin, x, y, paths, xTicks, yTicks, smoothed, empty };
 }

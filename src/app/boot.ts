@@ -1,0 +1,37 @@
+// Startup of the training screen: the link's config (if any), the data it names (the built-in
+// dataset otherwise), the real training backend, and the URL kept in step from then on.
+import { useAppStore } from '../store/appStore';
+import { loadBuiltin } from './dataSession';
+import { createBrowserBackend } from './trainingBackend';
+import { setTrainingBackend } from './trainingLoop';
+import { applyUrlConfig, syncUrlWithDraft } from './urlSync';
+import { exposeForTests } from './gpuSession';
+import { useRunsStore } from '../store/runsStore';
+import { useWorkspaceStore } from '../store/workspaceStore';
+
+export function bootTrainingScreen(): void {
+  setTrainingBackend(createBrowserBackend());
+  const link = applyUrlConfig(location.search);
+  const linkData = link.data;
+  // The link's config wins over what the data implies for everything but the width.
+  const linkDraft = useWorkspaceStore.getState().draft;
+  try {
+    const preset = linkData?.kind === 'builtin' ? linkData.preset : 'default';
+    const loaded = loadBuiltin(preset);
+    if (link.hasConfig) useWorkspaceStore.getState().replaceDraft({ ...linkDraft, d_in: loaded.source.d });
+    if (linkData?.kind === 'files') {
+      useAppStore.getState().postMessage({
+        level: 'info',
+        title: 'This link was made with the sender’s own files',
+        detail:
+          'Files cannot travel in a link: drop the same activation files to reproduce the run. The built-in data is loaded meanwhile.',
+      });
+    }
+  } catch {
+    loadBuiltin('default');
+  }
+  syncUrlWithDraft();
+  // Read-only views for end-to-end tests and DevTools.
+  exposeForTests('runs', () => useRunsStore.getState().runs);
+  exposeForTests('workspace', () => useWorkspaceStore.getState());
+}

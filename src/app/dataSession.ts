@@ -1,0 +1,158 @@
+// The loaded datasets of this page, outside the store (an ActivationSource holds file handles and
+// generators, not plain data). The store gets a summary and the key; runs refer to data by key.
+// Loading new data never unloads the old: a failed load leaves everything as it was (SPEC §7).
+import { createBatcher, type Batcher } from '../data/batcher';
+import { blobByteSource, type ByteSource } from '../data/byteSource';
+import { openDataset } from '../data/dataset';
+import {
+  createSyntheticSource,
+  SYNTHETIC_PRESETS,
+  syntheticConfig,
+  type SyntheticPreset,
+} from '../data/synthetic';
+import type { ActivationSource } from '../data/types';
+import type { TrainConfig } from '../sae/config';
+import { useWorkspaceStore, type DataSummary } from '../store/workspaceStore';
+import type { RunData } from './trainingLoop';
+
+/** Share of sequences held out for evaluation (never trained on). */
+export const HELD_OUT_FRACTION = 0.1;
+/** The built-in data's own seed: the dataset stays the same whatever the run's seed (that shuffles). */
+export const BUILTIN_DATA_SEED = 1234;
+
+export interface LoadedData {
+  key: string;
+  source: ActivationSource;
+  summary: DataSummary;
+  /** Config fields the data implies (d_in, doc-start ids), applied to the draft on load. */
+  implied: Partial<TrainConfig>;
+}
+
+const loaded = new Map<string, LoadedData>();
+let nextKey = 1;
+
+export function getLoadedData(key: string): LoadedData | undefined {
+  return loaded.get(key);
+}
+
+export const BUILTIN_PRESETS = Object.keys(SYNTHETIC_PRESETS) as SyntheticPreset[];
+
+function summarize(source: ActivationSource, extra: Partial<DataSummary>): DataSummary {
+  return {
+    label: source.name,
+    numSequences: source.numSequences,
+    seqLen: source.seqLen,
+    d: source.d,
+    dtype: source.dtype,
+    tokens: source.numSequences * source.seqLen,
+    heldOutShare: HELD_OUT_FRACTION,
+    scaling: 'as stored',
+    hasTokenText: source.hasTokenIds,
+    hasGroundTruth: false,
+    files: [],
+    ...extra,
+  };
+}
+
+function publish(source: ActivationSource, summary: DataSummary, implied: Partial<TrainConfig>): LoadedData {
+  const key = `data-${nextKey++}`;
+  const entry = { key, source, summary, implied };
+  loaded.set(key, entry);
+  const ws = useWorkspaceStore.getState();
+  ws.dataLoaded(key, summary);
+  // The data fixes the width and, for the built-in data, how documents start; the rest stays.
+  ws.replaceDraft({ ...useWorkspaceStore.getState().draft, ...implied });
+  return entry;
+}
+
+/** The built-in synthetic dataset (SPEC §8) with known true features. */
+export function loadBuiltin(preset: string): LoadedData {
+  if (!(BUILTIN_PRESETS as string[]).includes(preset)) {
+    const msg = `There is no built-in dataset “${preset}”; choose one of ${BUILTIN_PRESETS.join(', ')}.`;
+    useWorkspaceStore.getState().dataFailed(msg);
+    throw new Error(msg);
+  }
+  useWorkspaceStore.getState().chooseData({ kind: 'builtin', preset });
+  const cfg = syntheticConfig(preset as SyntheticPreset, BUILTIN_DATA_SEED);
+  const source = createSyntheticSource(cfg);
+  const summary = summarize(source, {
+    label: `built-in: ${preset}`,
+    hasTokenText: true,
+    hasGroundTruth: true,
+    scaling: 'none needed (unit-scale features)',
+    files: [],
+  });
+  return publish(source, summary, { d_in: source.d, doc_start_token_ids: [0] });
+}
+
+/** A dropped or picked file with its path inside a dropped folder (for SAELens cache folders). */
+export interface PickedFile {
+  file: Blob & { name: string };
+  path: string;
+}
+
+/** Open dropped files/folders as one dataset; on failure the current data stays and the reason is shown. */
+export async function loadFiles(files: PickedFile[]): Promise<LoadedData | null> {
+  const ws = useWorkspaceStore.getState();
+  if (files.length === 0) {
+    ws.dataFailed('Nothing to load: the drop held no files.');
+    return null;
+  }
+  const total = files.reduce((n, f) => n + f.file.size, 0);
+  const label = files.length === 1 ? files[0].path : `${files.length} files`;
+  ws.dataLoading({ name: label, loadedBytes: 0, totalBytes: total });
+  let opened = 0;
+  // Parsers read headers and then only the sequences they need; progress counts files opened.
+  const sources: ByteSource[] = files.map((f) => {
+    const src = blobByteSource(f.file, f.path);
+    let counted = false;
+    return {
+      name: src.name,
+      size: src.size,
+      async read(offset: number, length: number) {
+        if (!counted) {
+          counted = true;
+          opened += f.file.size;
+          useWorkspaceStore.getState().dataLoading({ name: f.path, loadedBytes: opened, totalBytes: total });
+        }
+        return src.read(offset, length);
+      },
+    };
+  });
+  try {
+    const folder = files[0].path.includes('/') ? files[0].path.split('/')[0] : undefined;
+    const source = await openDataset(sources, { folderName: folder });
+    useWorkspaceStore.getState().chooseData({ kind: 'files', label: source.name });
+    const summary = summarize(source, {
+      label: source.name,
+      files: files.map((f) => f.path),
+      scaling: 'as stored; input scaling is a config option',
+    });
+    return publish(source, summary, { d_in: source.d });
+  } catch (e) {
+    const message = e instanceof Error ? e.message : String(e);
+    useWorkspaceStore
+      .getState()
+      .dataFailed(`${message}. The data loaded before is still in use; fix the file or drop another one.`);
+    return null;
+  }
+}
+
+/** Batches for a run: S × T windows of the data in a seeded order, with the held-out split. */
+export async function openRunData(key: string, cfg: TrainConfig): Promise<RunData & { batcher: Batcher }> {
+  const data = loaded.get(key);
+  if (!data)
+    throw new Error('The data this run was made with is no longer loaded; load it again and reset the run.');
+  if (data.source.d !== cfg.d_in)
+    throw new Error(`The data is ${data.source.d} wide but the run's d_in is ${cfg.d_in}.`);
+  const batcher = await createBatcher(data.source, {
+    seqsPerBatch: cfg.seqs_per_batch,
+    contextSize: cfg.context_size,
+    seed: cfg.seed,
+    heldOutFraction: HELD_OUT_FRACTION,
+    docStartTokenIds: cfg.doc_start_token_ids,
+    padTokenId: cfg.pad_token_id,
+    normalize: cfg.normalize_activations,
+  });
+  return { batcher, next: () => batcher.next() };
+}

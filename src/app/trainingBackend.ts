@@ -1,0 +1,32 @@
+// The real training backend: data from src/data through dataSession, weights from initWeights
+// (SPEC §3, the same init as the CPU reference), the WebGPU trainer from src/sae/trainer.ts on the
+// page's one device. createTrainer plans memory first and refuses with the bytes and the limit.
+import { initWeights } from '../sae/init';
+import { createTrainer } from '../sae/trainer';
+import { initGpu } from './gpuSession';
+import { openRunData } from './dataSession';
+import type { TrainingBackend } from './trainingLoop';
+
+/** Yield to the event loop without setTimeout's 4 ms clamp: a message posted to ourselves. */
+function makeYielder(): () => Promise<void> {
+  const ch = new MessageChannel();
+  const waiting: (() => void)[] = [];
+  ch.port1.onmessage = () => waiting.shift()?.();
+  return () =>
+    new Promise<void>((resolve) => {
+      waiting.push(resolve);
+      ch.port2.postMessage(0);
+    });
+}
+
+export function createBrowserBackend(): TrainingBackend {
+  return {
+    openData: openRunData,
+    async createTrainer(cfg, firstBatch) {
+      const gpu = await initGpu();
+      return createTrainer(gpu, cfg, initWeights(cfg, firstBatch));
+    },
+    yieldToPage: makeYielder(),
+    now: () => performance.now(),
+  };
+}

@@ -1,0 +1,77 @@
+import type { TrainConfig } from '../../sae/config';
+
+/** Shortest readable form of a coefficient: 0.04, 3e-4. */
+function num(v: number): string {
+  if (v === 0) return '0';
+  if (Math.abs(v) < 1e-3) return v.toExponential(0).replace('e-', 'e−');
+  return String(+v.toPrecision(4));
+}
+
+const Sub = ({ children }: { children: string }) => <sub>{children}</sub>;
+const L = ({ s }: { s: string }) => (
+  <i>
+    L<Sub>{s}</Sub>
+  </i>
+);
+
+/** The loss of SPEC §4 with the draft's coefficients in place of the symbols. */
+export function LossFormula({ cfg, alpha }: { cfg: TrainConfig; alpha: number | null }) {
+  const sparse =
+    cfg.architecture === 'topk' ? null : (
+      <>
+        {' + '}
+        <b>{num(cfg.l1_coefficient)}</b>·<L s={cfg.architecture === 'jumprelu' ? 'L0' : 'L1'} />
+      </>
+    );
+  const gap =
+    cfg.alpha_mode === 'relative' ? (
+      <>
+        (<L s="max" /> − <L s="recon" />
+        )/
+        <L s="max" />
+      </>
+    ) : (
+      <>
+        (<L s="max" /> − <L s="recon" />)
+      </>
+    );
+  const lmax =
+    cfg.lmax_mode === 'max' ? (
+      <>
+        max(
+        <L s="recon" />, <b>{num(cfg.lmax_momentum)}</b>·<L s="max" /> + {num(1 - cfg.lmax_momentum)}·
+        <L s="recon" />)
+      </>
+    ) : (
+      <>
+        <b>{num(cfg.lmax_momentum)}</b>·<L s="max" /> + {num(1 - cfg.lmax_momentum)}·<L s="recon" />
+      </>
+    );
+  return (
+    <div className="formula" data-testid="loss-formula" aria-label="Loss formula with current values">
+      <span>
+        <i>L</i> = <L s="recon" />
+        {sparse}
+        {' + '}
+        <b>{num(cfg.temporal_coefficient)}</b>·<i>α</i>·<L s="temp" />
+        {cfg.architecture === 'topk' && cfg.aux_k_coefficient > 0 ? (
+          <>
+            {' + '}
+            <b>{num(cfg.aux_k_coefficient)}</b>·<L s="aux" />
+          </>
+        ) : null}
+      </span>
+      <span>
+        <i>α</i> = σ(<b>{num(cfg.alpha_beta)}</b>·{gap})
+        {alpha !== null ? <span className="muted"> = {alpha.toFixed(3)}</span> : null}
+      </span>
+      <span>
+        <L s="max" /> ← {lmax}
+      </span>
+      <span className="muted">
+        <L s="recon" /> = mean {cfg.recon_loss === 'squared' ? '‖x − x̂‖²' : '‖x − x̂‖'} · <L s="temp" /> = mean
+        ‖f<Sub>t</Sub> − f<Sub>t−1</Sub>‖₁, f<Sub>−1</Sub> {cfg.seq_start_mode === 'zero' ? '= 0' : 'skipped'}
+      </span>
+    </div>
+  );
+}
