@@ -33,5 +33,6 @@ export function bootTrainingScreen(): void {
   syncUrlWithDraft();
   // Read-only views for end-to-end tests and DevTools.
   exposeForTests('runs', () => useRunsStore.getState().runs);
+  exposeForTests('selectedRunId', () => useRunsStore.getState().selectedRunId);
   exposeForTests('workspace', () => useWorkspaceStore.getState());
 }

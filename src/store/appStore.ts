@@ -11,6 +11,8 @@ export interface AppMessage {
   title: string;
   /** What happened and what to do next. */
   detail: string;
+  /** How many times this same message was posted (repeats are folded into one entry). */
+  count: number;
 }
 
 export interface AppState {
@@ -20,7 +22,7 @@ export interface AppState {
   gpuUnavailable(reason: string): void;
   gpuSelfTested(result: { ok: boolean; maxAbsError: number; ms: number }): void;
   gpuFaulted(fault: GpuFault): void;
-  postMessage(m: Omit<AppMessage, 'id'>): void;
+  postMessage(m: Omit<AppMessage, 'id' | 'count'>): void;
   dismissMessage(id: number): void;
 }
 
@@ -41,6 +43,15 @@ export const useAppStore = create<AppState>()((set) => ({
         faults: [...s.gpu.faults, fault],
       },
     })),
-  postMessage: (m) => set((s) => ({ messages: [...s.messages, { ...m, id: nextMessageId++ }] })),
+  // A fault that repeats every step (e.g. a GPU validation error) must not bury the page: the same
+  // message is counted, not stacked.
+  postMessage: (m) =>
+    set((s) => {
+      const same = s.messages.find(
+        (x) => x.level === m.level && x.title === m.title && x.detail === m.detail,
+      );
+      if (same) return { messages: s.messages.map((x) => (x === same ? { ...x, count: x.count + 1 } : x)) };
+      return { messages: [...s.messages, { ...m, id: nextMessageId++, count: 1 }] };
+    }),
   dismissMessage: (id) => set((s) => ({ messages: s.messages.filter((m) => m.id !== id) })),
 }));
