@@ -24,6 +24,10 @@ struct Params {
   step: u32,         // 1-based index of this step (recorded with a fault)
   adam_one_minus_beta1: f32, // 1 − β1 computed in float64 (f32(1) − f32(β2) is off by 1e-5 relative)
   adam_one_minus_beta2: f32, // 1 − β2
+  aux_k: u32,        // TopK AuxK: dead features used to reconstruct the residual
+  aux_k_coefficient: f32, // TopK AuxK coefficient (0: off)
+  _p0: u32,
+  _p1: u32,
   _p2: u32,
 }
 @group(0) @binding(0) var<uniform> p: Params;                 // sizes

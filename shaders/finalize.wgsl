@@ -2,7 +2,7 @@
 // (SPEC §4), and latch the first non-finite value (loss term or parameter) with its step so the trainer
 // can name it at the next readback. One workgroup. CPU twin: finalizeTwin.
 //   L_sparse = (1/N) Σ_n row_stats.1,  L_temp = (1/N) Σ_n row_stats.2,  L0 = (1/N) Σ_n row_stats.3
-//   loss = L_recon + λ1·L_sparse + λ2·α·L_temp,  grad_norm = √(Σ partials)
+//   loss = L_recon + λ1·L_sparse + λ2·α·L_temp (+ aux_k_coefficient·L_aux),  grad_norm = √(Σ partials)
 struct Params {
   N: u32,            // rows in the batch, S·T
   T: u32,            // positions per sequence
@@ -27,6 +27,10 @@ struct Params {
   step: u32,         // 1-based index of this step (recorded with a fault)
   adam_one_minus_beta1: f32, // 1 − β1 computed in float64 (f32(1) − f32(β2) is off by 1e-5 relative)
   adam_one_minus_beta2: f32, // 1 − β2
+  aux_k: u32,        // TopK AuxK: dead features used to reconstruct the residual
+  aux_k_coefficient: f32, // TopK AuxK coefficient (0: off)
+  _p0: u32,
+  _p1: u32,
   _p2: u32,
 }
 @group(0) @binding(0) var<uniform> p: Params;                        // 1/N, λ1, λ2, step
@@ -34,10 +38,12 @@ struct Params {
 @group(0) @binding(2) var<storage, read> partials: array<f32>;       // [5·PARTS] Σ g² partials
 @group(0) @binding(3) var<storage, read> state: array<f32>;          // [0] L_max [2] α [3] L_recon
 @group(0) @binding(4) var<storage, read_write> counters: array<atomic<u32>>; // [0] dead [1] param bits [2] fault bits [3] fault step
-@group(0) @binding(5) var<storage, read_write> metrics: array<f32>;  // [16] see METRIC_* in src/sae/gpu/layout.ts
+@group(0) @binding(5) var<storage, read_write> metrics: array<f32>;  // [16] see METRIC in src/sae/gpu/layout.ts
+@group(0) @binding(6) var<storage, read> aux_rows: array<f32>;       // [N] AuxK ‖r_n‖² (0 when off)
 
 const WG = 256u;
 var<workgroup> red: array<vec4<f32>, 256>;
+var<workgroup> red_aux: array<f32, 256>;
 
 fn finite(v: f32) -> bool {
   return (bitcast<u32>(v) & 0x7f800000u) != 0x7f800000u;
@@ -49,15 +55,21 @@ fn main(@builtin(local_invocation_index) li: u32) {
   for (var n = li; n < p.N; n += WG) {
     s += vec4<f32>(row_stats[n * 4u + 1u], row_stats[n * 4u + 2u], row_stats[n * 4u + 3u], 0.0);
   }
+  var sa = 0.0;
+  for (var n = li; n < p.N; n += WG) {
+    sa += aux_rows[n];
+  }
   let np = arrayLength(&partials);
   for (var i = li; i < np; i += WG) {
     s.w += partials[i];
   }
   red[li] = s;
+  red_aux[li] = sa;
   workgroupBarrier();
   for (var w = WG / 2u; w > 0u; w >>= 1u) {
     if (li < w) {
       red[li] += red[li + w];
+      red_aux[li] += red_aux[li + w];
     }
     workgroupBarrier();
   }
@@ -70,11 +82,14 @@ fn main(@builtin(local_invocation_index) li: u32) {
   let l_temp = red[0].y * p.inv_n;
   let l0 = red[0].z * p.inv_n;
   let grad_norm = sqrt(red[0].w);
-  let loss = l_recon + p.lambda1 * l_sparse + p.lambda2 * alpha * l_temp;
+  // AuxK (TopK): L_aux = scale·(1/N)·Σ‖r_n‖², added with its coefficient only when some feature is dead.
+  let l_aux = state[4] * red_aux[0] * p.inv_n;
+  let aux_term = select(0.0, p.aux_k_coefficient * l_aux, state[5] > 0.0);
+  let loss = l_recon + p.lambda1 * l_sparse + p.lambda2 * alpha * l_temp + aux_term;
   metrics[0] = l_recon;
   metrics[1] = l_sparse;
   metrics[2] = l_temp;
-  metrics[3] = 0.0; // l_aux (AuxK not implemented on the GPU yet)
+  metrics[3] = l_aux;
   metrics[4] = loss;
   metrics[5] = alpha;
   metrics[6] = state[0];

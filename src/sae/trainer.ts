@@ -102,6 +102,9 @@ export async function createTrainer(
   };
   const plan = planMemory(cfg, limits);
   if (!plan.fits) throw new ConfigRefusedError(`This config does not fit the GPU: ${plan.reason}`);
+  const { device } = gpu;
+  device.pushErrorScope('out-of-memory');
+  device.pushErrorScope('validation');
   const t = new GpuTrainer(gpu, cfg, options.gemmDesign ?? pickGemmDesign(gpu.adapter.isSwiftShader));
   const state: TrainerState = isState(init)
     ? init
@@ -115,8 +118,13 @@ export async function createTrainer(
       };
   t.setState(state);
   t.snapshot();
-  // Surface pipeline/validation errors here rather than at the first step.
-  await gpu.device.queue.onSubmittedWorkDone();
+  // Surface pipeline/validation/memory errors here rather than as silently wrong numbers later.
+  const validation = await device.popErrorScope();
+  const oom = await device.popErrorScope();
+  if (validation || oom) {
+    t.destroy();
+    throw new Error(`Could not build the GPU trainer: ${(validation ?? oom)!.message}`);
+  }
   return t;
 }
 
@@ -135,11 +143,16 @@ class GpuTrainer implements GpuSaeTrainer {
   private ring = 0;
   private destroyed = false;
 
+  private readonly gpu: GpuContext;
+  private faultsSeen: number;
+
   constructor(
     gpu: GpuContext,
     readonly cfg: TrainConfig,
     readonly gemmDesign: GemmDesign,
   ) {
+    this.gpu = gpu;
+    this.faultsSeen = gpu.faults.length;
     this.device = gpu.device;
     this.N = tokensPerStep(cfg);
     this.rowflags = new Uint32Array(this.N);
@@ -207,6 +220,11 @@ class GpuTrainer implements GpuSaeTrainer {
     await staging.mapAsync(GPUMapMode.READ);
     const raw = staging.getMappedRange().slice(0);
     staging.unmap();
+    // A device fault (validation error, lost device) since the last readback makes every number suspect.
+    const faults = this.gpu.faults.slice(this.faultsSeen);
+    this.faultsSeen = this.gpu.faults.length;
+    if (faults.length)
+      throw new Error(`The GPU reported an error during training up to step ${step}: ${faults[0].message}`);
     const mf = new Float32Array(raw, 0, METRIC_FLOATS);
     const counters = new Uint32Array(raw, METRIC_FLOATS * 4, COUNTERS);
     if (counters[2] !== 0) {

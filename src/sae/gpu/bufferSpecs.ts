@@ -1,7 +1,15 @@
 // Every GPU buffer the trainer allocates, with its size, computed from the config alone so the memory
 // plan can refuse a config before anything is allocated. Shapes in comments (N = S·T rows).
 import { tokensPerStep, type TrainConfig } from '../config';
-import { COUNTERS, GRAD_PARTS, METRIC_FLOATS, PARAM_NAMES, PARAMS_BYTES, STATE_FLOATS } from './layout';
+import {
+  auxkOn,
+  COUNTERS,
+  GRAD_PARTS,
+  METRIC_FLOATS,
+  PARAM_NAMES,
+  PARAMS_BYTES,
+  STATE_FLOATS,
+} from './layout';
 
 export interface BufferSpec {
   name: string;
@@ -32,7 +40,13 @@ export function bufferSpecs(cfg: TrainConfig): BufferSpec[] {
     s('pre', N * m), // [N, m]
     s('f', N * m), // [N, m]
     s('g', N * m), // [N, m] ∂L/∂f then ∂L/∂pre
+    s('aux_rows', N), // [N] AuxK ‖ê − e‖² per row (stays 0 without AuxK)
   ];
+  if (auxkOn(cfg))
+    out.push(
+      s('f_aux', N * m), // [N, m] AuxK: chosen dead pre-activations
+      s('ehat', N * d), // [N, d] AuxK: ê, then g_ê
+    );
   for (const p of PARAM_NAMES) {
     out.push(
       s(p, sizes[p]),

@@ -3,10 +3,10 @@
 // fault bits. Keep field order in sync with the WGSL `struct Params`.
 import type { TrainConfig } from '../config';
 
-export const PARAMS_BYTES = 96;
+export const PARAMS_BYTES = 112;
 
-/** Indices into the `state` buffer (f32) written by alpha.wgsl. */
-export const STATE = { l_max: 0, has_l_max: 1, alpha: 2, l_recon: 3 } as const;
+/** Indices into the `state` buffer (f32): alpha.wgsl writes 0–3, auxk_select.wgsl 4–5. */
+export const STATE = { l_max: 0, has_l_max: 1, alpha: 2, l_recon: 3, aux_scale: 4, num_dead: 5 } as const;
 export const STATE_FLOATS = 8;
 
 /** Indices into the `metrics` buffer (f32) written by finalize.wgsl. */
@@ -46,6 +46,11 @@ export function faultTerms(bits: number): string[] {
     if (bits & (1 << (4 + i))) out.push(name);
   });
   return out;
+}
+
+/** TopK AuxK runs (Gao et al. 2024; see shaders/auxk_select.wgsl). */
+export function auxkOn(cfg: TrainConfig): boolean {
+  return cfg.architecture === 'topk' && cfg.aux_k_coefficient > 0 && cfg.aux_k > 0;
 }
 
 export const ARCH_CODE = { relu: 0, topk: 1, jumprelu: 2 } as const;
@@ -97,6 +102,8 @@ export function packParams(cfg: TrainConfig, s: StepScalars): ArrayBuffer {
   u[20] = s.step;
   f[21] = 1 - cfg.adam_beta1;
   f[22] = 1 - cfg.adam_beta2;
+  u[23] = cfg.aux_k;
+  f[24] = auxkOn(cfg) ? cfg.aux_k_coefficient : 0;
   return buf;
 }
 

@@ -8,6 +8,9 @@
 import activateCode from '../../../shaders/activate.wgsl?raw';
 import adamCode from '../../../shaders/adam.wgsl?raw';
 import alphaCode from '../../../shaders/alpha.wgsl?raw';
+import auxAddCode from '../../../shaders/aux_add.wgsl?raw';
+import auxResidCode from '../../../shaders/aux_resid.wgsl?raw';
+import auxkSelectCode from '../../../shaders/auxk_select.wgsl?raw';
 import bdecCode from '../../../shaders/bdec_grad.wgsl?raw';
 import centerCode from '../../../shaders/center.wgsl?raw';
 import columnCode from '../../../shaders/column.wgsl?raw';
@@ -21,7 +24,7 @@ import { grid } from '../../gpu/dispatch';
 import { GemmOp, type GemmDesign } from '../../gpu/gemm';
 import { bindBuffers, createKernel } from '../../gpu/kernel';
 import { tokensPerStep, type TrainConfig } from '../config';
-import { ARCH_CODE, GRAD_PARTS, PARAM_NAMES } from './layout';
+import { ARCH_CODE, auxkOn, GRAD_PARTS, PARAM_NAMES } from './layout';
 import { paramSizes } from './bufferSpecs';
 import type { SaeBuffers } from './saeBuffers';
 
@@ -73,9 +76,29 @@ export class SaePasses {
     // ---- losses, backward, update ----
     const sizes = paramSizes(cfg);
     const params = PARAM_NAMES.filter((p) => p !== 'log_threshold' || cfg.architecture === 'jumprelu');
+    const aux = auxkOn(cfg);
     this.backwardOps.push(
       op('recon', k('recon', reconCode), [P, b.x, b.xhat, b.rowflags, b.g_xhat, b.row_stats], N),
       op('alpha', k('alpha', alphaCode), [P, b.row_stats, b.state], 1),
+    );
+    // TopK AuxK: choose dead features, ê = f_aux·W_dec, residual loss and g_ê (Gao et al. 2024).
+    if (aux)
+      this.backwardOps.push(
+        op(
+          'auxk_select',
+          k('auxk_select', auxkSelectCode),
+          [P, b.pre, b.tokens_since_fired, b.rowflags, b.f_aux, b.state],
+          N,
+        ),
+        gemm(device, 'sae.aux_ehat', design, { layout: 'NN', M: N, N: d, K: m }, b.f_aux, b.W_dec, b.ehat),
+        op(
+          'aux_resid',
+          k('aux_resid', auxResidCode),
+          [P, b.x, b.xhat, b.ehat, b.rowflags, b.state, b.aux_rows],
+          N,
+        ),
+      );
+    this.backwardOps.push(
       gemm(device, 'sae.grad_f', design, { layout: 'NT', M: N, N: m, K: d }, b.g_xhat, b.W_dec, b.g),
       op(
         'feature_grad',
@@ -83,7 +106,29 @@ export class SaePasses {
         [P, b.f, b.g, b.pre, b.log_threshold, b.rowflags, b.state, b.row_stats],
         N,
       ),
+    );
+    if (aux)
+      this.backwardOps.push(
+        // g_ê·W_decᵀ into `pre` (free for TopK once both selections are done), then masked into g_pre.
+        gemm(device, 'sae.aux_grad_f', design, { layout: 'NT', M: N, N: m, K: d }, b.ehat, b.W_dec, b.pre),
+        op('aux_add', k('aux_add', auxAddCode), [P, b.f_aux, b.pre, b.g], Math.ceil((N * m) / 256)),
+      );
+    this.backwardOps.push(
       gemm(device, 'sae.grad_W_dec', design, { layout: 'TN', M: m, N: d, K: N }, b.f, b.g_xhat, b.grad_W_dec),
+    );
+    if (aux)
+      this.backwardOps.push(
+        gemm(
+          device,
+          'sae.aux_grad_W_dec',
+          design,
+          { layout: 'TN', M: m, N: d, K: N, accumulate: true },
+          b.f_aux,
+          b.ehat,
+          b.grad_W_dec,
+        ),
+      );
+    this.backwardOps.push(
       gemm(device, 'sae.grad_W_enc', design, { layout: 'TN', M: d, N: m, K: N }, b.xc, b.g, b.grad_W_enc),
       op(
         'column',
@@ -112,7 +157,7 @@ export class SaePasses {
       op(
         'finalize',
         k('finalize', finalizeCode),
-        [P, b.row_stats, b.partials, b.state, b.counters, b.metrics],
+        [P, b.row_stats, b.partials, b.state, b.counters, b.metrics, b.aux_rows],
         1,
       ),
     );

@@ -1,0 +1,49 @@
+// AuxK's share of ∂L/∂pre: g_pre_ni += (g_ê_n·W_dec_iᵀ) for the chosen dead features i ∈ A_n, i.e. where
+// f_aux ≠ 0 (a chosen feature whose pre is exactly 0 is treated as not chosen — measure zero). The product
+// g_ê·W_decᵀ was written by an NT GEMM into the pre buffer, free once TopK and AuxK have selected.
+// Elementwise over N×m. CPU twin: referenceBackward (AuxK block) in src/sae/reference/backward.ts.
+struct Params {
+  N: u32,            // rows in the batch, S·T
+  T: u32,            // positions per sequence
+  d: u32,            // d_in
+  m: u32,            // d_sae
+  k: u32,            // TopK: active features per row
+  flags: u32,        // bit 0 recon 'norm', bit 1 seq_start 'skip', bit 2 lmax 'ema', bit 3 alpha 'relative'
+  n_valid: f32,      // valid (non-padding) tokens in the batch
+  inv_n: f32,        // 1 / n_valid: every loss is a mean over valid tokens
+  lambda1: f32,      // l1_coefficient
+  lambda2: f32,      // temporal_coefficient
+  alpha_beta: f32,   // β of α = σ(β·gap)
+  lmax_momentum: f32, // μ
+  lr: f32,           // learning rate of this step (lrAt on the CPU)
+  adam_beta1: f32,
+  adam_beta2: f32,
+  adam_eps: f32,
+  bc1: f32,          // 1 − β1^t, Adam bias correction of this step
+  bc2: f32,          // 1 − β2^t
+  jr_bandwidth: f32, // JumpReLU ε
+  dead_window: f32,  // dead_feature_window in tokens
+  step: u32,         // 1-based index of this step (recorded with a fault)
+  adam_one_minus_beta1: f32, // 1 − β1 computed in float64 (f32(1) − f32(β2) is off by 1e-5 relative)
+  adam_one_minus_beta2: f32, // 1 − β2
+  aux_k: u32,        // TopK AuxK: dead features used to reconstruct the residual
+  aux_k_coefficient: f32, // TopK AuxK coefficient (0: off)
+  _p0: u32,
+  _p1: u32,
+  _p2: u32,
+}
+@group(0) @binding(0) var<uniform> p: Params;                  // sizes
+@group(0) @binding(1) var<storage, read> f_aux: array<f32>;    // [N, m] chosen dead pre, else 0
+@group(0) @binding(2) var<storage, read> g_aux: array<f32>;    // [N, m] g_ê·W_decᵀ
+@group(0) @binding(3) var<storage, read_write> g: array<f32>;  // [N, m] g_pre (updated)
+
+@compute @workgroup_size(256)
+fn main(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>) {
+  let i = gid.x + gid.y * nwg.x * 256u;
+  if (i >= p.N * p.m) {
+    return;
+  }
+  if (f_aux[i] != 0.0) {
+    g[i] += g_aux[i];
+  }
+}

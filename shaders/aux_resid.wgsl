@@ -1,0 +1,80 @@
+// AuxK residual, loss and gradient per row (see auxk_select.wgsl for the definition). One workgroup per row:
+//   e_n = x_n − x̂_n (a constant: stop-gradient),  r_n = ê_n − e_n with ê_n = f_aux_n·W_dec (a GEMM, in ehat)
+//   aux_rows[n] = ‖r_n‖²  (finalize.wgsl: L_aux = scale·(1/N)·Σ_n aux_rows[n])
+//   g_ê_n = aux_k_coefficient·scale·(2/N)·r_n, written over ê in place.
+// Padding rows get 0. CPU twin: referenceAuxk / referenceBackward in src/sae/reference.
+struct Params {
+  N: u32,            // rows in the batch, S·T
+  T: u32,            // positions per sequence
+  d: u32,            // d_in
+  m: u32,            // d_sae
+  k: u32,            // TopK: active features per row
+  flags: u32,        // bit 0 recon 'norm', bit 1 seq_start 'skip', bit 2 lmax 'ema', bit 3 alpha 'relative'
+  n_valid: f32,      // valid (non-padding) tokens in the batch
+  inv_n: f32,        // 1 / n_valid: every loss is a mean over valid tokens
+  lambda1: f32,      // l1_coefficient
+  lambda2: f32,      // temporal_coefficient
+  alpha_beta: f32,   // β of α = σ(β·gap)
+  lmax_momentum: f32, // μ
+  lr: f32,           // learning rate of this step (lrAt on the CPU)
+  adam_beta1: f32,
+  adam_beta2: f32,
+  adam_eps: f32,
+  bc1: f32,          // 1 − β1^t, Adam bias correction of this step
+  bc2: f32,          // 1 − β2^t
+  jr_bandwidth: f32, // JumpReLU ε
+  dead_window: f32,  // dead_feature_window in tokens
+  step: u32,         // 1-based index of this step (recorded with a fault)
+  adam_one_minus_beta1: f32, // 1 − β1 computed in float64 (f32(1) − f32(β2) is off by 1e-5 relative)
+  adam_one_minus_beta2: f32, // 1 − β2
+  aux_k: u32,        // TopK AuxK: dead features used to reconstruct the residual
+  aux_k_coefficient: f32, // TopK AuxK coefficient (0: off)
+  _p0: u32,
+  _p1: u32,
+  _p2: u32,
+}
+@group(0) @binding(0) var<uniform> p: Params;                       // sizes, 1/N, AuxK coefficient
+@group(0) @binding(1) var<storage, read> x: array<f32>;             // [N, d] input
+@group(0) @binding(2) var<storage, read> xhat: array<f32>;          // [N, d] reconstruction
+@group(0) @binding(3) var<storage, read_write> ehat: array<f32>;    // [N, d] in: ê; out: g_ê
+@group(0) @binding(4) var<storage, read> rowflags: array<u32>;      // [N] bit 1 valid
+@group(0) @binding(5) var<storage, read> state: array<f32>;         // [4] AuxK scale
+@group(0) @binding(6) var<storage, read_write> aux_rows: array<f32>; // [N] ‖r_n‖²
+
+const WG = 256u;
+var<workgroup> red: array<f32, 256>;
+
+@compute @workgroup_size(256)
+fn main(
+  @builtin(workgroup_id) wid: vec3<u32>,
+  @builtin(num_workgroups) nwg: vec3<u32>,
+  @builtin(local_invocation_index) li: u32,
+) {
+  let n = wid.x + wid.y * nwg.x;
+  if (n >= p.N) {
+    return;
+  }
+  let base = n * p.d;
+  let valid = (rowflags[n] & 2u) != 0u;
+  var s = 0.0;
+  for (var j = li; j < p.d; j += WG) {
+    let r = ehat[base + j] - (x[base + j] - xhat[base + j]);
+    s += r * r;
+  }
+  red[li] = s;
+  workgroupBarrier();
+  for (var w = WG / 2u; w > 0u; w >>= 1u) {
+    if (li < w) {
+      red[li] += red[li + w];
+    }
+    workgroupBarrier();
+  }
+  let c = select(0.0, p.aux_k_coefficient * state[4] * 2.0 * p.inv_n, valid);
+  for (var j = li; j < p.d; j += WG) {
+    let r = ehat[base + j] - (x[base + j] - xhat[base + j]);
+    ehat[base + j] = c * r;
+  }
+  if (li == 0u) {
+    aux_rows[n] = select(0.0, red[0], valid);
+  }
+}

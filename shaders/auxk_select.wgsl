@@ -1,0 +1,173 @@
+// TopK AuxK selection (Gao et al. 2024, "Scaling and evaluating sparse autoencoders", §A.2; scaling as
+// SAELens TopKTrainingSAE.calculate_topk_aux_loss). One workgroup per row:
+//   dead_i   = tokens_since_fired_i ≥ dead_feature_window (counters BEFORE this step's update)
+//   num_dead = Σ_i dead_i;  k_aux = min(aux_k, num_dead);  scale = min(num_dead / aux_k, 1)
+//   A_n      = the k_aux largest pre_ni over dead i (ties to the lower index), valid rows only
+//   f_aux_ni = pre_ni for i ∈ A_n (raw, may be negative), else 0
+// Same radix select as topk.wgsl but over all floats: the key of v maps the float order onto u32 order
+// (positive: set the sign bit; negative: invert every bit). Workgroup 0 writes scale and num_dead to
+// state[4..5]. CPU twin: referenceAuxk in src/sae/reference/auxk.ts.
+struct Params {
+  N: u32,            // rows in the batch, S·T
+  T: u32,            // positions per sequence
+  d: u32,            // d_in
+  m: u32,            // d_sae
+  k: u32,            // TopK: active features per row
+  flags: u32,        // bit 0 recon 'norm', bit 1 seq_start 'skip', bit 2 lmax 'ema', bit 3 alpha 'relative'
+  n_valid: f32,      // valid (non-padding) tokens in the batch
+  inv_n: f32,        // 1 / n_valid: every loss is a mean over valid tokens
+  lambda1: f32,      // l1_coefficient
+  lambda2: f32,      // temporal_coefficient
+  alpha_beta: f32,   // β of α = σ(β·gap)
+  lmax_momentum: f32, // μ
+  lr: f32,           // learning rate of this step (lrAt on the CPU)
+  adam_beta1: f32,
+  adam_beta2: f32,
+  adam_eps: f32,
+  bc1: f32,          // 1 − β1^t, Adam bias correction of this step
+  bc2: f32,          // 1 − β2^t
+  jr_bandwidth: f32, // JumpReLU ε
+  dead_window: f32,  // dead_feature_window in tokens
+  step: u32,         // 1-based index of this step (recorded with a fault)
+  adam_one_minus_beta1: f32, // 1 − β1 computed in float64 (f32(1) − f32(β2) is off by 1e-5 relative)
+  adam_one_minus_beta2: f32, // 1 − β2
+  aux_k: u32,        // TopK AuxK: dead features used to reconstruct the residual
+  aux_k_coefficient: f32, // TopK AuxK coefficient (0: off)
+  _p0: u32,
+  _p1: u32,
+  _p2: u32,
+}
+@group(0) @binding(0) var<uniform> p: Params;                          // sizes, aux_k, dead window
+@group(0) @binding(1) var<storage, read> pre: array<f32>;              // [N, m] pre-activations
+@group(0) @binding(2) var<storage, read> tokens_since_fired: array<f32>; // [m] before this step
+@group(0) @binding(3) var<storage, read> rowflags: array<u32>;         // [N] bit 1 valid
+@group(0) @binding(4) var<storage, read_write> f_aux: array<f32>;      // [N, m] chosen dead pre, else 0
+@group(0) @binding(5) var<storage, read_write> state: array<f32>;      // [4] scale, [5] num_dead
+
+const WG = 256u;
+var<workgroup> hist: array<atomic<u32>, 256>;
+var<workgroup> ties: array<u32, 256>;
+var<workgroup> dead_atomic: atomic<u32>;
+var<workgroup> dead_total: u32;
+var<workgroup> sel_prefix: u32;
+var<workgroup> sel_remaining: u32;
+
+fn key_of(v: f32) -> u32 {
+  let b = bitcast<u32>(v);
+  return select(b | 0x80000000u, ~b, (b & 0x80000000u) != 0u);
+}
+
+fn is_dead(i: u32) -> bool {
+  return tokens_since_fired[i] >= p.dead_window;
+}
+
+@compute @workgroup_size(256)
+fn main(
+  @builtin(workgroup_id) wid: vec3<u32>,
+  @builtin(num_workgroups) nwg: vec3<u32>,
+  @builtin(local_invocation_index) li: u32,
+) {
+  let n = wid.x + wid.y * nwg.x;
+  if (n >= p.N) {
+    return;
+  }
+  let base = n * p.m;
+  if (li == 0u) {
+    atomicStore(&dead_atomic, 0u);
+  }
+  workgroupBarrier();
+  var mine = 0u;
+  for (var i = li; i < p.m; i += WG) {
+    if (is_dead(i)) {
+      mine++;
+    }
+  }
+  atomicAdd(&dead_atomic, mine);
+  workgroupBarrier();
+  if (li == 0u) {
+    dead_total = atomicLoad(&dead_atomic);
+  }
+  let num_dead = workgroupUniformLoad(&dead_total);
+  let k_aux = min(p.aux_k, num_dead);
+  if (n == 0u && li == 0u) {
+    state[4] = select(0.0, min(f32(num_dead) / f32(p.aux_k), 1.0), num_dead > 0u && p.aux_k > 0u);
+    state[5] = f32(num_dead);
+  }
+  if (k_aux == 0u || (rowflags[n] & 2u) == 0u) {
+    for (var i = li; i < p.m; i += WG) {
+      f_aux[base + i] = 0.0;
+    }
+    return;
+  }
+  if (li == 0u) {
+    sel_prefix = 0u;
+    sel_remaining = k_aux;
+  }
+  for (var round = 0u; round < 4u; round++) {
+    let shift = 24u - 8u * round;
+    atomicStore(&hist[li], 0u);
+    workgroupBarrier();
+    let prefix = sel_prefix;
+    let hiMask = select(0xffffffffu << (shift + 8u), 0u, round == 0u);
+    for (var i = li; i < p.m; i += WG) {
+      if (is_dead(i)) {
+        let key = key_of(pre[base + i]);
+        if ((key & hiMask) == (prefix & hiMask)) {
+          atomicAdd(&hist[(key >> shift) & 255u], 1u);
+        }
+      }
+    }
+    workgroupBarrier();
+    if (li == 0u) {
+      var remaining = sel_remaining;
+      var bin = 255u;
+      loop {
+        let c = atomicLoad(&hist[bin]);
+        if (c >= remaining || bin == 0u) {
+          break;
+        }
+        remaining -= c;
+        bin -= 1u;
+      }
+      sel_prefix = prefix | (bin << shift);
+      sel_remaining = remaining;
+    }
+    workgroupBarrier();
+  }
+  let kth = workgroupUniformLoad(&sel_prefix);
+  let need = workgroupUniformLoad(&sel_remaining);
+  let per = (p.m + WG - 1u) / WG;
+  let lo = min(li * per, p.m);
+  let hi = min(lo + per, p.m);
+  var myTies = 0u;
+  for (var i = lo; i < hi; i++) {
+    if (is_dead(i) && key_of(pre[base + i]) == kth) {
+      myTies++;
+    }
+  }
+  ties[li] = myTies;
+  workgroupBarrier();
+  if (li == 0u) {
+    var run = 0u;
+    for (var t = 0u; t < WG; t++) {
+      let c = ties[t];
+      ties[t] = run;
+      run += c;
+    }
+  }
+  workgroupBarrier();
+  var rank = ties[li];
+  for (var i = lo; i < hi; i++) {
+    let v = pre[base + i];
+    var on = false;
+    if (is_dead(i)) {
+      let key = key_of(v);
+      on = key > kth;
+      if (key == kth) {
+        on = rank < need;
+        rank++;
+      }
+    }
+    f_aux[base + i] = select(0.0, v, on);
+  }
+}
