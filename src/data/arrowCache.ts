@@ -9,10 +9,38 @@
 // We index the stream once (message headers only) and then read each row's bytes directly using the
 // batch's buffer table: validity bit, offsets, values — every offset checked before use.
 import { Message, MessageHeader, Type, type Field, type Schema } from 'apache-arrow';
+// apache-arrow's own flatbuffers runtime (its dependency, hoisted): used only to bound vector lengths.
+import { ByteBuffer } from 'flatbuffers';
 import type { ByteSource } from './byteSource';
 import { DataFileError, check, guarded } from './errors';
 import { decodeF16 } from './halfFloat';
 import type { ActivationSource, SourceDtype } from './types';
+
+/**
+ * Flatbuffers trusts the vector lengths it reads, and apache-arrow loops over them: a corrupt length
+ * of 2^31 makes it allocate until the tab dies (found by the fuzz test). While `fn` decodes metadata,
+ * every vector must fit inside the message it is read from (each element takes at least one byte).
+ */
+function boundedFlatbuffers<T>(fn: () => T): T {
+  const proto = ByteBuffer.prototype as unknown as {
+    __vector_len(this: ByteBuffer, offset: number): number;
+    __vector(this: ByteBuffer, offset: number): number;
+  };
+  const orig = proto.__vector_len;
+  proto.__vector_len = function (this: ByteBuffer, offset: number): number {
+    const n = orig.call(this, offset);
+    const start = proto.__vector.call(this, offset);
+    if (n < 0 || start < 0 || start + n > this.capacity()) {
+      throw new Error(`a flatbuffer vector of ${n} entries runs past its ${this.capacity()}-byte message`);
+    }
+    return n;
+  };
+  try {
+    return fn();
+  } finally {
+    proto.__vector_len = orig;
+  }
+}
 
 interface BufferRef {
   offset: number;
@@ -167,7 +195,9 @@ async function indexStream(src: ByteSource): Promise<StreamIndex> {
       `Arrow message at byte ${pos} runs past the end of the file`,
     );
     const meta = await src.read(metaStart, metaLen);
-    const msg = await guarded(file, `corrupt Arrow message at byte ${pos}`, () => Message.decode(meta));
+    const msg = await guarded(file, `corrupt Arrow message at byte ${pos}`, () =>
+      boundedFlatbuffers(() => Message.decode(meta)),
+    );
     const body = metaStart + metaLen;
     const bodyLength = msg.bodyLength;
     check(
@@ -177,11 +207,13 @@ async function indexStream(src: ByteSource): Promise<StreamIndex> {
     );
     if (msg.headerType === MessageHeader.Schema) {
       check(!schema, file, 'second Arrow schema message in one stream');
-      schema = await guarded(file, 'corrupt Arrow schema', () => msg.header() as Schema);
+      schema = await guarded(file, 'corrupt Arrow schema', () =>
+        boundedFlatbuffers(() => msg.header() as Schema),
+      );
     } else if (msg.headerType === MessageHeader.RecordBatch) {
       check(schema, file, 'record batch before the schema');
       const rb = await guarded(file, 'corrupt Arrow record batch', () => {
-        const h = msg.header() as unknown as {
+        const h = boundedFlatbuffers(() => msg.header()) as unknown as {
           length: number;
           nodes: NodeRef[];
           buffers: BufferRef[];
@@ -276,38 +308,43 @@ export async function openArrowCache(
   // dataset_info.json gives [T, d] for the Array2D feature; otherwise the first row does.
   const features = (info?.features ?? {}) as Record<string, { shape?: unknown }>;
   for (const src of arrows) {
-    const idx = await indexStream(src);
-    const names = idx.schema.fields.map((f) => f.name);
-    if (!hookName) {
-      const hooks = names.filter((n) => /^blocks\.\d+\.hook_/.test(n));
+    // A corrupt schema can decode into fields with missing children or types; whatever breaks while
+    // reading it is reported as a problem of this file.
+    const { idx, lay, ai, ii, at, it } = await guarded(src.name, 'corrupt Arrow schema', async () => {
+      const idx = await indexStream(src);
+      const names = idx.schema.fields.map((f) => f.name);
+      if (!hookName) {
+        const hooks = names.filter((n) => /^blocks\.\d+\.hook_/.test(n));
+        check(
+          hooks.length > 0,
+          src.name,
+          `no activation column 'blocks.L.hook_*' (columns: ${names.join(', ') || 'none'})`,
+        );
+        check(hooks.length === 1, src.name, `several activation columns (${hooks.join(', ')}); choose one`);
+        hookName = hooks[0];
+      }
+      const lay = columnLayouts(idx.schema, src.name);
+      const ai = names.indexOf(hookName);
+      check(ai >= 0, src.name, `no column '${hookName}' (columns: ${names.join(', ')})`);
+      const ii = names.indexOf('token_ids');
+      const at = describeColumn(idx.schema.fields[ai], src.name, 2);
+      const it = ii >= 0 ? describeColumn(idx.schema.fields[ii], src.name, 1) : null;
       check(
-        hooks.length > 0,
+        at.kind === 'f32' || at.kind === 'f16',
         src.name,
-        `no activation column 'blocks.L.hook_*' (columns: ${names.join(', ') || 'none'})`,
+        `column '${hookName}' must hold float32 or float16`,
       );
-      check(hooks.length === 1, src.name, `several activation columns (${hooks.join(', ')}); choose one`);
-      hookName = hooks[0];
-    }
-    const lay = columnLayouts(idx.schema, src.name);
-    const ai = names.indexOf(hookName);
-    check(ai >= 0, src.name, `no column '${hookName}' (columns: ${names.join(', ')})`);
-    const ii = names.indexOf('token_ids');
-    const at = describeColumn(idx.schema.fields[ai], src.name, 2);
-    const it = ii >= 0 ? describeColumn(idx.schema.fields[ii], src.name, 1) : null;
-    check(
-      at.kind === 'f32' || at.kind === 'f16',
-      src.name,
-      `column '${hookName}' must hold float32 or float16`,
-    );
-    check(
-      !it || it.kind === 'i32' || it.kind === 'i64',
-      src.name,
-      "column 'token_ids' must hold int32 or int64",
-    );
+      check(
+        !it || it.kind === 'i32' || it.kind === 'i64',
+        src.name,
+        "column 'token_ids' must hold int32 or int64",
+      );
+      return { idx, lay, ai, ii, at, it };
+    });
     if (!actType) {
       actType = at;
       idsType = it;
-      const shape = features[hookName]?.shape;
+      const shape = features[hookName!]?.shape;
       if (Array.isArray(shape) && shape.length === 2 && shape.every((s) => Number.isSafeInteger(s) && s > 0))
         [T, d] = shape as number[];
     } else {
@@ -365,6 +402,13 @@ export async function openArrowCache(
       folderName,
       `fixed list size ${actType!.levels[1].fixed} ≠ d = ${d}`,
     );
+  const totalBytes = arrows.reduce((n, a) => n + a.size, 0);
+  check(
+    T * d * actType!.elem <= totalBytes,
+    folderName,
+    `rows of [${T}, ${d}] cannot fit in ${totalBytes} bytes of data`,
+  );
+  await rowRanges(batches[0], 0, actType!, T, d, batches[0].src.name); // the declared shape matches the data
   const dtype: SourceDtype = actType!.kind === 'f16' ? 'float16' : 'float32';
   const name = folderName;
 
