@@ -1,0 +1,61 @@
+// TempoSAE on the command line: `npm run cli -- <command> [flags]` (scripts/run-ts.mjs calls main).
+// Commands: train, eval, export, help. Every command prints its result as one JSON object on the last
+// line of stdout; progress and notes go to stderr. Exit codes: 0 ok, 1 failure, 2 usage error,
+// 130 interrupted (a checkpoint was saved).
+import { SaeFileError } from '../io/errors';
+import { DEFAULT_CONFIG } from '../sae/config';
+import { CONFIG_ALIASES, parseArgs, UsageError } from './args';
+import { nodeEnv, type CliEnv } from './env';
+import { evalCommand } from './evalCommand';
+import { exportCommand } from './exportCommand';
+import { trainCommand } from './train';
+
+export function usage(): string {
+  const fields = Object.entries(DEFAULT_CONFIG)
+    .map(([k, v]) => `  --${k.replace(/_/g, '-')} (${JSON.stringify(v)})`)
+    .join('\n');
+  const aliases = Object.entries(CONFIG_ALIASES)
+    .map(([a, f]) => `--${a} = --${f.replace(/_/g, '-')}`)
+    .join(', ');
+  return `usage: npm run cli -- <command> [flags]
+
+train   --dataset builtin:PRESET | --data FILE...   --out DIR   [--steps N] [config flags]
+        [--config FILE.json] [--resume DIR] [--stop-at STEP] [--name NAME] [--data-seed N]
+        [--data-seq-len T] [--hook-name NAME] [--adapter auto|swiftshader]
+eval    --sae DIR  --dataset builtin:PRESET | --data FILE...  [--split heldout|all] [--batch-seqs S]
+        [--seq-len T] [--adapter auto|swiftshader]
+export  --run DIR --zip FILE | --checkpoint FILE --out DIR [--zip FILE]
+
+Config flags (default in brackets; SAELens names, dashes for underscores):
+${fields}
+Aliases: ${aliases}
+--steps N sets training_tokens = N × seqs_per_batch × context_size.`;
+}
+
+export async function main(argv: string[], env: CliEnv = nodeEnv()): Promise<number> {
+  try {
+    const a = parseArgs(argv);
+    switch (a.command) {
+      case 'train':
+        return await trainCommand(a, env);
+      case 'eval':
+        return await evalCommand(a, env);
+      case 'export':
+        return await exportCommand(a, env);
+      case 'help':
+      case '--help':
+      case '-h':
+        env.out(usage());
+        return 0;
+      default:
+        throw new UsageError(`unknown command '${a.command}'`);
+    }
+  } catch (e) {
+    if (e instanceof UsageError) {
+      env.err.write(`error: ${e.message}\n\n${usage()}\n`);
+      return 2;
+    }
+    env.err.write(`error: ${e instanceof SaeFileError || e instanceof Error ? e.message : String(e)}\n`);
+    return 1;
+  }
+}
