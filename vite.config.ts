@@ -9,7 +9,13 @@ const swiftshaderIcd = '/usr/lib/chromium/vk_swiftshader_icd.json';
 export default defineConfig({
   plugins: [react()],
   base: './',
-  build: { target: 'es2022', sourcemap: true, chunkSizeWarningLimit: 4000 },
+  build: {
+    target: 'es2022',
+    sourcemap: true,
+    chunkSizeWarningLimit: 4000,
+    // kernel-test.html: in-page GPU-vs-reference parity check (src/app/kernelTest.ts, test/e2e/kernels.test.ts).
+    rollupOptions: { input: { main: 'index.html', kernelTest: 'kernel-test.html' } },
+  },
   worker: { format: 'es' },
   test: {
     projects: [
