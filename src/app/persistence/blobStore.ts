@@ -1,0 +1,48 @@
+// The storage the app keeps runs in: a flat namespace of paths ("runs/run-3/run.json") to bytes.
+// Implementations: OPFS (preferred: large files, no structured-clone copies), IndexedDB (fallback where
+// OPFS writes are unavailable), memory (tests, and the last resort when the browser denies storage).
+
+export interface StoredEntry {
+  path: string;
+  bytes: number;
+}
+
+export interface BlobStore {
+  readonly kind: 'opfs' | 'indexeddb' | 'memory';
+  /** Write a whole file (replacing it). Rejects with StorageFullError when the quota is exhausted. */
+  put(path: string, bytes: Uint8Array): Promise<void>;
+  get(path: string): Promise<Uint8Array | null>;
+  /** Every stored file whose path starts with `prefix`, with its size. */
+  list(prefix: string): Promise<StoredEntry[]>;
+  /** Remove a file (no error when it does not exist). */
+  delete(path: string): Promise<void>;
+}
+
+/** In memory; `quotaBytes` lets tests simulate a full disk. */
+export function memoryStore(quotaBytes = Infinity): BlobStore & { used(): number } {
+  const files = new Map<string, Uint8Array>();
+  const used = () => [...files.values()].reduce((a, b) => a + b.length, 0);
+  return {
+    kind: 'memory',
+    used,
+    async put(path, bytes) {
+      const old = files.get(path)?.length ?? 0;
+      if (used() - old + bytes.length > quotaBytes) {
+        throw new DOMException(`quota of ${quotaBytes} bytes exceeded`, 'QuotaExceededError');
+      }
+      files.set(path, bytes.slice());
+    },
+    async get(path) {
+      return files.get(path)?.slice() ?? null;
+    },
+    async list(prefix) {
+      return [...files]
+        .filter(([p]) => p.startsWith(prefix))
+        .map(([path, b]) => ({ path, bytes: b.length }))
+        .sort((a, b) => a.path.localeCompare(b.path));
+    },
+    async delete(path) {
+      files.delete(path);
+    },
+  };
+}

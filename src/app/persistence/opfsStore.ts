@@ -1,0 +1,92 @@
+// BlobStore on the Origin Private File System: one OPFS file per path, folders per path segment.
+// Files are written through createWritable(), which only replaces the file when close() succeeds, so a
+// failed write (quota) leaves the previous version intact.
+import type { BlobStore, StoredEntry } from './blobStore';
+import { storageWriteError } from './storageErrors';
+
+type DirWithEntries = FileSystemDirectoryHandle & {
+  entries(): AsyncIterable<[string, FileSystemDirectoryHandle | FileSystemFileHandle]>;
+};
+
+function split(path: string): { dirs: string[]; name: string } {
+  const parts = path.split('/').filter(Boolean);
+  return { dirs: parts.slice(0, -1), name: parts[parts.length - 1] };
+}
+
+async function dirOf(root: FileSystemDirectoryHandle, dirs: string[], create: boolean) {
+  let d = root;
+  for (const name of dirs) d = await d.getDirectoryHandle(name, { create });
+  return d;
+}
+
+function isNotFound(e: unknown): boolean {
+  const n = (e as { name?: string })?.name;
+  return n === 'NotFoundError' || n === 'TypeMismatchError';
+}
+
+/** Opens the OPFS root and checks that files can be written there (some browsers allow reads only). */
+export async function openOpfsStore(): Promise<BlobStore> {
+  const root = await navigator.storage.getDirectory();
+  const probe = await root.getFileHandle('.temposae-probe', { create: true });
+  if (typeof (probe as { createWritable?: unknown }).createWritable !== 'function') {
+    throw new Error('OPFS files cannot be written from the page in this browser');
+  }
+  await root.removeEntry('.temposae-probe');
+  return {
+    kind: 'opfs',
+    async put(path, bytes) {
+      const { dirs, name } = split(path);
+      try {
+        const dir = await dirOf(root, dirs, true);
+        const fh = await dir.getFileHandle(name, { create: true });
+        const w = await fh.createWritable();
+        try {
+          await w.write(bytes as Uint8Array<ArrayBuffer>);
+          await w.close();
+        } catch (e) {
+          await w.abort().catch(() => {});
+          throw e;
+        }
+      } catch (e) {
+        throw storageWriteError(e, path, bytes.length);
+      }
+    },
+    async get(path) {
+      const { dirs, name } = split(path);
+      try {
+        const dir = await dirOf(root, dirs, false);
+        const file = await (await dir.getFileHandle(name)).getFile();
+        return new Uint8Array(await file.arrayBuffer());
+      } catch (e) {
+        if (isNotFound(e)) return null;
+        throw e;
+      }
+    },
+    async list(prefix) {
+      const out: StoredEntry[] = [];
+      const walk = async (dir: FileSystemDirectoryHandle, base: string) => {
+        for await (const [name, h] of (dir as DirWithEntries).entries()) {
+          const p = base ? `${base}/${name}` : name;
+          if (h.kind === 'directory') {
+            // Only descend where the prefix can still match.
+            if (prefix.startsWith(p + '/') || p.startsWith(prefix) || (p + '/').startsWith(prefix))
+              await walk(h as FileSystemDirectoryHandle, p);
+          } else if (p.startsWith(prefix) && !name.startsWith('.temposae-probe')) {
+            out.push({ path: p, bytes: (await (h as FileSystemFileHandle).getFile()).size });
+          }
+        }
+      };
+      await walk(root, '');
+      return out.sort((a, b) => a.path.localeCompare(b.path));
+    },
+    async delete(path) {
+      const { dirs, name } = split(path);
+      try {
+        const dir = await dirOf(root, dirs, false);
+        await dir.removeEntry(name);
+      } catch (e) {
+        if (!isNotFound(e)) throw e;
+      }
+    },
+  };
+}

@@ -1,0 +1,138 @@
+// Runs and their checkpoints in a BlobStore:
+//   runs/<id>/run.json                               the run record (config, status, metric history)
+//   runs/<id>/checkpoints/step-<9 digits>.safetensors one file per checkpoint (src/io/checkpoint.ts)
+// A checkpoint is written before the run record that mentions its step, and a checkpoint that fails
+// the strict reader (a write cut short) is skipped in favour of the one before it, so a crash or a
+// full disk at any moment leaves a loadable run.
+import { parseCheckpoint, serializeCheckpoint, type Checkpoint } from '../../io/checkpoint';
+import type { RunRecord } from '../../store/runsStore';
+import type { BlobStore } from './blobStore';
+
+export const RUN_RECORD_VERSION = 1;
+
+export interface CheckpointInfo {
+  runId: string;
+  step: number;
+  path: string;
+  bytes: number;
+}
+
+export interface StoredRun {
+  record: RunRecord;
+  checkpoints: CheckpointInfo[];
+}
+
+const runDir = (id: string) => `runs/${id}/`;
+const recordPath = (id: string) => `runs/${id}/run.json`;
+const ckptDir = (id: string) => `runs/${id}/checkpoints/`;
+const ckptPath = (id: string, step: number) =>
+  `${ckptDir(id)}step-${String(step).padStart(9, '0')}.safetensors`;
+
+function encodeRecord(r: RunRecord): Uint8Array {
+  // JSON has no NaN: a diverged loss is kept as null and read back as NaN.
+  const json = JSON.stringify({ version: RUN_RECORD_VERSION, record: r }, (_k, v) =>
+    typeof v === 'number' && !Number.isFinite(v) ? null : v,
+  );
+  return new TextEncoder().encode(json);
+}
+
+function decodeRecord(bytes: Uint8Array, path: string): RunRecord {
+  const o = JSON.parse(new TextDecoder().decode(bytes)) as { version: number; record: RunRecord };
+  if (o.version !== RUN_RECORD_VERSION || !o.record?.id)
+    throw new Error(`${path}: not a TempoSAE run record`);
+  const h = o.record.history as unknown as Record<string, (number | null)[]>;
+  for (const k of Object.keys(h)) h[k] = h[k].map((v) => (v === null ? NaN : v));
+  return o.record;
+}
+
+export class RunRepository {
+  constructor(readonly store: BlobStore) {}
+
+  async saveRun(record: RunRecord): Promise<void> {
+    await this.store.put(recordPath(record.id), encodeRecord(record));
+  }
+
+  async checkpoints(runId: string): Promise<CheckpointInfo[]> {
+    const entries = await this.store.list(ckptDir(runId));
+    return entries
+      .map((e) => {
+        const m = /step-(\d+)\.safetensors$/.exec(e.path);
+        return m ? { runId, step: Number(m[1]), path: e.path, bytes: e.bytes } : null;
+      })
+      .filter((x): x is CheckpointInfo => x !== null)
+      .sort((a, b) => a.step - b.step);
+  }
+
+  /** Every stored run (unreadable records are reported in `problems`, not thrown). */
+  async listRuns(): Promise<{ runs: StoredRun[]; problems: string[] }> {
+    const problems: string[] = [];
+    const runs: StoredRun[] = [];
+    const records = (await this.store.list('runs/')).filter((e) => e.path.endsWith('/run.json'));
+    for (const e of records) {
+      try {
+        const record = decodeRecord((await this.store.get(e.path))!, e.path);
+        runs.push({ record, checkpoints: await this.checkpoints(record.id) });
+      } catch (err) {
+        problems.push((err as Error).message);
+      }
+    }
+    runs.sort((a, b) => a.record.createdAt - b.record.createdAt);
+    return { runs, problems };
+  }
+
+  /** Write a checkpoint; then keep only the newest `keep` (0 keeps all). */
+  async saveCheckpoint(runId: string, ck: Checkpoint, keep = 0): Promise<CheckpointInfo> {
+    const bytes = serializeCheckpoint(ck);
+    const path = ckptPath(runId, ck.trainer.step);
+    await this.store.put(path, bytes);
+    if (keep > 0) {
+      const all = await this.checkpoints(runId);
+      for (const old of all.slice(0, Math.max(0, all.length - keep))) await this.store.delete(old.path);
+    }
+    return { runId, step: ck.trainer.step, path, bytes: bytes.length };
+  }
+
+  async loadCheckpoint(runId: string, step: number): Promise<Checkpoint> {
+    const path = ckptPath(runId, step);
+    const bytes = await this.store.get(path);
+    if (!bytes) throw new Error(`${path}: checkpoint not found`);
+    return parseCheckpoint(bytes, path);
+  }
+
+  /** The newest checkpoint that reads cleanly, at or before `maxStep`; broken ones are listed in `skipped`. */
+  async loadLatestCheckpoint(
+    runId: string,
+    maxStep = Infinity,
+  ): Promise<{ checkpoint: Checkpoint; info: CheckpointInfo; skipped: string[] } | null> {
+    const skipped: string[] = [];
+    const all = (await this.checkpoints(runId)).filter((c) => c.step <= maxStep).reverse();
+    for (const info of all) {
+      try {
+        return { checkpoint: await this.loadCheckpoint(runId, info.step), info, skipped };
+      } catch (e) {
+        skipped.push((e as Error).message);
+      }
+    }
+    return null;
+  }
+
+  async deleteCheckpoint(runId: string, step: number): Promise<void> {
+    await this.store.delete(ckptPath(runId, step));
+  }
+
+  async deleteRun(runId: string): Promise<void> {
+    for (const e of await this.store.list(runDir(runId))) await this.store.delete(e.path);
+  }
+
+  /** Bytes per run (record + checkpoints) and in total. */
+  async usage(): Promise<{ total: number; perRun: Record<string, number> }> {
+    const perRun: Record<string, number> = {};
+    let total = 0;
+    for (const e of await this.store.list('runs/')) {
+      const id = e.path.split('/')[1];
+      perRun[id] = (perRun[id] ?? 0) + e.bytes;
+      total += e.bytes;
+    }
+    return { total, perRun };
+  }
+}
