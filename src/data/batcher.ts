@@ -164,7 +164,9 @@ export async function createBatcher(source: ActivationSource, opts: BatcherOptio
     const seqs = [...new Set(wins.map((w) => w.seq))];
     const raw = await src.readSequences(seqs);
     const L = src.seqLen;
-    const x = new Float32Array(n * T * d);
+    // When each window is a whole source sequence, the read already has the batch layout: no copy.
+    const whole = L === T && seqs.length === n;
+    const x = whole ? raw.x : new Float32Array(n * T * d);
     const start = new Uint8Array(n * T);
     const valid = new Uint8Array(n * T).fill(1);
     const tokenIds = raw.tokenIds ? new Int32Array(n * T) : undefined;
@@ -174,7 +176,7 @@ export async function createBatcher(source: ActivationSource, opts: BatcherOptio
     const slot = new Map(seqs.map((s, i) => [s, i]));
     wins.forEach((w, s) => {
       const base = slot.get(w.seq)! * L + w.offset;
-      x.set(raw.x.subarray(base * d, (base + T) * d), s * T * d);
+      if (!whole) x.set(raw.x.subarray(base * d, (base + T) * d), s * T * d);
       if (tokenIds && raw.tokenIds) tokenIds.set(raw.tokenIds.subarray(base, base + T), s * T);
       seqIndex[s] = w.seq;
       posOffset[s] = w.offset;
@@ -184,13 +186,10 @@ export async function createBatcher(source: ActivationSource, opts: BatcherOptio
       const id = tokenIds ? tokenIds[r] : -1;
       if (t === 0 || (tokenIds && docStarts.has(id))) start[r] = 1;
       if (tokenIds && pad !== null && id === pad) valid[r] = 0;
-      let finite = true;
-      for (let j = r * d; j < (r + 1) * d; j++) {
-        if (!Number.isFinite(x[j])) {
-          finite = false;
-          break;
-        }
-      }
+      // v·0 is NaN exactly when v is NaN or ±Inf: one branch-free pass per row.
+      let probe = 0;
+      for (let j = r * d; j < (r + 1) * d; j++) probe += x[j] * 0;
+      const finite = probe === 0;
       if (!finite) {
         const s = Math.floor(r / T);
         if (nonFinite === 'reject') {
