@@ -79,7 +79,7 @@ export function loadBuiltin(preset: string): LoadedData {
     label: `built-in: ${preset}`,
     hasTokenText: true,
     hasGroundTruth: true,
-    scaling: 'none needed (unit-scale features)',
+    scaling: 'none (unit-scale)',
     files: [],
   });
   return publish(source, summary, { d_in: source.d, doc_start_token_ids: [0] });
@@ -126,7 +126,7 @@ export async function loadFiles(files: PickedFile[]): Promise<LoadedData | null>
     const summary = summarize(source, {
       label: source.name,
       files: files.map((f) => f.path),
-      scaling: 'as stored; input scaling is a config option',
+      scaling: 'as stored (see config)',
     });
     return publish(source, summary, { d_in: source.d });
   } catch (e) {

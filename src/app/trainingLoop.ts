@@ -141,11 +141,12 @@ export function createRun(o: CreateRunOptions): string {
 export function makeControlRun(id: string): string {
   const run = findRun(id);
   if (!run) throw new Error(`No run ${id}`);
+  const config = { ...run.config, temporal_coefficient: 0 };
   return createRun({
-    config: { ...run.config, temporal_coefficient: 0 },
+    config,
     dataKey: run.dataKey,
     dataLabel: run.dataLabel,
-    name: `${run.name} · control λ2=0`,
+    name: `${describeConfig(config)} · control of ${run.id}`,
     controlOf: id,
   });
 }

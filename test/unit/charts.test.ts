@@ -90,6 +90,10 @@ describe('buildChartModel', () => {
       height: 50,
     });
     expect(one.paths[0].d).not.toContain('NaN');
+    // A lone point gets a marker, since a one-point path draws nothing.
+    expect(one.paths[0].dots).toHaveLength(1);
+    expect(one.paths[0].dots[0].x).toBeCloseTo(one.x(5), 9);
+    expect(buildChartModel(series, { width: 100, height: 50 }).paths[0].dots).toEqual([]);
     expect(one.yTicks.every((t) => Number.isFinite(t.pos))).toBe(true);
   });
 });

@@ -101,6 +101,9 @@ export function LineChart(p: LineChartProps) {
                 fill="none"
                 data-series={path.id}
               />
+              {path.dots.map((d) => (
+                <circle key={`${d.x},${d.y}`} cx={d.x} cy={d.y} r={2.5} fill={path.color} />
+              ))}
             </g>
           ))}
           {model.empty && (

@@ -33,6 +33,8 @@ export interface ChartPath {
   d: string;
   /** Faint path of the raw values, drawn under the smoothed one when smoothing > 0. */
   rawD: string | null;
+  /** Marker positions for a series with a single drawable point (a path of one point is invisible). */
+  dots: { x: number; y: number }[];
 }
 
 export interface Tick {
@@ -176,14 +178,21 @@ export function buildChartModel(series: Series[], opts: ChartOptions): ChartMode
       .x((i) => x(sx[i]))
       .y((i) => y(sy[i]))(Array.from({ length: sx.length }, (_, i) => i)) ?? '';
 
-  const paths: ChartPath[] = series.map((s, si) => ({
-    id: s.id,
-    color: s.color,
-    dash: s.dash,
-    width: s.width ?? 1.5,
-    d: pathOf(s.x, smoothed[si]),
-    rawD: w > 0 ? pathOf(s.x, s.y) : null,
-  }));
+  const paths: ChartPath[] = series.map((s, si) => {
+    const drawable: number[] = [];
+    for (let i = 0; i < s.x.length; i++)
+      if (Number.isFinite(s.x[i]) && okY(smoothed[si][i])) drawable.push(i);
+    return {
+      id: s.id,
+      color: s.color,
+      dash: s.dash,
+      width: s.width ?? 1.5,
+      d: pathOf(s.x, smoothed[si]),
+      // Dashed series are comparisons (other runs): their raw points would only add clutter.
+      rawD: w > 0 && !s.dash ? pathOf(s.x, s.y) : null,
+      dots: drawable.length === 1 ? drawable.map((i) => ({ x: x(s.x[i]), y: y(smoothed[si][i]) })) : [],
+    };
+  });
 
   const xTickValues = x.ticks(Math.max(2, Math.min(6, Math.floor(innerWidth / 70))));
   const xStep = tickStep(xTickValues);

@@ -68,8 +68,10 @@ export function Controls() {
         <button
           className="primary"
           data-testid="btn-primary"
-          onClick={() => void pressPrimary()}
-          disabled={action === 'wait' || !!blocked}
+          onClick={() => (action === 'wait' || blocked ? undefined : void pressPrimary())}
+          // aria-disabled, not disabled: a disabled button loses keyboard focus while the run starts,
+          // and the next Enter (to pause) would go nowhere.
+          aria-disabled={action === 'wait' || !!blocked}
           aria-keyshortcuts="Space"
           title={blocked ?? `${PRIMARY_LABEL[action]} (Space)`}
         >

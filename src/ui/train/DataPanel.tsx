@@ -148,7 +148,7 @@ export function DataPanel() {
           {s.hasGroundTruth && (
             <>
               <dt>truth</dt>
-              <dd>true features known (mmcs, recovered)</dd>
+              <dd>known (mmcs, recovered)</dd>
             </>
           )}
         </dl>

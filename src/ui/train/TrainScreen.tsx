@@ -5,6 +5,7 @@ import { ConfigPanel } from './ConfigPanel';
 import { Controls } from './Controls';
 import { DataPanel } from './DataPanel';
 import { LossFormula } from './LossFormula';
+import { RunDetails } from './RunDetails';
 import { RunList } from './RunList';
 
 function FormulaForDraft() {
@@ -31,6 +32,7 @@ export function TrainScreen() {
       </div>
       <aside className="right-col">
         <RunList />
+        <RunDetails />
       </aside>
     </div>
   );

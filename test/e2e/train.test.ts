@@ -1,0 +1,279 @@
+// The training screen end to end in headless Chromium (WebGPU on SwiftShader): the real trainer on the
+// built-in tiny dataset, driven through the page like a researcher would.
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { Page } from 'playwright-core';
+import { openPage, screenshot, startApp, type AppHarness, type WatchedPage } from './harness';
+
+interface RunView {
+  id: string;
+  name: string;
+  status: string;
+  error: string | null;
+  controlOf: string | null;
+  config: Record<string, unknown>;
+  history: { step: number[]; loss: number[]; l_recon: number[]; l_temp: number[] };
+}
+
+// Tiny preset (d = 16, 64 sequences × 32) and a small SAE, so SwiftShader runs a few steps a second.
+// lr 0.01: on this data the method's 3e-4 needs thousands of steps to show a trend above the
+// batch-to-batch noise of 128-token batches (checked against the CPU reference).
+const TINY =
+  '?data=builtin:tiny&d_sae=64&seqs_per_batch=4&context_size=32&training_tokens=6400000&metrics_every=5&lr=0.01&seed=7';
+
+async function runs(page: Page): Promise<RunView[]> {
+  return page.evaluate(() => (window.__temposae!.runs as () => RunView[])());
+}
+
+async function selected(page: Page): Promise<RunView> {
+  return page.evaluate(() => {
+    const all = (window.__temposae!.runs as () => RunView[])();
+    const sel = (window.__temposae!.selectedRunId as () => string | null)();
+    return all.find((r) => r.id === sel)!;
+  });
+}
+
+/** Wait until the selected run has at least `n` metric readbacks. */
+async function waitForReadbacks(page: Page, n: number, timeout = 120_000) {
+  await page.waitForFunction(
+    (k) => {
+      const all = (window.__temposae!.runs as () => RunView[])();
+      const sel = (window.__temposae!.selectedRunId as () => string | null)();
+      const r = all.find((x) => x.id === sel);
+      return !!r && r.history.step.length >= k;
+    },
+    n,
+    { timeout, polling: 200 },
+  );
+}
+
+async function waitForStatus(page: Page, status: string, timeout = 60_000) {
+  await page.waitForFunction(
+    (s) => {
+      const all = (window.__temposae!.runs as () => RunView[])();
+      const sel = (window.__temposae!.selectedRunId as () => string | null)();
+      return all.find((x) => x.id === sel)?.status === s;
+    },
+    status,
+    { timeout, polling: 100 },
+  );
+}
+
+async function ready(h: AppHarness, path = ''): Promise<WatchedPage> {
+  const w = await openPage(h, path);
+  await w.page.getByTestId('selftest').waitFor({ timeout: 60_000 });
+  await w.page.getByTestId('data-summary').waitFor();
+  return w;
+}
+
+const mean = (a: number[]) => a.reduce((s, v) => s + v, 0) / a.length;
+
+describe('training screen', () => {
+  let h: AppHarness;
+  let firstLosses: number[] = [];
+  beforeAll(async () => {
+    h = await startApp();
+  });
+  afterAll(async () => {
+    await h?.close();
+  });
+
+  it('opens on the built-in dataset with the method’s defaults and the formula', async () => {
+    const w = await ready(h);
+    const { page } = w;
+    await expect(page.getByTestId('data-summary').textContent()).resolves.toContain('built-in: default');
+    await expect(page.getByTestId('data-summary').textContent()).resolves.toContain('2048 seq × 128 × 64');
+    expect(await page.getByTestId('cfg-l1_coefficient').inputValue()).toBe('0.04');
+    expect(await page.getByTestId('cfg-temporal_coefficient').inputValue()).toBe('0.02');
+    expect(await page.getByTestId('cfg-alpha_beta').inputValue()).toBe('5');
+    const formula = await page.getByTestId('loss-formula').textContent();
+    expect(formula).toContain('0.04');
+    expect(formula).toContain('0.02');
+    // The URL carries the whole config from the start.
+    const url = new URL(page.url());
+    expect(url.searchParams.get('l1_coefficient')).toBe('0.04');
+    expect(url.searchParams.get('data')).toBe('builtin:default');
+    await expect(page.getByTestId('btn-primary').getAttribute('aria-disabled')).resolves.toBe('false');
+    // Editing a field updates the formula and the URL.
+    await page.getByTestId('cfg-temporal_coefficient').fill('0.05');
+    await page.getByTestId('cfg-temporal_coefficient').press('Enter');
+    await expect(page.getByTestId('loss-formula').textContent()).resolves.toContain('0.05');
+    await page.waitForFunction(
+      () => new URL(location.href).searchParams.get('temporal_coefficient') === '0.05',
+    );
+    await page.setViewportSize({ width: 1440, height: 900 });
+    await screenshot(page, 'train-idle-1440x900');
+    w.assertNoErrors();
+    await page.close();
+  });
+
+  it('a link fills the config; Start makes the charts grow and the loss fall; pause/step/resume/reset behave', async () => {
+    const w = await ready(h, TINY);
+    const { page } = w;
+    expect(await page.getByTestId('cfg-d_sae').inputValue()).toBe('64');
+    expect(await page.getByTestId('cfg-lr').inputValue()).toBe('0.01');
+    expect(await page.getByTestId('cfg-seed').inputValue()).toBe('7');
+    await expect(page.getByTestId('data-summary').textContent()).resolves.toContain('64 seq × 32 × 16');
+
+    await page.getByTestId('btn-primary').click();
+    await waitForReadbacks(page, 2);
+    const pointsEarly = Number(
+      await page.getByTestId('chart-loss-plot').locator('svg').getAttribute('data-points'),
+    );
+    await waitForReadbacks(page, 12, 180_000);
+    const pointsLate = Number(
+      await page.getByTestId('chart-loss-plot').locator('svg').getAttribute('data-points'),
+    );
+    expect(pointsLate).toBeGreaterThan(pointsEarly);
+    await expect(page.getByTestId('tokens-per-sec').textContent()).resolves.toMatch(/[\d.]+k? tok\/s/);
+    await page.setViewportSize({ width: 1440, height: 900 });
+    await screenshot(page, 'train-running-1440x900');
+    await page.setViewportSize({ width: 1280, height: 800 });
+    await screenshot(page, 'train-running-1280x800');
+
+    // Pause: the run stops within a step and stays put.
+    await page.getByTestId('btn-primary').click();
+    await waitForStatus(page, 'paused');
+    let run = await selected(page);
+    firstLosses = run.history.loss.slice(0, 3);
+    const h1 = run.history;
+    // Loss falls: the mean of the last three readbacks is well below that of the first three.
+    expect(mean(h1.loss.slice(-3))).toBeLessThan(0.6 * mean(h1.loss.slice(0, 3)));
+    const pausedAt = h1.step.at(-1)!;
+    await page.waitForTimeout(1500);
+    run = await selected(page);
+    expect(run.history.step.at(-1)).toBe(pausedAt);
+    await expect(page.getByTestId('run-status').textContent()).resolves.toBe('paused');
+
+    // Step: exactly one more step, recorded.
+    await page.getByTestId('btn-step').click();
+    await page.waitForFunction(
+      (s) => {
+        const all = (window.__temposae!.runs as () => RunView[])();
+        const sel = (window.__temposae!.selectedRunId as () => string | null)();
+        return all.find((x) => x.id === sel)?.history.step.at(-1) === s + 1;
+      },
+      pausedAt,
+      { timeout: 30_000 },
+    );
+    await expect(page.getByTestId('progress-step').textContent()).resolves.toContain(
+      `step ${pausedAt + 1} /`,
+    );
+
+    // Resume: training continues from there.
+    await page.getByTestId('btn-primary').click();
+    await waitForStatus(page, 'running');
+    await waitForReadbacks(page, run.history.step.length + 3);
+    run = await selected(page);
+    expect(run.history.step.at(-1)!).toBeGreaterThan(pausedAt + 1);
+
+    // Reset: back to ready with no history, same config and seed.
+    await page.getByTestId('btn-reset').click();
+    await waitForStatus(page, 'ready');
+    run = await selected(page);
+    expect(run.history.step).toEqual([]);
+    expect(run.config.seed).toBe(7);
+    await expect(
+      page.getByTestId('chart-loss-plot').locator('svg').getAttribute('data-points'),
+    ).resolves.toBe('0');
+    w.assertNoErrors();
+    await page.close();
+  });
+
+  it('the same link in a new page reproduces the first losses', async () => {
+    const w = await ready(h, TINY);
+    const { page } = w;
+    await page.getByTestId('btn-primary').click();
+    await waitForReadbacks(page, 3);
+    await page.getByTestId('btn-primary').click();
+    await waitForStatus(page, 'paused');
+    const again = (await selected(page)).history.loss.slice(0, 3);
+    expect(firstLosses).toHaveLength(3);
+    // Same seed, data and GPU: the same numbers up to float32 reduction order (rel. 1e-4).
+    for (let i = 0; i < 3; i++)
+      expect(Math.abs(again[i] - firstLosses[i])).toBeLessThanOrEqual(1e-4 * firstLosses[i]);
+
+    // A control run: one click, same config and seed with λ2 = 0, selected and shown in the panel.
+    const base = await selected(page);
+    await page.locator(`[data-run-id="${base.id}"]`).getByTestId('btn-control').click();
+    const all = await runs(page);
+    expect(all).toHaveLength(2);
+    const ctl = all.find((r) => r.controlOf === base.id)!;
+    expect(ctl.config).toEqual({ ...base.config, temporal_coefficient: 0 });
+    expect(ctl.name).toContain('control');
+    expect(await page.getByTestId('cfg-temporal_coefficient').inputValue()).toBe('0');
+    await expect(page.getByTestId('loss-formula').textContent()).resolves.toMatch(/\+ 0·α/);
+    await page.getByTestId('btn-step').click();
+    await waitForStatus(page, 'paused');
+    const ctlRun = await selected(page);
+    expect(ctlRun.id).toBe(ctl.id);
+    expect(ctlRun.history.step).toEqual([1]);
+    expect(await page.getByTestId('run-row').count()).toBe(2);
+    await page.setViewportSize({ width: 1440, height: 900 });
+    await screenshot(page, 'train-two-runs-1440x900');
+    w.assertNoErrors();
+    await page.close();
+  });
+
+  it('keyboard only: Tab to Start, Enter starts, Enter again pauses; Space and "." work away from buttons', async () => {
+    const w = await ready(h, TINY);
+    const { page } = w;
+    let found = false;
+    for (let i = 0; i < 60 && !found; i++) {
+      await page.keyboard.press('Tab');
+      found = await page.evaluate(
+        () => document.activeElement?.getAttribute('data-testid') === 'btn-primary',
+      );
+    }
+    expect(found).toBe(true);
+    await page.keyboard.press('Enter');
+    await waitForStatus(page, 'running');
+    await waitForReadbacks(page, 1);
+    await page.keyboard.press('Enter');
+    await waitForStatus(page, 'paused');
+    const steps = (await selected(page)).history.step.at(-1)!;
+    // Shortcuts when focus is not in a field or on a button.
+    await page.evaluate(() => (document.activeElement as HTMLElement | null)?.blur());
+    await page.keyboard.press('.');
+    await page.waitForFunction(
+      (s) => {
+        const all = (window.__temposae!.runs as () => RunView[])();
+        const sel = (window.__temposae!.selectedRunId as () => string | null)();
+        return all.find((x) => x.id === sel)?.history.step.at(-1) === s + 1;
+      },
+      steps,
+      { timeout: 30_000 },
+    );
+    await page.keyboard.press(' ');
+    await waitForStatus(page, 'running');
+    await page.keyboard.press(' ');
+    await waitForStatus(page, 'paused');
+    w.assertNoErrors();
+    await page.close();
+  });
+
+  it('a config that cannot be trained says why next to the controls and changes nothing else', async () => {
+    const w = await ready(h, TINY);
+    const { page } = w;
+    await page.getByTestId('cfg-architecture').selectOption('topk');
+    await page.getByTestId('cfg-k').fill('500');
+    await page.getByTestId('cfg-k').press('Enter');
+    await expect(page.getByTestId('config-problems').textContent()).resolves.toContain(
+      'k must be an integer in 1..d_sae',
+    );
+    await expect(page.getByTestId('btn-primary').getAttribute('aria-disabled')).resolves.toBe('true');
+    // A malformed number is flagged at the field and not taken.
+    await page.getByTestId('cfg-lr').fill('fast');
+    await page.getByTestId('cfg-lr').press('Enter');
+    await expect(page.getByTestId('cfg-lr').getAttribute('aria-invalid')).resolves.toBe('true');
+    const url = new URL(page.url());
+    expect(url.searchParams.get('lr')).toBe('0.01');
+    // A link with a bad value warns in words and keeps the default for it.
+    const w2 = await ready(h, '?data=builtin:tiny&d_sae=lots');
+    await expect(w2.page.locator('.message').first().textContent()).resolves.toContain('d_sae');
+    expect(await w2.page.getByTestId('cfg-d_sae').inputValue()).toBe('512');
+    w.assertNoErrors();
+    w2.assertNoErrors();
+    await page.close();
+    await w2.page.close();
+  });
+});
