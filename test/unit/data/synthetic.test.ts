@@ -95,8 +95,12 @@ describe('synthetic dataset', () => {
       }
       let best = -1,
         bestA = 0;
-      for (let k = truth.offsets[n]; k < truth.offsets[n + 1]; k++)
-        if (truth.values[k] > bestA) ((bestA = truth.values[k]), (best = truth.features[k]));
+      for (let k = truth.offsets[n]; k < truth.offsets[n + 1]; k++) {
+        if (truth.values[k] > bestA) {
+          bestA = truth.values[k];
+          best = truth.features[k];
+        }
+      }
       expect(src.tokenText(id)).toBe(best < 0 ? '·' : `f${best}`);
     }
     expect(docs).toBeGreaterThan(seqs.length); // some documents start inside sequences
