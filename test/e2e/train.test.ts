@@ -67,6 +67,20 @@ async function ready(h: AppHarness, path = ''): Promise<WatchedPage> {
 
 const mean = (a: number[]) => a.reduce((s, v) => s + v, 0) / a.length;
 
+/** A little-endian float32 .npy of shape [S, T, d] (NumPy format v1.0), values from a simple formula. */
+function npyBytes(S: number, T: number, d: number): Buffer {
+  let header = `{'descr': '<f4', 'fortran_order': False, 'shape': (${S}, ${T}, ${d}), }`;
+  const pad = 64 - ((10 + header.length + 1) % 64);
+  header += ' '.repeat(pad % 64) + '\n';
+  const pre = Buffer.alloc(10);
+  pre.write('\x93NUMPY', 0, 'latin1');
+  pre[6] = 1;
+  pre[7] = 0;
+  pre.writeUInt16LE(header.length, 8);
+  const data = new Float32Array(S * T * d).map((_, i) => Math.sin(i * 0.37));
+  return Buffer.concat([pre, Buffer.from(header, 'latin1'), Buffer.from(data.buffer)]);
+}
+
 describe('training screen', () => {
   let h: AppHarness;
   let firstLosses: number[] = [];
@@ -247,6 +261,84 @@ describe('training screen', () => {
     await waitForStatus(page, 'running');
     await page.keyboard.press(' ');
     await waitForStatus(page, 'paused');
+    w.assertNoErrors();
+    await page.close();
+  });
+
+  it('charts read out values on hover and switch to a log axis; the page stays responsive while training', async () => {
+    const w = await ready(h, TINY);
+    const { page } = w;
+    // Long main-thread tasks (> 50 ms) while training would make the page stutter.
+    await page.evaluate(() => {
+      const g = window as unknown as { __longTasks: number[] };
+      g.__longTasks = [];
+      new PerformanceObserver((l) => l.getEntries().forEach((e) => g.__longTasks.push(e.duration))).observe({
+        type: 'longtask',
+        buffered: false,
+      });
+    });
+    await page.getByTestId('btn-primary').click();
+    await waitForReadbacks(page, 6);
+    const longTasks = await page.evaluate(() => (window as unknown as { __longTasks: number[] }).__longTasks);
+    // SwiftShader shares the CPU with the page, so allow a few, but no sustained blocking.
+    expect(longTasks.filter((d) => d > 200)).toEqual([]);
+    await page.getByTestId('btn-primary').click();
+    await waitForStatus(page, 'paused');
+
+    const plot = page.getByTestId('chart-loss-plot').locator('svg');
+    const box = (await plot.boundingBox())!;
+    await page.mouse.move(box.x + box.width * 0.8, box.y + box.height / 2);
+    const readout = page.getByTestId('chart-loss-plot').locator('.readout');
+    await readout.waitFor();
+    const text = (await readout.textContent())!;
+    expect(text).toMatch(/step \d+/);
+    expect(text).toContain('L_recon');
+    // The read-out shows the numbers of the step under the pointer, as recorded.
+    const run = await selected(page);
+    const step = Number(/step (\d+)/.exec(text)![1]);
+    expect(run.history.step).toContain(step);
+
+    const logBtn = page.getByTestId('chart-loss').getByRole('button', { name: 'log' });
+    expect(await logBtn.getAttribute('aria-pressed')).toBe('true');
+    const before = await plot.locator('path[data-series="recon"]').getAttribute('d');
+    await logBtn.click();
+    expect(await logBtn.getAttribute('aria-pressed')).toBe('false');
+    const after = await plot.locator('path[data-series="recon"]').getAttribute('d');
+    expect(after).not.toBe(before);
+    w.assertNoErrors();
+    await page.close();
+  });
+
+  it('dropped files load with a summary; a bad file is named in words and the loaded data stays', async () => {
+    const w = await ready(h, TINY);
+    const { page } = w;
+    await page.getByTestId('file-input').setInputFiles({
+      name: 'acts.npy',
+      mimeType: 'application/octet-stream',
+      buffer: npyBytes(8, 32, 16),
+    });
+    await page.waitForFunction(() =>
+      document.querySelector('[data-testid=data-summary]')?.textContent?.includes('acts.npy'),
+    );
+    const summary = (await page.getByTestId('data-summary').textContent())!;
+    expect(summary).toContain('8 seq × 32 × 16');
+    expect(summary).toContain('float32');
+    await page.waitForFunction(() => new URL(location.href).searchParams.get('data') === 'files');
+    // A truncated file: a clear message naming it; the data loaded before is still the one in use.
+    const bad = npyBytes(8, 32, 16).subarray(0, 500);
+    await page
+      .getByTestId('file-input')
+      .setInputFiles({ name: 'broken.npy', mimeType: 'application/octet-stream', buffer: bad });
+    await page.getByTestId('data-error').waitFor();
+    const err = (await page.getByTestId('data-error').textContent())!;
+    expect(err).toContain('broken.npy');
+    expect(err).toMatch(/still in use/);
+    expect(await page.getByTestId('data-summary').textContent()).toContain('acts.npy');
+    // Training on the dropped file works.
+    await page.getByTestId('btn-step').click();
+    await waitForStatus(page, 'paused');
+    expect((await selected(page)).history.step).toEqual([1]);
+    await screenshot(page, 'train-file-error-1440x900');
     w.assertNoErrors();
     await page.close();
   });

@@ -90,6 +90,9 @@ describe('buildChartModel', () => {
       height: 50,
     });
     expect(one.paths[0].d).not.toContain('NaN');
+    // One step: centred on the axis, with whole-number ticks only.
+    expect(one.x.domain()).toEqual([4, 6]);
+    expect(one.xTicks.every((t) => Number.isInteger(t.value))).toBe(true);
     // A lone point gets a marker, since a one-point path draws nothing.
     expect(one.paths[0].dots).toHaveLength(1);
     expect(one.paths[0].dots[0].x).toBeCloseTo(one.x(5), 9);

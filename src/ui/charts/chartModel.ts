@@ -159,7 +159,9 @@ export function buildChartModel(series: Series[], opts: ChartOptions): ChartMode
   const empty = ys.length === 0;
   let [x0, x1] = extent(xs) as [number | undefined, number | undefined];
   if (x0 === undefined || x1 === undefined) [x0, x1] = [0, 1];
-  if (x0 === x1) x1 = x0 + 1;
+  // Steps are whole numbers: one point sits mid-axis between its neighbours, ticks stay integers.
+  const integerX = xs.every((v) => Number.isInteger(v));
+  if (x0 === x1) [x0, x1] = [x0 - 1, x1 + 1];
   let [y0, y1] = opts.yDomain ?? (extent(ys) as [number | undefined, number | undefined]);
   if (y0 === undefined || y1 === undefined) [y0, y1] = logY ? [0.1, 1] : [0, 1];
   if (y0 === y1) {
@@ -194,7 +196,8 @@ export function buildChartModel(series: Series[], opts: ChartOptions): ChartMode
     };
   });
 
-  const xTickValues = x.ticks(Math.max(2, Math.min(6, Math.floor(innerWidth / 70))));
+  let xTickValues = x.ticks(Math.max(2, Math.min(6, Math.floor(innerWidth / 70))));
+  if (integerX) xTickValues = xTickValues.filter((v) => Number.isInteger(v));
   const xStep = tickStep(xTickValues);
   const xTicks = xTickValues.map((v) => ({ value: v, pos: x(v), label: formatTick(v, xStep) }));
   // Roughly one tick per 28 px of height, so short charts do not stack labels.

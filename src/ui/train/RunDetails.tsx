@@ -39,7 +39,9 @@ export function RunDetails() {
             <tr key={r.key} title={r.title}>
               <th>{r.label}</th>
               <td>
-                {fmt(last >= 0 ? h[r.key][last] : undefined)}
+                {r.key === 'dead_count' && last >= 0
+                  ? formatCount(h.dead_count[last])
+                  : fmt(last >= 0 ? h[r.key][last] : undefined)}
                 {r.key === 'dead_count' && last >= 0 ? (
                   <span className="muted"> / {formatCount(c.d_sae)}</span>
                 ) : null}
