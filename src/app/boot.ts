@@ -6,6 +6,7 @@ import { createBrowserBackend } from './trainingBackend';
 import { setTrainingBackend } from './trainingLoop';
 import { applyUrlConfig, syncUrlWithDraft } from './urlSync';
 import { exposeForTests } from './gpuSession';
+import { installPersistence } from './persistence/persistence';
 import { useRunsStore } from '../store/runsStore';
 import { useWorkspaceStore } from '../store/workspaceStore';
 
@@ -31,6 +32,12 @@ export function bootTrainingScreen(): void {
     loadBuiltin('default');
   }
   syncUrlWithDraft();
+  // Saved runs come back (after the data above is loaded, so built-in runs find it) and are kept saved.
+  void installPersistence().catch((e) =>
+    useAppStore
+      .getState()
+      .postMessage({ level: 'warning', title: 'Runs will not be saved', detail: String(e) }),
+  );
   // Read-only views for end-to-end tests and DevTools.
   exposeForTests('runs', () => useRunsStore.getState().runs);
   exposeForTests('selectedRunId', () => useRunsStore.getState().selectedRunId);

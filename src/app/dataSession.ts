@@ -1,7 +1,7 @@
 // The loaded datasets of this page, outside the store (an ActivationSource holds file handles and
 // generators, not plain data). The store gets a summary and the key; runs refer to data by key.
 // Loading new data never unloads the old: a failed load leaves everything as it was (SPEC §7).
-import { createBatcher, type Batcher } from '../data/batcher';
+import { createBatcher, type Batcher, type BatcherState } from '../data/batcher';
 import { blobByteSource, type ByteSource } from '../data/byteSource';
 import { openDataset } from '../data/dataset';
 import {
@@ -33,6 +33,11 @@ let nextKey = 1;
 
 export function getLoadedData(key: string): LoadedData | undefined {
   return loaded.get(key);
+}
+
+/** Keys of every dataset loaded in this page (persistence finds a restored run's data among them). */
+export function loadedDataKeys(): string[] {
+  return [...loaded.keys()];
 }
 
 export const BUILTIN_PRESETS = Object.keys(SYNTHETIC_PRESETS) as SyntheticPreset[];
@@ -139,7 +144,11 @@ export async function loadFiles(files: PickedFile[]): Promise<LoadedData | null>
 }
 
 /** Batches for a run: S × T windows of the data in a seeded order, with the held-out split. */
-export async function openRunData(key: string, cfg: TrainConfig): Promise<RunData & { batcher: Batcher }> {
+export async function openRunData(
+  key: string,
+  cfg: TrainConfig,
+  resume?: BatcherState,
+): Promise<RunData & { batcher: Batcher }> {
   const data = loaded.get(key);
   if (!data)
     throw new Error('The data this run was made with is no longer loaded; load it again and reset the run.');
@@ -153,6 +162,7 @@ export async function openRunData(key: string, cfg: TrainConfig): Promise<RunDat
     docStartTokenIds: cfg.doc_start_token_ids,
     padTokenId: cfg.pad_token_id,
     normalize: cfg.normalize_activations,
+    resume,
   });
   return { batcher, next: () => batcher.next() };
 }

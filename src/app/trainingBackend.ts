@@ -1,6 +1,7 @@
 // The real training backend: data from src/data through dataSession, weights from initWeights
 // (SPEC §3, the same init as the CPU reference), the WebGPU trainer from src/sae/trainer.ts on the
 // page's one device. createTrainer plans memory first and refuses with the bytes and the limit.
+import type { BatcherState } from '../data/batcher';
 import { initWeights } from '../sae/init';
 import { createTrainer } from '../sae/trainer';
 import { initGpu } from './gpuSession';
@@ -25,6 +26,12 @@ export function createBrowserBackend(): TrainingBackend {
     async createTrainer(cfg, firstBatch) {
       const gpu = await initGpu();
       return createTrainer(gpu, cfg, initWeights(cfg, firstBatch));
+    },
+    openDataAt: (key, cfg, position) => openRunData(key, cfg, position as BatcherState),
+    async restoreTrainer(cfg, state) {
+      // initGpu() hands out a fresh device after a loss, so a restored run lands on a working one.
+      const gpu = await initGpu();
+      return createTrainer(gpu, cfg, state);
     },
     yieldToPage: makeYielder(),
     now: () => performance.now(),

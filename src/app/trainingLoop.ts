@@ -9,7 +9,7 @@
 // keeps the CPU from running ahead of the GPU. Between steps the loop yields to the event loop so the
 // page stays responsive. The store receives plain data only; GPU objects stay in this module.
 import { totalSteps, tokensPerStep, type TrainConfig } from '../sae/config';
-import type { SaeTrainerApi } from '../sae/trainerApi';
+import type { SaeTrainerApi, TrainerState } from '../sae/trainerApi';
 import type { StepMetrics } from '../sae/types';
 import type { ActivationBatch } from '../data/types';
 import { findRun, useRunsStore, type RunStatus } from '../store/runsStore';
@@ -31,6 +31,10 @@ export interface TrainingBackend {
   openData(dataKey: string, cfg: TrainConfig): Promise<RunData>;
   /** Initialise weights from the first batch (SPEC §3) and build the trainer; throws a readable Error. */
   createTrainer(cfg: TrainConfig, firstBatch: ActivationBatch): Promise<SaeTrainerApi>;
+  /** Persistence: open the data at a saved position (the batcher's getState()), for an exact resume. */
+  openDataAt?(dataKey: string, cfg: TrainConfig, position: unknown): Promise<RunData>;
+  /** Persistence: rebuild a trainer from a saved TrainerState on the current (possibly new) device. */
+  restoreTrainer?(cfg: TrainConfig, state: TrainerState): Promise<SaeTrainerApi>;
   /** Let the event loop run (input, rendering) between steps. */
   yieldToPage(): Promise<void>;
   now(): number;
@@ -51,6 +55,69 @@ interface Controller {
   rate: RateMeter;
   /** Bumped by reset/delete so that work started before it does not write into the store. */
   epoch: number;
+  /** A saved point to build from instead of a fresh init (persistence: reload, device loss). */
+  restore: RestoreSource | null;
+}
+
+/** Where a run continues from: loaded lazily, when the run is next built (src/app/persistence). */
+export type RestoreSource = () => Promise<{ dataKey: string; position: unknown; state: TrainerState }>;
+/** Called with the loop waiting, so the trainer and the data position agree (src/app/persistence). */
+export type CheckpointHook = (runId: string, reason: 'interval' | 'pause') => Promise<void>;
+let checkpointHook: CheckpointHook | null = null;
+
+export function setCheckpointHook(hook: CheckpointHook | null): void {
+  checkpointHook = hook;
+}
+
+async function checkpointNow(id: string, reason: 'interval' | 'pause'): Promise<void> {
+  try {
+    await checkpointHook?.(id, reason);
+  } catch (e) {
+    // Saving is best effort: a failed checkpoint must never stop training (persistence reports it).
+    console.warn(`checkpoint of ${id} failed:`, e);
+  }
+}
+
+/** The next build of this run continues from `source` (a persisted run after a reload). */
+export function setRunRestore(id: string, source: RestoreSource | null): void {
+  ctlOf(id).restore = source;
+}
+
+/**
+ * Drop the run's trainer and data (its device was lost) and continue from `source` when resumed. A loop
+ * still waiting on the lost device ends on its own later; its epoch no longer matches, so it writes nothing.
+ */
+export function rebuildRunFrom(id: string, source: RestoreSource): void {
+  const c = ctlOf(id);
+  release(c);
+  c.loop = null;
+  c.building = null;
+  c.restore = source;
+}
+
+/** Build a run's trainer and data without training (an imported SAE to evaluate or inspect); it ends paused. */
+export async function prepareRun(id: string): Promise<boolean> {
+  const c = ctlOf(id);
+  try {
+    if (!(await ensureBuilt(id, c))) return false;
+  } catch (e) {
+    fail(id, e);
+    return false;
+  }
+  setStatus(id, 'paused');
+  return true;
+}
+
+async function buildRestored(b: TrainingBackend, cfg: TrainConfig, source: RestoreSource) {
+  if (!b.openDataAt || !b.restoreTrainer) throw new Error('This training backend cannot restore saved runs.');
+  const r = await source();
+  const data = await b.openDataAt(r.dataKey, cfg, r.position);
+  try {
+    return { data, trainer: await b.restoreTrainer(cfg, r.state) };
+  } catch (e) {
+    data.destroy?.();
+    throw e;
+  }
 }
 
 let backend: TrainingBackend | null = null;
@@ -80,6 +147,7 @@ function ctlOf(id: string): Controller {
       lastReadStep: -1,
       rate: new RateMeter(),
       epoch: 0,
+      restore: null,
     };
     controllers.set(id, c);
   }
@@ -162,10 +230,15 @@ async function ensureBuilt(id: string, c: Controller): Promise<boolean> {
       const run = findRun(id)!;
       setStatus(id, 'starting');
       const b = need();
-      const data = await b.openData(run.dataKey, run.config);
-      if (c.epoch !== epoch) return data.destroy?.();
-      const first = await data.next();
-      const trainer = await b.createTrainer(run.config, first);
+      const restored = c.restore ? await buildRestored(b, run.config, c.restore) : null;
+      const data = restored?.data ?? (await b.openData(run.dataKey, run.config));
+      if (c.epoch !== epoch) {
+        restored?.trainer.destroy();
+        return data.destroy?.();
+      }
+      const first = restored ? null : await data.next();
+      const trainer = restored?.trainer ?? (await b.createTrainer(run.config, first!));
+      c.restore = null;
       if (c.epoch !== epoch) {
         trainer.destroy();
         return data.destroy?.();
@@ -225,8 +298,14 @@ async function loop(id: string, c: Controller): Promise<void> {
       if (c.trainer!.step % every === 0) await readAndRecord(id, c);
       else await b.yieldToPage();
       if (c.epoch !== epoch) return;
+      const ce = run.config.checkpoint_every;
+      if (ce > 0 && c.trainer!.step % ce === 0 && c.trainer!.step < total)
+        await checkpointNow(id, 'interval');
+      if (c.epoch !== epoch) return;
     }
     await readAndRecord(id, c);
+    if (c.epoch !== epoch) return;
+    await checkpointNow(id, 'pause');
     if (c.epoch !== epoch) return;
     const step = c.trainer!.step;
     if (step >= total) {
@@ -239,7 +318,7 @@ async function loop(id: string, c: Controller): Promise<void> {
   } catch (e) {
     if (c.epoch === epoch) fail(id, e);
   } finally {
-    c.wantRunning = false;
+    if (c.epoch === epoch) c.wantRunning = false;
   }
 }
 
@@ -247,9 +326,10 @@ function launch(id: string, c: Controller) {
   c.wantRunning = true;
   c.stopAs = 'paused';
   setStatus(id, 'running');
-  c.loop = loop(id, c).finally(() => {
-    c.loop = null;
+  const p: Promise<void> = loop(id, c).finally(() => {
+    if (c.loop === p) c.loop = null;
   });
+  c.loop = p;
 }
 
 // ---------------------------------------------------------------------------------------------------
@@ -282,7 +362,16 @@ export async function pauseRun(id: string): Promise<void> {
 
 export async function resumeRun(id: string): Promise<void> {
   const c = controllers.get(id);
-  if (!c?.trainer || status(id) !== 'paused' || c.loop) return;
+  if (!c || (!c.trainer && !c.restore) || status(id) !== 'paused' || c.loop) return;
+  if (!c.trainer) {
+    // A run restored from storage: build it from its checkpoint first.
+    try {
+      if (!(await ensureBuilt(id, c))) return;
+    } catch (e) {
+      fail(id, e);
+      return;
+    }
+  }
   emitRunEvent({ type: 'resumed', runId: id });
   launch(id, c);
 }
@@ -330,6 +419,7 @@ function release(c: Controller) {
   c.data = null;
   c.pending = null;
   c.lastReadStep = -1;
+  c.restore = null;
 }
 
 /** Forget the trained weights and history: the run is 'ready' again with the same config and seed. */

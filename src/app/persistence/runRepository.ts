@@ -19,6 +19,8 @@ export interface CheckpointInfo {
 
 export interface StoredRun {
   record: RunRecord;
+  /** Which data it trains on, in a form that survives a reload (see dataRef.ts); null when unknown. */
+  data: unknown;
   checkpoints: CheckpointInfo[];
 }
 
@@ -28,28 +30,32 @@ const ckptDir = (id: string) => `runs/${id}/checkpoints/`;
 const ckptPath = (id: string, step: number) =>
   `${ckptDir(id)}step-${String(step).padStart(9, '0')}.safetensors`;
 
-function encodeRecord(r: RunRecord): Uint8Array {
+function encodeRecord(r: RunRecord, data: unknown): Uint8Array {
   // JSON has no NaN: a diverged loss is kept as null and read back as NaN.
-  const json = JSON.stringify({ version: RUN_RECORD_VERSION, record: r }, (_k, v) =>
+  const json = JSON.stringify({ version: RUN_RECORD_VERSION, record: r, data }, (_k, v) =>
     typeof v === 'number' && !Number.isFinite(v) ? null : v,
   );
   return new TextEncoder().encode(json);
 }
 
-function decodeRecord(bytes: Uint8Array, path: string): RunRecord {
-  const o = JSON.parse(new TextDecoder().decode(bytes)) as { version: number; record: RunRecord };
+function decodeRecord(bytes: Uint8Array, path: string): { record: RunRecord; data: unknown } {
+  const o = JSON.parse(new TextDecoder().decode(bytes)) as {
+    version: number;
+    record: RunRecord;
+    data?: unknown;
+  };
   if (o.version !== RUN_RECORD_VERSION || !o.record?.id)
     throw new Error(`${path}: not a TempoSAE run record`);
   const h = o.record.history as unknown as Record<string, (number | null)[]>;
   for (const k of Object.keys(h)) h[k] = h[k].map((v) => (v === null ? NaN : v));
-  return o.record;
+  return { record: o.record, data: o.data ?? null };
 }
 
 export class RunRepository {
   constructor(readonly store: BlobStore) {}
 
-  async saveRun(record: RunRecord): Promise<void> {
-    await this.store.put(recordPath(record.id), encodeRecord(record));
+  async saveRun(record: RunRecord, data: unknown = null): Promise<void> {
+    await this.store.put(recordPath(record.id), encodeRecord(record, data));
   }
 
   async checkpoints(runId: string): Promise<CheckpointInfo[]> {
@@ -70,8 +76,8 @@ export class RunRepository {
     const records = (await this.store.list('runs/')).filter((e) => e.path.endsWith('/run.json'));
     for (const e of records) {
       try {
-        const record = decodeRecord((await this.store.get(e.path))!, e.path);
-        runs.push({ record, checkpoints: await this.checkpoints(record.id) });
+        const { record, data } = decodeRecord((await this.store.get(e.path))!, e.path);
+        runs.push({ record, data, checkpoints: await this.checkpoints(record.id) });
       } catch (err) {
         problems.push((err as Error).message);
       }

@@ -7,6 +7,7 @@ import { DataPanel } from './DataPanel';
 import { LossFormula } from './LossFormula';
 import { RunDetails } from './RunDetails';
 import { RunList } from './RunList';
+import { StoragePanel } from '../storage/StoragePanel';
 
 function FormulaForDraft() {
   const draft = useWorkspaceStore((s) => s.draft);
@@ -33,6 +34,7 @@ export function TrainScreen() {
       <aside className="right-col">
         <RunList />
         <RunDetails />
+        <StoragePanel />
       </aside>
     </div>
   );

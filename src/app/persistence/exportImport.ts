@@ -1,0 +1,162 @@
+// Export and import in the browser (issue 7). Export: the run's SAE as a SAELens v6 folder in a .zip
+// (weights from the live trainer, or from its last stored checkpoint when the page was reloaded; the
+// firing densities of its latest held-out evaluation, if any), and the metric history as JSON/CSV.
+// Import: a .zip or a dropped folder (SAELens v6 / pre-6, sparsify, TempoSAE) becomes a run in the
+// run list with its stored history, ready to be evaluated, inspected and trained further.
+import type { Batcher } from '../../data/batcher';
+import { buildSaeFolder } from '../../io/exportSae';
+import { historyToJson, rowsToCsv, type MetricHistory as IoHistory, type MetricRow } from '../../io/history';
+import {
+  importSaeFolder,
+  stripCommonRoot,
+  trainingInitFromImport,
+  type ImportedSae,
+} from '../../io/importSae';
+import { unzipFolder, zipFolder } from '../../io/zip';
+import { initialTrainerState } from '../../sae/init';
+import type { SaeWeights } from '../../sae/types';
+import { useAnalysisStore } from '../../store/analysisStore';
+import { emptyHistory, findRun, METRIC_KEYS, useRunsStore, type RunRecord } from '../../store/runsStore';
+import { useWorkspaceStore } from '../../store/workspaceStore';
+import { getLoadedData } from '../dataSession';
+import { evaluateRun } from '../evaluation';
+import { createRun, getRunHandles, prepareRun, setRunRestore } from '../trainingLoop';
+import { loadRunCheckpoint } from './persistence';
+
+/** The run's metric history in the io format (train rows from the store, evaluations from analysis). */
+export function runHistory(run: RunRecord): IoHistory {
+  const n = run.history.step.length;
+  const train: MetricRow[] = [];
+  for (let i = 0; i < n; i++) {
+    const row: MetricRow = {};
+    for (const k of METRIC_KEYS) row[k] = run.history[k][i];
+    train.push(row);
+  }
+  const evals = useAnalysisStore.getState().byRun[run.id]?.evals ?? [];
+  const evalRows = evals.map((e) => {
+    const row: MetricRow = { step: e.step, tokens_seen: e.tokensSeen };
+    for (const [k, v] of Object.entries(e.metrics)) if (typeof v === 'number') row[k] = v;
+    return row;
+  });
+  return { train, eval: evalRows };
+}
+
+export function historyFiles(run: RunRecord): { json: string; trainCsv: string; evalCsv: string } {
+  const h = runHistory(run);
+  return { json: historyToJson(h), trainCsv: rowsToCsv(h.train), evalCsv: rowsToCsv(h.eval) };
+}
+
+const safeName = (s: string) => s.replace(/[^\w.-]+/g, '_').slice(0, 80) || 'run';
+
+/** The run's SAE folder as a .zip (SAELens v6 layout; see src/io/exportSae.ts). */
+export async function exportRunZip(runId: string): Promise<{ name: string; bytes: Uint8Array }> {
+  const run = findRun(runId);
+  if (!run) throw new Error(`No run ${runId}`);
+  let weights: SaeWeights;
+  let scale: number;
+  let step: number;
+  let tokens: number;
+  const h = getRunHandles(runId);
+  if (h) {
+    const state = await h.trainer.getState();
+    weights = state.weights;
+    step = state.step;
+    tokens = state.tokens_seen;
+    scale = (h.data.batcher as Batcher | undefined)?.scale ?? 1;
+  } else {
+    const ck = await loadRunCheckpoint(runId);
+    if (!ck) throw new Error(`“${run.name}” has no trained weights yet: train it first.`);
+    weights = ck.trainer.weights;
+    step = ck.trainer.step;
+    tokens = ck.trainer.tokens_seen;
+    scale = ck.scaling_factor;
+  }
+  const latest = useAnalysisStore.getState().byRun[runId]?.latest;
+  const density =
+    latest && latest.features.density.length === run.config.d_sae
+      ? Float32Array.from(latest.features.density)
+      : null;
+  const files = buildSaeFolder({
+    weights,
+    config: run.config,
+    scaling_factor: scale,
+    density,
+    steps: step,
+    tokens_seen: tokens,
+    provenance: { dataset_path: run.dataLabel },
+    run_name: run.name,
+    history: runHistory(run),
+  });
+  const name = `${safeName(run.name)}-step${step}`;
+  return { name: `${name}.zip`, bytes: zipFolder(files, name) };
+}
+
+/** Offer bytes as a download. */
+export function downloadBytes(name: string, bytes: Uint8Array | string, mime: string): void {
+  const blob = new Blob([bytes as BlobPart], { type: mime });
+  const url = URL.createObjectURL(blob);
+  const a = document.createElement('a');
+  a.href = url;
+  a.download = name;
+  a.click();
+  setTimeout(() => URL.revokeObjectURL(url), 10_000);
+}
+
+/** Read dropped files (a .zip, or the files of one SAE folder) into name → bytes. */
+export async function readSaeFiles(
+  files: { name: string; path: string; blob: Blob }[],
+): Promise<Map<string, Uint8Array>> {
+  if (files.length === 1 && /\.zip$/i.test(files[0].name))
+    return unzipFolder(new Uint8Array(await files[0].blob.arrayBuffer()), files[0].name);
+  const out = new Map<string, Uint8Array>();
+  for (const f of files) out.set(f.path || f.name, new Uint8Array(await f.blob.arrayBuffer()));
+  return stripCommonRoot(out);
+}
+
+/**
+ * Add an imported SAE to the run list on the loaded data, with the history it carries, built on the
+ * GPU and evaluated on the held-out split. It trains further (from step 0 of a fresh optimizer, in the
+ * raw units its weights now take) when resumed. Returns the new run's id.
+ */
+export async function importSaeAsRun(
+  files: Map<string, Uint8Array>,
+  label: string,
+): Promise<{ runId: string; imported: ImportedSae }> {
+  const imp = importSaeFolder(files, label);
+  const ws = useWorkspaceStore.getState();
+  const key = ws.data.key;
+  const data = key ? getLoadedData(key) : undefined;
+  if (!key || !data) throw new Error('Load data first: an imported SAE is evaluated on the loaded data.');
+  if (data.source.d !== imp.weights.d_in)
+    throw new Error(
+      `${label} reads ${imp.weights.d_in}-wide activations but the loaded data is ${data.source.d} wide.`,
+    );
+  // The exported weights take raw activations (scaling folded in): evaluate and train on raw data.
+  const init = trainingInitFromImport({ ...imp, scaling_factor: 1 });
+  const config = {
+    ...imp.config,
+    normalize_activations: 'none' as const,
+    context_size: Math.min(imp.config.context_size, data.source.seqLen),
+    doc_start_token_ids: data.implied.doc_start_token_ids ?? imp.config.doc_start_token_ids,
+  };
+  const runId = createRun({
+    config,
+    dataKey: key,
+    dataLabel: data.summary.label,
+    name: `${imp.name} (imported)`,
+  });
+  const history = emptyHistory();
+  for (const row of imp.history?.train ?? []) for (const k of METRIC_KEYS) history[k].push(row[k] ?? NaN);
+  const run = findRun(runId)!;
+  useRunsStore.setState((s) => ({
+    runs: s.runs.map((r) =>
+      r.id === runId
+        ? { ...run, status: 'paused', history, progress: { ...run.progress, step: 0, tokensSeen: 0 } }
+        : r,
+    ),
+  }));
+  const state = initialTrainerState(init.weights);
+  setRunRestore(runId, async () => ({ dataKey: key, position: undefined, state }));
+  if (await prepareRun(runId)) void evaluateRun(runId);
+  return { runId, imported: { ...imp, warnings: [...imp.warnings, ...init.warnings] } };
+}

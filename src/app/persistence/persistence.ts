@@ -1,0 +1,285 @@
+// Runs that last (issue 7): every run's record (config, status, metric history) is saved as it changes;
+// checkpoints (weights, Adam, L_max, dead counters, data position) are written every checkpoint_every
+// steps and whenever the loop stops (pause, stop, done) with the loop waiting, so the trainer and the
+// batcher agree. On startup the saved runs come back into the run list; a run that was training comes
+// back paused at its last checkpoint and resumes identically. If the GPU device is lost, every run
+// with a trainer is rebuilt from its last checkpoint on a new device, and runs that were training go on.
+// A full disk or a denied quota is a message in words; training continues in memory.
+import type { Batcher } from '../../data/batcher';
+import type { Checkpoint } from '../../io/checkpoint';
+import type { GpuContext } from '../../gpu/device';
+import { useAppStore } from '../../store/appStore';
+import { findRun, useRunsStore, type MetricHistory, type RunRecord } from '../../store/runsStore';
+import { currentGpu, exposeForTests } from '../gpuSession';
+import { onRunEvent } from '../runEvents';
+import {
+  getRunHandles,
+  rebuildRunFrom,
+  resumeRun,
+  setCheckpointHook,
+  setRunRestore,
+  type RestoreSource,
+} from '../trainingLoop';
+import type { BlobStore } from './blobStore';
+import { dataRefOf, ensureDataLoaded, type DataRef } from './dataRef';
+import { openBrowserStore, storageEstimate } from './openStore';
+import { RunRepository } from './runRepository';
+import { formatBytes, StorageFullError, storageWriteError } from './storageErrors';
+import { useStorageStore } from './storageStore';
+
+/** Checkpoints kept per run automatically (older ones are deleted; the user can delete more). */
+export const KEEP_CHECKPOINTS = 3;
+/** Run records are written at most this often while metrics stream in. */
+const RECORD_SAVE_MS = 1500;
+
+let repo: RunRepository | null = null;
+/** The data each run trains on, remembered when the run is first saved. */
+const dataRefs = new Map<string, DataRef | null>();
+const saved = new Map<string, RunRecord>();
+let flushTimer: ReturnType<typeof setTimeout> | null = null;
+
+function report(e: unknown, what: string) {
+  const err = e instanceof StorageFullError ? e : storageWriteError(e, what, 0);
+  const message = err.message;
+  useStorageStore.setState({ problem: message });
+  useAppStore.getState().postMessage({
+    level: err instanceof StorageFullError ? 'error' : 'warning',
+    title: err instanceof StorageFullError ? 'Browser storage is full' : 'Could not save a run',
+    detail: message,
+  });
+}
+
+async function refreshUsage() {
+  if (!repo) return;
+  const [u, est] = await Promise.all([repo.usage(), storageEstimate()]);
+  const checkpoints: Record<string, Awaited<ReturnType<RunRepository['checkpoints']>>> = {};
+  for (const id of Object.keys(u.perRun)) checkpoints[id] = await repo.checkpoints(id);
+  useStorageStore.setState({
+    runBytes: u.total,
+    perRun: u.perRun,
+    checkpoints,
+    originUsage: est?.usage ?? null,
+    originQuota: est?.quota ?? null,
+  });
+}
+
+function dataRefFor(r: RunRecord): DataRef | null {
+  if (!dataRefs.has(r.id)) dataRefs.set(r.id, dataRefOf(r.dataKey));
+  return dataRefs.get(r.id) ?? null;
+}
+
+async function saveRecord(r: RunRecord) {
+  if (!repo) return;
+  try {
+    await repo.saveRun(r, dataRefFor(r));
+    saved.set(r.id, r);
+  } catch (e) {
+    report(e, `run “${r.name}”`);
+  }
+}
+
+/** Save the records that changed since they were last saved; forget deleted runs. */
+async function flushRecords() {
+  flushTimer = null;
+  if (!repo) return;
+  const runs = useRunsStore.getState().runs;
+  for (const r of runs) if (saved.get(r.id) !== r) await saveRecord(r);
+  const alive = new Set(runs.map((r) => r.id));
+  for (const id of [...saved.keys()])
+    if (!alive.has(id)) {
+      saved.delete(id);
+      dataRefs.delete(id);
+      await repo.deleteRun(id).catch((e) => report(e, 'a deleted run'));
+    }
+  await refreshUsage();
+}
+
+function scheduleFlush(delay = RECORD_SAVE_MS) {
+  if (flushTimer === null) flushTimer = setTimeout(() => void flushRecords(), delay);
+}
+
+/** Write a checkpoint of a run now (the loop waits for it). */
+export async function checkpointRun(id: string): Promise<void> {
+  const h = getRunHandles(id);
+  const run = findRun(id);
+  if (!repo || !h || !run) return;
+  const batcher = h.data.batcher as Batcher | undefined;
+  if (!batcher || typeof batcher.getState !== 'function') return;
+  const state = await h.trainer.getState();
+  const ck: Checkpoint = {
+    config: run.config,
+    trainer: state,
+    data_state: batcher.getState(),
+    scaling_factor: batcher.scale,
+    extra: { run_name: run.name },
+    created_at: new Date().toISOString(),
+  };
+  try {
+    await repo.saveCheckpoint(id, ck, KEEP_CHECKPOINTS);
+    // The record goes after the checkpoint, so a saved history never runs ahead of a saved state by
+    // more than the steps since that checkpoint.
+    await saveRecord(findRun(id) ?? run);
+    useStorageStore.setState({ problem: null });
+  } catch (e) {
+    report(e, `the checkpoint of “${run.name}” at step ${state.step}`);
+  }
+  await refreshUsage();
+}
+
+/** Keep only the history rows up to `step` (those after it will be trained again). */
+function historyUpTo(h: MetricHistory, step: number): MetricHistory {
+  const keep = h.step.filter((s) => s <= step).length;
+  const out = { ...h };
+  for (const k of Object.keys(h) as (keyof MetricHistory)[]) out[k] = h[k].slice(0, keep);
+  return out;
+}
+
+function replaceRecord(r: RunRecord) {
+  useRunsStore.setState((s) => ({ runs: s.runs.map((x) => (x.id === r.id ? r : x)) }));
+}
+
+/** Where a saved run continues from: its newest readable checkpoint, with its data (re)loaded. */
+function restoreSource(id: string): RestoreSource {
+  return async () => {
+    if (!repo) throw new Error('Storage is not open.');
+    const run = findRun(id);
+    const found = await repo.loadLatestCheckpoint(id);
+    if (!found) throw new Error('No readable checkpoint is left for this run; reset it to train again.');
+    const dataKey = ensureDataLoaded(dataRefs.get(id) ?? null, run?.name ?? id);
+    if (run && run.dataKey !== dataKey) replaceRecord({ ...run, dataKey });
+    return { dataKey, position: found.checkpoint.data_state, state: found.checkpoint.trainer };
+  };
+}
+
+/** Bring the saved runs back into the run list (runs already in it are left alone). */
+async function restoreRuns(): Promise<number> {
+  if (!repo) return 0;
+  const { runs, problems } = await repo.listRuns();
+  for (const p of problems) useStorageStore.setState((s) => ({ notes: [...s.notes, p] }));
+  let n = 0;
+  for (const { record, data, checkpoints } of runs) {
+    if (findRun(record.id)) continue;
+    const last = checkpoints[checkpoints.length - 1];
+    dataRefs.set(record.id, (data as DataRef | null) ?? null);
+    let r: RunRecord;
+    if (last) {
+      const wasLive = ['running', 'starting', 'paused', 'error'].includes(record.status);
+      r = {
+        ...record,
+        // A run that was training comes back paused at its checkpoint; finished runs stay finished.
+        status: wasLive ? 'paused' : record.status,
+        error: null,
+        history: historyUpTo(record.history, last.step),
+        progress: { ...record.progress, step: last.step, tokensPerSec: null, etaSec: null },
+      };
+    } else {
+      // Nothing to continue from: the run starts over with the same config and seed.
+      r = { ...record, status: 'ready', error: null, history: historyUpTo(record.history, -1) };
+      r.progress = { ...record.progress, step: 0, tokensSeen: 0, tokensPerSec: null, etaSec: null };
+    }
+    r.progress.tokensSeen = r.history.tokens_seen.at(-1) ?? (last ? r.progress.tokensSeen : 0);
+    useRunsStore.getState().restoreRun(r);
+    saved.set(r.id, r);
+    if (last) setRunRestore(r.id, restoreSource(r.id));
+    n++;
+  }
+  return n;
+}
+
+/** Device lost: rebuild every run that has a trainer from its last checkpoint; go on where it was training. */
+async function onDeviceLost() {
+  for (const run of useRunsStore.getState().runs) {
+    const live = getRunHandles(run.id) !== null || run.status === 'running' || run.status === 'starting';
+    if (!live || !repo) continue;
+    const wasTraining = run.status === 'running' || run.status === 'starting' || run.status === 'error';
+    const last = (await repo.checkpoints(run.id)).at(-1);
+    if (!last) {
+      useAppStore.getState().postMessage({
+        level: 'error',
+        title: `Run “${run.name}” lost its GPU state`,
+        detail: 'The device was lost before the run’s first checkpoint; press Reset to train it again.',
+      });
+      continue;
+    }
+    rebuildRunFrom(run.id, restoreSource(run.id));
+    const now = findRun(run.id) ?? run;
+    replaceRecord({
+      ...now,
+      status: 'paused',
+      error: null,
+      history: historyUpTo(now.history, last.step),
+      progress: { ...now.progress, step: last.step, tokensPerSec: null, etaSec: null },
+    });
+    if (wasTraining) void resumeRun(run.id);
+  }
+}
+
+const watched = new WeakSet<GpuContext>();
+function watchGpu() {
+  void currentGpu()
+    ?.then((ctx) => {
+      if (watched.has(ctx)) return;
+      watched.add(ctx);
+      ctx.onFault((f) => {
+        if (f.kind === 'lost') void onDeviceLost();
+      });
+      // A test hook (read-only otherwise): lose the device on purpose, as a driver reset would.
+      exposeForTests('destroyDevice', () => ctx.device.destroy());
+    })
+    .catch(() => {});
+}
+
+/** Open storage, restore saved runs, and keep runs saved from now on. Call once at startup. */
+export async function installPersistence(store?: BlobStore): Promise<void> {
+  let s = store;
+  if (!s) {
+    const opened = await openBrowserStore();
+    s = opened.store;
+    useStorageStore.setState({ notes: opened.notes });
+    if (opened.denied)
+      useAppStore
+        .getState()
+        .postMessage({ level: 'warning', title: 'Runs will not be saved', detail: opened.denied.message });
+  }
+  repo = new RunRepository(s);
+  useStorageStore.setState({ kind: s.kind });
+  const restored = await restoreRuns();
+  useStorageStore.setState({ restored });
+  if (restored)
+    useAppStore.getState().postMessage({
+      level: 'info',
+      title: `${restored} saved run${restored > 1 ? 's' : ''} restored`,
+      detail: 'Runs that were training are paused at their last checkpoint; resume continues them exactly.',
+    });
+  setCheckpointHook((id) => checkpointRun(id));
+  useRunsStore.subscribe(() => scheduleFlush());
+  onRunEvent((e) => {
+    if (e.type === 'reset' && repo) {
+      // The old trajectory's checkpoints do not belong to the fresh run.
+      const r = repo;
+      void r.checkpoints(e.runId).then(async (cs) => {
+        for (const c of cs) await r.deleteCheckpoint(e.runId, c.step);
+        await refreshUsage();
+      });
+    }
+    if (e.type === 'started' || e.type === 'resumed') watchGpu();
+  });
+  watchGpu();
+  exposeForTests('persistence', () => ({ ...useStorageStore.getState() }));
+  exposeForTests('flushRuns', () => flushRecords());
+  await refreshUsage();
+}
+
+/** The newest readable stored checkpoint of a run (export after a reload), or null. */
+export async function loadRunCheckpoint(runId: string): Promise<Checkpoint | null> {
+  return (await repo?.loadLatestCheckpoint(runId))?.checkpoint ?? null;
+}
+
+/** Delete one stored checkpoint (the Storage panel). */
+export async function deleteStoredCheckpoint(runId: string, step: number): Promise<void> {
+  if (!repo) return;
+  await repo.deleteCheckpoint(runId, step);
+  await refreshUsage();
+}
+
+export { formatBytes };
