@@ -4,7 +4,7 @@
 import { openArrowCache } from './arrowCache';
 import type { ByteSource } from './byteSource';
 import { DataFileError } from './errors';
-import { openNpy } from './npy';
+import { openNpy, readNpyHeader } from './npy';
 import { openNpz } from './npz';
 import { openSafetensors } from './safetensors';
 import type { ActivationSource } from './types';
@@ -62,7 +62,30 @@ export async function openDataset(
       sources.push(await openArrowCache(dir || opts.folderName || 'activation cache', fs, opts));
     }
   }
-  for (const f of rest) sources.push(await openActivationFile(f, opts));
+  // `X.token_ids.npy` (or `token_ids.npy` beside a single activation .npy) gives that file's token ids.
+  const idFiles = rest.filter((f) => /token_ids\.npy$/i.test(f.name));
+  const actFiles = rest.filter((f) => !idFiles.includes(f));
+  const npys = actFiles.filter((f) => /\.npy$/i.test(f.name));
+  const pairs = new Map<ByteSource, ByteSource>();
+  for (const idf of idFiles) {
+    const prefix = idf.name.replace(/[._-]?token_ids\.npy$/i, '');
+    const match =
+      npys.find((a) => a.name.replace(/\.npy$/i, '') === prefix) ?? (npys.length === 1 ? npys[0] : undefined);
+    if (!match)
+      throw new DataFileError(
+        idf.name,
+        'no activation .npy to pair these token ids with (name it X.npy beside X.token_ids.npy)',
+      );
+    pairs.set(match, idf);
+  }
+  for (const f of actFiles) {
+    const idf = pairs.get(f);
+    sources.push(
+      idf
+        ? await openNpy(f, opts, { src: idf, header: await readNpyHeader(idf) })
+        : await openActivationFile(f, opts),
+    );
+  }
   if (sources.length === 0)
     throw new DataFileError(opts.folderName ?? 'drop', 'no activation files among the dropped files');
   return sources.length === 1 ? sources[0] : concatSources(sources);

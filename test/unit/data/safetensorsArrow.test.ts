@@ -1,11 +1,11 @@
 // Hand-checked safetensors and SAELens-cache fixtures load with the right shapes, values and token
 // ids; several files form one dataset; width mismatches are refused.
 import { describe, expect, it } from 'vitest';
-import { bytesByteSource } from '../../../src/data/byteSource';
+import { blobByteSource, bytesByteSource } from '../../../src/data/byteSource';
 import { checkWidth, openDataset } from '../../../src/data/dataset';
 import { readSafetensorsHeader } from '../../../src/data/safetensors';
 import { buildArrowCache, buildSafetensors, bytesOf, cacheJson } from '../../fixtures/data/build';
-import { toF16 } from '../../../src/data/npyWrite';
+import { encodeNpy, toF16 } from '../../../src/data/npyWrite';
 
 const val = (s: number, t: number, j: number) => s * 100 + t * 10 + j + 0.25;
 
@@ -150,5 +150,35 @@ describe('several files form one dataset', () => {
       /a\.safetensors: activation width 2 does not match the run's d_in = 768/,
     );
     expect(() => checkWidth(src, 2)).not.toThrow();
+  });
+});
+
+describe('browser files and paired token ids', () => {
+  it('reads an .npy from a File (Blob.slice), with token ids from X.token_ids.npy', async () => {
+    const S = 2,
+      T = 3,
+      d = 2;
+    const acts = encodeNpy(grid(S, T, d), [S, T, d], '<f4');
+    const ids = encodeNpy(
+      Int32Array.from({ length: S * T }, (_, i) => 100 + i),
+      [S, T],
+      '<i4',
+    );
+    const files = [
+      blobByteSource(new File([ids as Uint8Array<ArrayBuffer>], 'run1.token_ids.npy')),
+      blobByteSource(new File([acts as Uint8Array<ArrayBuffer>], 'run1.npy')),
+    ];
+    const src = await openDataset(files);
+    expect([src.name, src.numSequences, src.hasTokenIds]).toEqual(['run1.npy', S, true]);
+    const r = await src.readSequences([1]);
+    expectGrid(r.x, [1], T, d);
+    expect(Array.from(r.tokenIds!)).toEqual([103, 104, 105]);
+    const bad = encodeNpy(new Int32Array(5), [5], '<i4');
+    await expect(
+      openDataset([
+        blobByteSource(new File([bad as Uint8Array<ArrayBuffer>], 'run1.token_ids.npy')),
+        files[1],
+      ]),
+    ).rejects.toThrow(/run1\.token_ids\.npy: token_ids shape \[5\] does not match 2 sequences × 3 positions/);
   });
 });
