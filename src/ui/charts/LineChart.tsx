@@ -73,7 +73,8 @@ export function LineChart(p: LineChartProps) {
         data-points={p.series.reduce((n, s) => n + s.x.length, 0)}
       >
         <g transform={`translate(${margin.left},${margin.top})`}>
-          {model.yTicks.map((t) => (
+          {/* Empty charts get a frame and a note, not made-up 0–1 axes. */}
+          {(model.empty ? [] : model.yTicks).map((t) => (
             <g key={`y${t.value}`} transform={`translate(0,${t.pos})`} className="tick">
               <line x2={innerWidth} className="grid" />
               <text x={-5} dy="0.32em" textAnchor="end">
@@ -81,7 +82,7 @@ export function LineChart(p: LineChartProps) {
               </text>
             </g>
           ))}
-          {model.xTicks.map((t) => (
+          {(model.empty ? [] : model.xTicks).map((t) => (
             <g key={`x${t.value}`} transform={`translate(${t.pos},${innerHeight})`} className="tick">
               <line y2={4} />
               <text y={14} textAnchor="middle">
@@ -108,7 +109,7 @@ export function LineChart(p: LineChartProps) {
           ))}
           {model.empty && (
             <text x={innerWidth / 2} y={innerHeight / 2} textAnchor="middle" className="empty-note">
-              no data yet
+              no data yet: press Start
             </text>
           )}
           {hoverStep !== null && (

@@ -135,6 +135,9 @@ export function Controls() {
         </div>
       </div>
       {blocked && <div className="hint">{blocked}</div>}
+      <div className="keys muted" aria-hidden>
+        <kbd>Space</kbd> start/pause · <kbd>.</kbd> one step
+      </div>
       {differs && (
         <div className="hint">The panel’s config differs from this run’s: Start makes a new run.</div>
       )}
