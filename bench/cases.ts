@@ -1,7 +1,9 @@
 // What `npm run bench` measures and its command-line flags.
 //   --cases small|all   small (default): the cases that take seconds on SwiftShader; all: every case
 //                       the adapter's memory allows (on SwiftShader the large ones take minutes a step)
-//   --steps N           timed steps per case after warmup (default 3)
+//   --steps N           timed steps per window (default 2)
+//   --repeats N         timed windows per engine, ours and the peer's alternating so that both see the
+//                       same machine load; the best window counts (default 2)
 //   --warmup N          untimed steps first (default 1: pipelines compile, buffers get allocated)
 //   --no-peer           skip the TensorFlow.js peer
 //   --no-extras         skip the loader-throughput and clustering lines
@@ -41,6 +43,7 @@ export const SWIFTSHADER_SMALL_FLOP = 2e9;
 export interface BenchOptions {
   cases: 'small' | 'all';
   steps: number;
+  repeats: number;
   warmup: number;
   peer: boolean;
   extras: boolean;
@@ -48,7 +51,8 @@ export interface BenchOptions {
 
 export const DEFAULT_BENCH_OPTIONS: BenchOptions = {
   cases: 'small',
-  steps: 3,
+  steps: 2,
+  repeats: 2,
   warmup: 1,
   peer: true,
   extras: true,
@@ -72,12 +76,13 @@ export function parseBenchArgs(argv: string[]): BenchOptions {
       if (v !== 'small' && v !== 'all') throw new Error(`--cases must be small or all (got ${v})`);
       o.cases = v;
     } else if (flag === '--steps') o.steps = count(flag, value(), 1);
+    else if (flag === '--repeats') o.repeats = count(flag, value(), 1);
     else if (flag === '--warmup') o.warmup = count(flag, value(), 0);
     else if (flag === '--no-peer') o.peer = false;
     else if (flag === '--no-extras') o.extras = false;
     else
       throw new Error(
-        `unknown flag ${a} (flags: --cases small|all, --steps N, --warmup N, --no-peer, --no-extras)`,
+        `unknown flag ${a} (flags: --cases small|all, --steps N, --repeats N, --warmup N, --no-peer, --no-extras)`,
       );
   }
   return o;
