@@ -3,7 +3,8 @@
 // Loading new data never unloads the old: a failed load leaves everything as it was (SPEC §7).
 import { createBatcher, type Batcher, type BatcherState } from '../data/batcher';
 import { blobByteSource, type ByteSource } from '../data/byteSource';
-import { openDataset } from '../data/dataset';
+import { isTokenizerFile, openDataset } from '../data/dataset';
+import { idsTokenText, loadTokenText, type TokenText } from '../data/tokenText';
 import {
   createSyntheticSource,
   SYNTHETIC_PRESETS,
@@ -26,6 +27,8 @@ export interface LoadedData {
   summary: DataSummary;
   /** Config fields the data implies (d_in, doc-start ids), applied to the draft on load. */
   implied: Partial<TrainConfig>;
+  /** Token ids → text for the inspector (a dropped tokenizer, the synthetic vocabulary, or ids). */
+  tokenText: TokenText;
 }
 
 const loaded = new Map<string, LoadedData>();
@@ -59,9 +62,14 @@ function summarize(source: ActivationSource, extra: Partial<DataSummary>): DataS
   };
 }
 
-function publish(source: ActivationSource, summary: DataSummary, implied: Partial<TrainConfig>): LoadedData {
+function publish(
+  source: ActivationSource,
+  summary: DataSummary,
+  implied: Partial<TrainConfig>,
+  tokenText: TokenText,
+): LoadedData {
   const key = `data-${nextKey++}`;
-  const entry = { key, source, summary, implied };
+  const entry = { key, source, summary, implied, tokenText };
   loaded.set(key, entry);
   const ws = useWorkspaceStore.getState();
   ws.dataLoaded(key, summary);
@@ -87,7 +95,13 @@ export function loadBuiltin(preset: string): LoadedData {
     scaling: 'none (unit-scale)',
     files: [],
   });
-  return publish(source, summary, { d_in: source.d, doc_start_token_ids: [0] });
+  const tokenText: TokenText = {
+    name: 'synthetic vocabulary',
+    kind: 'vocabulary',
+    size: source.vocabulary().length,
+    text: (id) => source.tokenText(id),
+  };
+  return publish(source, summary, { d_in: source.d, doc_start_token_ids: [0] }, tokenText);
 }
 
 /** A dropped or picked file with its path inside a dropped folder (for SAELens cache folders). */
@@ -125,6 +139,9 @@ export async function loadFiles(files: PickedFile[]): Promise<LoadedData | null>
     };
   });
   try {
+    const tokenizerFiles = sources.filter((f) => isTokenizerFile(f.name));
+    const tokenText = tokenizerFiles.length ? await loadTokenText(tokenizerFiles[0]) : null;
+    if (tokenText && tokenizerFiles.length === sources.length) return attachTokenText(tokenText);
     const folder = files[0].path.includes('/') ? files[0].path.split('/')[0] : undefined;
     const source = await openDataset(sources, { folderName: folder });
     useWorkspaceStore.getState().chooseData({ kind: 'files', label: source.name });
@@ -132,8 +149,10 @@ export async function loadFiles(files: PickedFile[]): Promise<LoadedData | null>
       label: source.name,
       files: files.map((f) => f.path),
       scaling: 'as stored (see config)',
+      hasTokenText: !!tokenText,
+      tokenTextName: tokenText?.name,
     });
-    return publish(source, summary, { d_in: source.d });
+    return publish(source, summary, { d_in: source.d }, tokenText ?? idsTokenText());
   } catch (e) {
     const message = e instanceof Error ? e.message : String(e);
     useWorkspaceStore
@@ -141,6 +160,20 @@ export async function loadFiles(files: PickedFile[]): Promise<LoadedData | null>
       .dataFailed(`${message}. The data loaded before is still in use; fix the file or drop another one.`);
     return null;
   }
+}
+
+/** A tokenizer dropped on its own: it gives text to the data already loaded (nothing else changes). */
+function attachTokenText(tokenText: TokenText): LoadedData | null {
+  const ws = useWorkspaceStore.getState();
+  const current = ws.data.key ? loaded.get(ws.data.key) : undefined;
+  if (!current) {
+    ws.dataFailed(`${tokenText.name} is a tokenizer; drop activation files too, or load data first.`);
+    return null;
+  }
+  current.tokenText = tokenText;
+  current.summary = { ...current.summary, hasTokenText: true, tokenTextName: tokenText.name };
+  ws.dataLoaded(current.key, current.summary);
+  return current;
 }
 
 /** Batches for a run: S × T windows of the data in a seeded order, with the held-out split. */

@@ -66,7 +66,9 @@ export function newRunFromDraft(): string | null {
   const ws = useWorkspaceStore.getState();
   if (cannotStartReason()) return null;
   const data = getLoadedData(ws.data.key!)!;
-  return createRun({ config: ws.draft, dataKey: data.key, dataLabel: data.summary.label });
+  // The width always comes from the data (a run selected earlier may have been on other data).
+  const config = { ...ws.draft, d_in: data.source.d };
+  return createRun({ config, dataKey: data.key, dataLabel: data.summary.label });
 }
 
 /** Start / pause / resume the selected run, or make a new one from the draft and start it. */

@@ -20,6 +20,8 @@ export interface DataSummary {
   /** Input scaling in words (SAELens normalize_activations). */
   scaling: string;
   hasTokenText: boolean;
+  /** Where the token text comes from (a tokenizer file's name), when there is one. */
+  tokenTextName?: string;
   /** Synthetic data with known true features (ground-truth metrics available). */
   hasGroundTruth: boolean;
   files: string[];

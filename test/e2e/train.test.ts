@@ -334,6 +334,16 @@ describe('training screen', () => {
     expect(err).toContain('broken.npy');
     expect(err).toMatch(/still in use/);
     expect(await page.getByTestId('data-summary').textContent()).toContain('acts.npy');
+    // A vocabulary dropped on its own gives the loaded data token text and changes nothing else.
+    await page.getByTestId('file-input').setInputFiles({
+      name: 'vocab.json',
+      mimeType: 'application/json',
+      buffer: Buffer.from(JSON.stringify(['<bos>', 'the', 'cat'])),
+    });
+    await page.waitForFunction(() =>
+      document.querySelector('[data-testid=data-summary]')?.textContent?.includes('vocab.json'),
+    );
+    expect(await page.getByTestId('data-summary').textContent()).toContain('acts.npy');
     // Training on the dropped file works.
     await page.getByTestId('btn-step').click();
     await waitForStatus(page, 'paused');

@@ -144,7 +144,9 @@ export function DataPanel() {
           <dt>scaling</dt>
           <dd>{s.scaling}</dd>
           <dt>token text</dt>
-          <dd>{s.hasTokenText ? 'available' : 'ids only (drop a tokenizer.json)'}</dd>
+          <dd title={s.tokenTextName}>
+            {s.hasTokenText ? (s.tokenTextName ?? 'available') : 'ids only (drop a tokenizer.json)'}
+          </dd>
           {s.hasGroundTruth && (
             <>
               <dt>truth</dt>
