@@ -23,6 +23,8 @@ export interface DenseTokenIds {
 
 /** Largest single read a source issues. */
 export const READ_CHUNK_BYTES = 16 << 20;
+/** Bytes of reads a source keeps outstanding at once. */
+export const IN_FLIGHT_BYTES = 32 << 20;
 
 export const BYTES_PER: Record<SourceDtype, number> = { float32: 4, float16: 2, bfloat16: 2 };
 
@@ -111,29 +113,36 @@ export function denseActivationSource(
       }
       const out = new Float32Array(indices.length * seqElems);
       const ids = tokens ? new Int32Array(indices.length * T) : undefined;
-      // Reads of at most ~16 MB keep the transient buffer small whatever the request.
-      for (const r of contiguousRuns(indices, Math.max(1, Math.floor(READ_CHUNK_BYTES / seqBytes)))) {
-        const bytes = await x.src.read(x.offset + r.first * seqBytes, r.count * seqBytes);
-        const tb = tokens
-          ? await tokens.src.read(tokens.offset + r.first * T * tokens.bytes, r.count * T * tokens.bytes)
-          : null;
+      // Reads of at most ~16 MB each, several in flight (file reads are latency-bound: one at a time
+      // reached a third of the disk's rate), at most IN_FLIGHT_BYTES outstanding.
+      const runs = contiguousRuns(indices, Math.max(1, Math.floor(READ_CHUNK_BYTES / seqBytes)));
+      const decodeRun = (r: (typeof runs)[number], bytes: Uint8Array, tb: Uint8Array | null) => {
         for (let k = 0; k < r.count; k++) {
           for (const pos of r.at.get(r.first + k)!) {
             decodeFloats(bytes.subarray(k * seqBytes), x.dtype, seqElems, out, pos * seqElems, x.bigEndian);
             if (tb && ids && tokens) {
-              decodeTokenIds(
-                tokens.src.name,
-                tb.subarray(k * T * tokens.bytes),
-                tokens.bytes,
-                T,
-                ids,
-                pos * T,
-                tokens.bigEndian,
-              );
+              const w = tokens.bytes;
+              decodeTokenIds(tokens.src.name, tb.subarray(k * T * w), w, T, ids, pos * T, tokens.bigEndian);
             }
           }
         }
-      }
+      };
+      const readRun = async (r: (typeof runs)[number]) => {
+        const [bytes, tb] = await Promise.all([
+          x.src.read(x.offset + r.first * seqBytes, r.count * seqBytes),
+          tokens
+            ? tokens.src.read(tokens.offset + r.first * T * tokens.bytes, r.count * T * tokens.bytes)
+            : null,
+        ]);
+        decodeRun(r, bytes, tb);
+      };
+      let next = 0;
+      const worker = async () => {
+        while (next < runs.length) await readRun(runs[next++]);
+      };
+      const first = runs.length ? Math.min(READ_CHUNK_BYTES, seqBytes * runs[0].count) : 1;
+      const lanes = Math.max(1, Math.min(runs.length, Math.floor(IN_FLIGHT_BYTES / first)));
+      await Promise.all(Array.from({ length: lanes }, worker));
       return ids ? { x: out, tokenIds: ids } : { x: out };
     },
   };
