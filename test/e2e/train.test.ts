@@ -208,9 +208,11 @@ describe('training screen', () => {
 
     // A control run: one click, same config and seed with λ2 = 0, selected and shown in the panel.
     const base = await selected(page);
+    // Runs saved by earlier pages may have been restored into the list (persistence): count from here.
+    const before = (await runs(page)).length;
     await page.locator(`[data-run-id="${base.id}"]`).getByTestId('btn-control').click();
     const all = await runs(page);
-    expect(all).toHaveLength(2);
+    expect(all).toHaveLength(before + 1);
     const ctl = all.find((r) => r.controlOf === base.id)!;
     expect(ctl.config).toEqual({ ...base.config, temporal_coefficient: 0 });
     expect(ctl.name).toContain('control');
@@ -221,7 +223,7 @@ describe('training screen', () => {
     const ctlRun = await selected(page);
     expect(ctlRun.id).toBe(ctl.id);
     expect(ctlRun.history.step).toEqual([1]);
-    expect(await page.getByTestId('run-row').count()).toBe(2);
+    expect(await page.getByTestId('run-row').count()).toBe(before + 1);
     await page.setViewportSize({ width: 1440, height: 900 });
     await screenshot(page, 'train-two-runs-1440x900');
     w.assertNoErrors();
