@@ -20,6 +20,7 @@ import { emptyHistory, findRun, METRIC_KEYS, useRunsStore, type RunRecord } from
 import { useWorkspaceStore } from '../../store/workspaceStore';
 import { getLoadedData } from '../dataSession';
 import { evaluateRun } from '../evaluation';
+import { selectRunAndShowConfig } from '../trainActions';
 import { createRun, getRunHandles, prepareRun, setRunRestore } from '../trainingLoop';
 import { loadRunCheckpoint } from './persistence';
 
@@ -151,11 +152,19 @@ export async function importSaeAsRun(
   useRunsStore.setState((s) => ({
     runs: s.runs.map((r) =>
       r.id === runId
-        ? { ...run, status: 'paused', history, progress: { ...run.progress, step: 0, tokensSeen: 0 } }
+        ? {
+            ...run,
+            status: 'paused',
+            history,
+            progress: { ...run.progress, step: imp.steps, tokensSeen: imp.tokens_seen },
+          }
         : r,
     ),
   }));
-  const state = initialTrainerState(init.weights);
+  // Select it with its config in the panel, so Resume trains this run further.
+  selectRunAndShowConfig(runId);
+  // Steps continue from the file's count (the history it carries ends there); Adam starts fresh.
+  const state = { ...initialTrainerState(init.weights), step: imp.steps, tokens_seen: imp.tokens_seen };
   setRunRestore(runId, async () => ({ dataKey: key, position: undefined, state }));
   if (await prepareRun(runId)) void evaluateRun(runId);
   return { runId, imported: { ...imp, warnings: [...imp.warnings, ...init.warnings] } };

@@ -210,6 +210,14 @@ async function onDeviceLost() {
       history: historyUpTo(now.history, last.step),
       progress: { ...now.progress, step: last.step, tokensPerSec: null, etaSec: null },
     });
+    // The loop may already have reported the lost device as the run failing; that is not the news.
+    const app = useAppStore.getState();
+    for (const m of app.messages) if (m.title === `Run “${run.name}” stopped`) app.dismissMessage(m.id);
+    app.postMessage({
+      level: 'info',
+      title: `Run “${run.name}” moved to a new GPU device`,
+      detail: `The device was lost; the run continues from its checkpoint at step ${last.step}.`,
+    });
     if (wasTraining) void resumeRun(run.id);
   }
 }

@@ -12,6 +12,7 @@ import { deleteStoredCheckpoint, formatBytes } from '../../app/persistence/persi
 import { useStorageStore } from '../../app/persistence/storageStore';
 import { findRun, useRunsStore } from '../../store/runsStore';
 import { useAppStore } from '../../store/appStore';
+import './storage.css';
 
 const KIND_LABEL: Record<string, string> = {
   opfs: 'browser files (OPFS)',
@@ -121,7 +122,7 @@ export function StoragePanel() {
       </label>
       {runId && (
         <div className="checkpoints">
-          <h3>Checkpoints of {runName}</h3>
+          <h3>Checkpoints · {runName}</h3>
           {checkpoints.length === 0 ? (
             <p className="muted small">None yet: saved every checkpoint_every steps and on pause.</p>
           ) : (
