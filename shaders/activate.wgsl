@@ -32,11 +32,23 @@ struct Params {
   _p1: u32,
   _p2: u32,
 }
+struct Block {
+  row0: u32,  // first batch row of this row block (whole sequences)
+  rows: u32,  // rows in the block
+  feat0: u32, // first feature of this feature block
+  feats: u32, // features in the block
+  first: u32, // 1: first block of an accumulation (write), 0: add to what earlier blocks wrote
+  last: u32,  // 1: last block of an accumulation
+  _b0: u32,
+  _b1: u32,
+}
+
 @group(0) @binding(0) var<uniform> p: Params;                     // sizes
-@group(0) @binding(1) var<storage, read> pre: array<f32>;         // [N, m] pre-activations
+@group(0) @binding(1) var<storage, read> pre: array<f32>;         // [rows, m] pre-activations of the block
 @group(0) @binding(2) var<storage, read> log_threshold: array<f32>; // [m] JumpReLU log θ (unused for ReLU)
 @group(0) @binding(3) var<storage, read> rowflags: array<u32>;    // [N] bit 0 start, bit 1 valid
-@group(0) @binding(4) var<storage, read_write> f: array<f32>;     // [N, m] features
+@group(0) @binding(4) var<storage, read_write> f: array<f32>;     // [rows, m] features of the block
+@group(0) @binding(5) var<uniform> blk: Block; // the row block this dispatch covers (pre/f hold only its rows)
 
 /** true: JumpReLU; false: ReLU. */
 override JUMPRELU: bool = false;
@@ -44,10 +56,10 @@ override JUMPRELU: bool = false;
 @compute @workgroup_size(256)
 fn main(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>) {
   let i = gid.x + gid.y * nwg.x * 256u;
-  if (i >= p.N * p.m) {
+  if (i >= blk.rows * p.m) {
     return;
   }
-  let n = i / p.m;
+  let n = blk.row0 + i / p.m; // batch row
   let v = pre[i];
   var out = 0.0;
   if ((rowflags[n] & 2u) != 0u) {

@@ -32,15 +32,27 @@ struct Params {
   _p1: u32,
   _p2: u32,
 }
+struct Block {
+  row0: u32,  // first batch row of this row block (whole sequences)
+  rows: u32,  // rows in the block
+  feat0: u32, // first feature of this feature block
+  feats: u32, // features in the block
+  first: u32, // 1: first block of an accumulation (write), 0: add to what earlier blocks wrote
+  last: u32,  // 1: last block of an accumulation
+  _b0: u32,
+  _b1: u32,
+}
+
 @group(0) @binding(0) var<uniform> p: Params;                  // sizes
-@group(0) @binding(1) var<storage, read> f_aux: array<f32>;    // [N, m] chosen dead pre, else 0
-@group(0) @binding(2) var<storage, read> g_aux: array<f32>;    // [N, m] g_ê·W_decᵀ
-@group(0) @binding(3) var<storage, read_write> g: array<f32>;  // [N, m] g_pre (updated)
+@group(0) @binding(1) var<storage, read> f_aux: array<f32>;    // [rows, m] chosen dead pre, else 0
+@group(0) @binding(2) var<storage, read> g_aux: array<f32>;    // [rows, m] g_ê·W_decᵀ
+@group(0) @binding(3) var<storage, read_write> g: array<f32>;  // [rows, m] g_pre (updated)
+@group(0) @binding(4) var<uniform> blk: Block; // the row block this dispatch covers
 
 @compute @workgroup_size(256)
 fn main(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>) {
   let i = gid.x + gid.y * nwg.x * 256u;
-  if (i >= p.N * p.m) {
+  if (i >= blk.rows * p.m) {
     return;
   }
   if (f_aux[i] != 0.0) {

@@ -37,12 +37,24 @@ struct Params {
   _p1: u32,
   _p2: u32,
 }
+struct Block {
+  row0: u32,  // first batch row of this row block (whole sequences)
+  rows: u32,  // rows in the block
+  feat0: u32, // first feature of this feature block
+  feats: u32, // features in the block
+  first: u32, // 1: first block of an accumulation (write), 0: add to what earlier blocks wrote
+  last: u32,  // 1: last block of an accumulation
+  _b0: u32,
+  _b1: u32,
+}
+
 @group(0) @binding(0) var<uniform> p: Params;                          // sizes, aux_k, dead window
-@group(0) @binding(1) var<storage, read> pre: array<f32>;              // [N, m] pre-activations
+@group(0) @binding(1) var<storage, read> pre: array<f32>;              // [rows, m] pre-activations of the row block
 @group(0) @binding(2) var<storage, read> tokens_since_fired: array<f32>; // [m] before this step
 @group(0) @binding(3) var<storage, read> rowflags: array<u32>;         // [N] bit 1 valid
-@group(0) @binding(4) var<storage, read_write> f_aux: array<f32>;      // [N, m] chosen dead pre, else 0
+@group(0) @binding(4) var<storage, read_write> f_aux: array<f32>;      // [rows, m] chosen dead pre, else 0
 @group(0) @binding(5) var<storage, read_write> state: array<f32>;      // [4] scale, [5] num_dead
+@group(0) @binding(6) var<uniform> blk: Block; // the row block this dispatch covers (pre/f_aux hold only its rows)
 
 const WG = 256u;
 var<workgroup> hist: array<atomic<u32>, 256>;
@@ -67,8 +79,8 @@ fn main(
   @builtin(num_workgroups) nwg: vec3<u32>,
   @builtin(local_invocation_index) li: u32,
 ) {
-  let n = wid.x + wid.y * nwg.x;
-  if (n >= p.N) {
+  let n = wid.x + wid.y * nwg.x; // row within the block
+  if (n >= blk.rows) {
     return;
   }
   let base = n * p.m;
@@ -89,11 +101,11 @@ fn main(
   }
   let num_dead = workgroupUniformLoad(&dead_total);
   let k_aux = min(p.aux_k, num_dead);
-  if (n == 0u && li == 0u) {
+  if (blk.row0 + n == 0u && li == 0u) {
     state[4] = select(0.0, min(f32(num_dead) / f32(p.aux_k), 1.0), num_dead > 0u && p.aux_k > 0u);
     state[5] = f32(num_dead);
   }
-  if (k_aux == 0u || (rowflags[n] & 2u) == 0u) {
+  if (k_aux == 0u || (rowflags[blk.row0 + n] & 2u) == 0u) {
     for (var i = li; i < p.m; i += WG) {
       f_aux[base + i] = 0.0;
     }

@@ -30,11 +30,23 @@ struct Params {
   _p1: u32,
   _p2: u32,
 }
+struct Block {
+  row0: u32,  // first batch row of this row block (whole sequences)
+  rows: u32,  // rows in the block
+  feat0: u32, // first feature of this feature block
+  feats: u32, // features in the block
+  first: u32, // 1: first block of an accumulation (write), 0: add to what earlier blocks wrote
+  last: u32,  // 1: last block of an accumulation
+  _b0: u32,
+  _b1: u32,
+}
+
 @group(0) @binding(0) var<uniform> p: Params;                       // sizes
 @group(0) @binding(1) var<storage, read> g_xhat: array<f32>;        // [N, d]
-@group(0) @binding(2) var<storage, read> W_enc: array<f32>;         // [d, m]
+@group(0) @binding(2) var<storage, read> W_enc: array<f32>;         // [d, feats] columns feat0.. of W_enc
 @group(0) @binding(3) var<storage, read> grad_b_enc: array<f32>;    // [m] = Σ_n g_pre_n
 @group(0) @binding(4) var<storage, read_write> grad_b_dec: array<f32>; // [d]
+@group(0) @binding(5) var<uniform> blk: Block; // the feature block of W_enc bound here; first/last accumulate over blocks
 
 const WG = 256u;
 var<workgroup> red: array<f32, 256>;
@@ -50,11 +62,13 @@ fn main(
     return;
   }
   var s = 0.0;
-  for (var n = li; n < p.N; n += WG) {
-    s += g_xhat[n * p.d + j];
+  if (blk.first != 0u) {
+    for (var n = li; n < p.N; n += WG) {
+      s += g_xhat[n * p.d + j];
+    }
   }
-  for (var i = li; i < p.m; i += WG) {
-    s -= W_enc[j * p.m + i] * grad_b_enc[i];
+  for (var i = li; i < blk.feats; i += WG) {
+    s -= W_enc[j * blk.feats + i] * grad_b_enc[blk.feat0 + i];
   }
   red[li] = s;
   workgroupBarrier();
@@ -65,6 +79,6 @@ fn main(
     workgroupBarrier();
   }
   if (li == 0u) {
-    grad_b_dec[j] = red[0];
+    grad_b_dec[j] = select(grad_b_dec[j], 0.0, blk.first != 0u) + red[0];
   }
 }

@@ -30,8 +30,20 @@ struct Params {
   _p1: u32,
   _p2: u32,
 }
+struct Block {
+  row0: u32,  // first batch row of this row block (whole sequences)
+  rows: u32,  // rows in the block
+  feat0: u32, // first feature of this feature block
+  feats: u32, // features in the block
+  first: u32, // 1: first block of an accumulation (write), 0: add to what earlier blocks wrote
+  last: u32,  // 1: last block of an accumulation
+  _b0: u32,
+  _b1: u32,
+}
+
 @group(0) @binding(0) var<uniform> p: Params;                  // sizes
-@group(0) @binding(1) var<storage, read_write> W_dec: array<f32>; // [m, d]
+@group(0) @binding(1) var<storage, read_write> W_dec: array<f32>; // [feats, d] rows of this feature block
+@group(0) @binding(2) var<uniform> blk: Block; // the feature block: rows feat0.. of W_dec bound here
 
 const WG = 256u;
 var<workgroup> red: array<f32, 256>;
@@ -43,7 +55,7 @@ fn main(
   @builtin(local_invocation_index) li: u32,
 ) {
   let r = wid.x + wid.y * nwg.x;
-  if (r >= p.m) {
+  if (r >= blk.feats) {
     return;
   }
   let base = r * p.d;

@@ -42,14 +42,26 @@ struct Params {
   _p1: u32,
   _p2: u32,
 }
+struct Block {
+  row0: u32,  // first batch row of this row block (whole sequences)
+  rows: u32,  // rows in the block
+  feat0: u32, // first feature of this feature block
+  feats: u32, // features in the block
+  first: u32, // 1: first block of an accumulation (write), 0: add to what earlier blocks wrote
+  last: u32,  // 1: last block of an accumulation
+  _b0: u32,
+  _b1: u32,
+}
+
 @group(0) @binding(0) var<uniform> p: Params;                      // sizes, λ1, λ2, 1/N, ε, modes
-@group(0) @binding(1) var<storage, read> f: array<f32>;            // [N, m] features
-@group(0) @binding(2) var<storage, read_write> g: array<f32>;      // [N, m] in: g_x̂·W_decᵀ, out: g_pre
-@group(0) @binding(3) var<storage, read_write> pre: array<f32>;    // [N, m] in: pre; JumpReLU out: ∂L/∂log θ terms
+@group(0) @binding(1) var<storage, read> f: array<f32>;            // [rows, m] features of the row block
+@group(0) @binding(2) var<storage, read_write> g: array<f32>;      // [rows, m] in: g_x̂·W_decᵀ, out: g_pre
+@group(0) @binding(3) var<storage, read_write> pre: array<f32>;    // [rows, m] in: pre; JumpReLU out: ∂L/∂log θ terms
 @group(0) @binding(4) var<storage, read> log_threshold: array<f32>; // [m] JumpReLU log θ
 @group(0) @binding(5) var<storage, read> rowflags: array<u32>;     // [N] bit 0 start, bit 1 valid
 @group(0) @binding(6) var<storage, read> state: array<f32>;        // [2] α of this step
 @group(0) @binding(7) var<storage, read_write> row_stats: array<f32>; // [N, 4]: writes .1 .2 .3
+@group(0) @binding(8) var<uniform> blk: Block; // the row block this dispatch covers (f/g/pre hold only its rows)
 
 /** 0 ReLU, 1 TopK, 2 JumpReLU. */
 override ARCH: u32 = 0u;
@@ -76,12 +88,14 @@ fn main(
   @builtin(num_workgroups) nwg: vec3<u32>,
   @builtin(local_invocation_index) li: u32,
 ) {
-  let n = wid.x + wid.y * nwg.x;
-  if (n >= p.N) {
+  let nl = wid.x + wid.y * nwg.x; // row within the block
+  if (nl >= blk.rows) {
     return;
   }
+  // Blocks hold whole sequences, so a predecessor or successor of row n is always in the same block.
+  let n = blk.row0 + nl; // batch row
   let m = p.m;
-  let base = n * m;
+  let base = nl * m;
   let valid = is_valid(n);
   let prev = has_prev(n);
   let countD = valid && (prev || (p.flags & 2u) == 0u);

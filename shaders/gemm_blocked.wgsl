@@ -18,6 +18,10 @@ struct Gemm {
   offB: u32,
   offC: u32,
   ldc: u32,   // row stride of C
+  offBias: u32, // element offset into bias (column j reads bias[offBias + j])
+  _g0: u32,
+  _g1: u32,
+  _g2: u32,
 }
 
 @group(0) @binding(0) var<uniform> g: Gemm;                      // sizes, strides, flags
@@ -63,7 +67,7 @@ fn main(@builtin(global_invocation_id) gid: vec3<u32>) {
     }
     var b = 0.0;
     if (addBias) {
-      b = bias[j];
+      b = bias[g.offBias + j];
     }
     for (var r = 0u; r < TM; r++) {
       let i = row0 + r;

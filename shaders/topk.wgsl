@@ -34,10 +34,22 @@ struct Params {
   _p1: u32,
   _p2: u32,
 }
+struct Block {
+  row0: u32,  // first batch row of this row block (whole sequences)
+  rows: u32,  // rows in the block
+  feat0: u32, // first feature of this feature block
+  feats: u32, // features in the block
+  first: u32, // 1: first block of an accumulation (write), 0: add to what earlier blocks wrote
+  last: u32,  // 1: last block of an accumulation
+  _b0: u32,
+  _b1: u32,
+}
+
 @group(0) @binding(0) var<uniform> p: Params;                  // sizes and k
-@group(0) @binding(1) var<storage, read> pre: array<f32>;      // [N, m] pre-activations
+@group(0) @binding(1) var<storage, read> pre: array<f32>;      // [rows, m] pre-activations of the row block
 @group(0) @binding(2) var<storage, read> rowflags: array<u32>; // [N] bit 0 start, bit 1 valid
-@group(0) @binding(3) var<storage, read_write> f: array<f32>;  // [N, m] features
+@group(0) @binding(3) var<storage, read_write> f: array<f32>;  // [rows, m] features of the row block
+@group(0) @binding(4) var<uniform> blk: Block; // the row block this dispatch covers (pre/f hold only its rows)
 
 const WG = 256u;
 var<workgroup> hist: array<atomic<u32>, 256>;
@@ -55,12 +67,12 @@ fn main(
   @builtin(num_workgroups) nwg: vec3<u32>,
   @builtin(local_invocation_index) li: u32,
 ) {
-  let n = wid.x + wid.y * nwg.x;
-  if (n >= p.N) {
+  let n = wid.x + wid.y * nwg.x; // row within the block
+  if (n >= blk.rows) {
     return; // uniform across the workgroup
   }
   let base = n * p.m;
-  let valid = (rowflags[n] & 2u) != 0u;
+  let valid = (rowflags[blk.row0 + n] & 2u) != 0u;
   if (li == 0u) {
     sel_prefix = 0u;
     sel_remaining = min(p.k, p.m);

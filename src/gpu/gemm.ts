@@ -26,6 +26,8 @@ export interface GemmShape {
   offC?: number;
   /** Row stride of C (default N). */
   ldc?: number;
+  /** Element offset into the bias buffer (column j adds bias[offBias + j]). */
+  offBias?: number;
   /** Row stride of the stored A / B when they are wider than the product needs (default: dense). */
   lda?: number;
   ldb?: number;
@@ -36,7 +38,7 @@ export function pickGemmDesign(isSwiftShader: boolean): GemmDesign {
   return isSwiftShader ? 'blocked' : 'tiled';
 }
 
-/** The 12 u32 of the Gemm uniform (see shaders/gemm_blocked.wgsl). */
+/** The 16 u32 of the Gemm uniform (see shaders/gemm_blocked.wgsl). */
 export function gemmUniform(s: GemmShape, hasBias: boolean): Uint32Array<ArrayBuffer> {
   const { M, N, K } = s;
   let sAm: number, sAk: number, sBk: number, sBn: number;
@@ -65,6 +67,10 @@ export function gemmUniform(s: GemmShape, hasBias: boolean): Uint32Array<ArrayBu
     s.offB ?? 0,
     s.offC ?? 0,
     s.ldc ?? N,
+    s.offBias ?? 0,
+    0,
+    0,
+    0,
   ]);
 }
 
@@ -104,7 +110,7 @@ export class GemmOp {
     bias?: GPUBuffer,
   ) {
     this.pipeline = gemmPipeline(device, design);
-    this.uniform = createUniformBuffer(device, `${label}.dims`, 48);
+    this.uniform = createUniformBuffer(device, `${label}.dims`, 64);
     device.queue.writeBuffer(this.uniform, 0, gemmUniform(shape, !!bias));
     if (!bias) this.placeholder = createStorageBuffer(device, `${label}.noBias`, 16);
     const biasBuf = bias ?? this.placeholder!;

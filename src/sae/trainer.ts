@@ -8,6 +8,7 @@ import { pickGemmDesign, type GemmDesign } from '../gpu/gemm';
 import type { ActivationBatch } from '../data/types';
 import { tokensPerStep, validateConfig, type TrainConfig } from './config';
 import { paramSizes } from './gpu/bufferSpecs';
+import { blockName, ROW_SPLIT, type ChunkPlan } from './gpu/chunks';
 import {
   COUNTERS,
   METRIC,
@@ -105,7 +106,12 @@ export async function createTrainer(
   const { device } = gpu;
   device.pushErrorScope('out-of-memory');
   device.pushErrorScope('validation');
-  const t = new GpuTrainer(gpu, cfg, options.gemmDesign ?? pickGemmDesign(gpu.adapter.isSwiftShader));
+  const t = new GpuTrainer(
+    gpu,
+    cfg,
+    options.gemmDesign ?? pickGemmDesign(gpu.adapter.isSwiftShader),
+    plan.chunks!,
+  );
   const state: TrainerState = isState(init)
     ? init
     : {
@@ -150,16 +156,18 @@ class GpuTrainer implements GpuSaeTrainer {
     gpu: GpuContext,
     readonly cfg: TrainConfig,
     readonly gemmDesign: GemmDesign,
+    /** How the big matrices are split across buffers (one block each when they fit one binding). */
+    readonly chunks: ChunkPlan,
   ) {
     this.gpu = gpu;
     this.faultsSeen = gpu.faults.length;
     this.device = gpu.device;
     this.N = tokensPerStep(cfg);
     this.rowflags = new Uint32Array(this.N);
-    const { buffers, bytes } = allocateSaeBuffers(this.device, cfg);
+    const { buffers, bytes } = allocateSaeBuffers(this.device, cfg, chunks);
     this.b = buffers;
     this.gpuBytes = bytes;
-    this.passes = new SaePasses(this.device, cfg, buffers, gemmDesign);
+    this.passes = new SaePasses(this.device, cfg, buffers, gemmDesign, chunks);
   }
 
   get step(): number {
@@ -250,14 +258,26 @@ class GpuTrainer implements GpuSaeTrainer {
     };
   }
 
+  /** Physical buffer names of a logical parameter-shaped buffer (`W_enc` → `W_enc#0`, `W_enc#1`, …). */
+  private physical(name: string): string[] {
+    if (this.b[name]) return [name];
+    if (name.endsWith('W_enc') || name.endsWith('W_dec'))
+      return this.chunks.featBlocks.map((_, i) => blockName(name, i));
+    if ((ROW_SPLIT as readonly string[]).includes(name))
+      return this.chunks.rowBlocks.map((_, i) => blockName(name, i));
+    throw new Error(`no GPU buffer named ${name}`);
+  }
+
   private stateBufferNames(): [string, string][] {
     const pairs: [string, string][] = [];
-    for (const p of PARAM_NAMES)
-      pairs.push(
-        [p, `snapshot_${p}`],
-        [`adam_m_${p}`, `snapshot_m_${p}`],
-        [`adam_v_${p}`, `snapshot_v_${p}`],
-      );
+    for (const p of PARAM_NAMES) {
+      const live = [p, `adam_m_${p}`, `adam_v_${p}`];
+      const snap = [`snapshot_${p}`, `snapshot_m_${p}`, `snapshot_v_${p}`];
+      live.forEach((l, i) => {
+        const [a, b] = [this.physical(l), this.physical(snap[i])];
+        a.forEach((name, j) => pairs.push([name, b[j]]));
+      });
+    }
     pairs.push(['tokens_since_fired', 'snapshot_tokens_since_fired'], ['state', 'snapshot_state']);
     return pairs;
   }
@@ -292,19 +312,56 @@ class GpuTrainer implements GpuSaeTrainer {
     this.passes.recordForward(pass);
     pass.end();
     this.device.queue.submit([enc.finish()]);
-    const [f, xhat] = await Promise.all([
-      readBuffer(this.device, this.b.f, 0, rows * this.cfg.d_sae * 4),
-      readBuffer(this.device, this.b.xhat, 0, rows * this.cfg.d_in * 4),
-    ]);
-    return { f: new Float32Array(f), xhat: new Float32Array(xhat) };
+    const [f, xhat] = await Promise.all([this.read('f'), this.read('xhat')]);
+    return { f: f.slice(0, rows * this.cfg.d_sae), xhat: xhat.slice(0, rows * this.cfg.d_in) };
   }
 
+  /** A logical buffer, assembled from its blocks: W_enc-shaped by columns, the rest by rows. */
   private async read(name: string): Promise<Float32Array> {
-    return new Float32Array(await readBuffer(this.device, this.b[name]));
+    const parts = this.physical(name);
+    const data = await Promise.all(
+      parts.map(async (p) => new Float32Array(await readBuffer(this.device, this.b[p]))),
+    );
+    if (data.length === 1) return data[0];
+    if (name.endsWith('W_enc')) {
+      const { d_in: d, d_sae: m } = this.cfg;
+      const out = new Float32Array(d * m);
+      this.chunks.featBlocks.forEach((f, i) => {
+        for (let j = 0; j < d; j++)
+          out.set(data[i].subarray(j * f.feats, (j + 1) * f.feats), j * m + f.feat0);
+      });
+      return out;
+    }
+    const out = new Float32Array(data.reduce((a, x) => a + x.length, 0));
+    let o = 0;
+    for (const x of data) {
+      out.set(x, o);
+      o += x.length;
+    }
+    return out;
+  }
+
+  /** Write a logical buffer into its blocks (inverse of read). */
+  private write(name: string, arr: Float32Array): void {
+    const q = this.device.queue;
+    const parts = this.physical(name);
+    if (parts.length === 1) {
+      q.writeBuffer(this.b[parts[0]], 0, arr.buffer, arr.byteOffset, arr.byteLength);
+      return;
+    }
+    const { d_in: d, d_sae: m } = this.cfg;
+    this.chunks.featBlocks.forEach((f, i) => {
+      let block: Float32Array<ArrayBuffer>;
+      if (name.endsWith('W_enc')) {
+        block = new Float32Array(d * f.feats);
+        for (let j = 0; j < d; j++)
+          block.set(arr.subarray(j * m + f.feat0, j * m + f.feat0 + f.feats), j * f.feats);
+      } else block = Float32Array.from(arr.subarray(f.feat0 * d, (f.feat0 + f.feats) * d));
+      q.writeBuffer(this.b[parts[i]], 0, block);
+    });
   }
 
   readRaw(name: string): Promise<Float32Array> {
-    if (!this.b[name]) throw new Error(`readRaw: no buffer named ${name}`);
     return this.read(name);
   }
 
@@ -352,12 +409,11 @@ class GpuTrainer implements GpuSaeTrainer {
         `setState: weights are ${w.d_in}×${w.d_sae} but the trainer is ${cfg.d_in}×${cfg.d_sae} (d_in × d_sae)`,
       );
     const sizes = paramSizes(cfg);
-    const q = this.device.queue;
     const put = (name: string, data: Float32Array | undefined, expected: number, fill = 0) => {
       const arr = data ?? new Float32Array(expected).fill(fill);
       if (arr.length !== expected)
         throw new Error(`setState: ${name} has ${arr.length} values, expected ${expected}`);
-      q.writeBuffer(this.b[name], 0, arr.buffer, arr.byteOffset, arr.byteLength);
+      this.write(name, arr);
     };
     const logTheta = Math.log(cfg.jumprelu_init_threshold);
     for (const p of PARAM_NAMES) {

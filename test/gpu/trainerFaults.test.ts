@@ -50,25 +50,31 @@ describe('divergence', () => {
 });
 
 describe('memory plan', () => {
-  it('refuses d=2304, d_sae=65536 on a 128 MiB binding limit, naming bytes and limit', () => {
+  const small = { maxStorageBufferBindingSize: 134217728, maxBufferSize: 268435456 };
+
+  it('splits d=2304, d_sae=65536 across bindings to fit a 128 MiB binding limit', () => {
     const cfg = { ...DEFAULT_CONFIG, d_in: 2304, d_sae: 65536 };
-    const plan = planMemory(cfg, { maxStorageBufferBindingSize: 134217728, maxBufferSize: 268435456 });
-    expect(plan.fits).toBe(false);
-    expect(plan.largestBuffer).toEqual({ name: 'W_enc', bytes: 2304 * 65536 * 4 });
-    expect(plan.reason).toContain('603979776');
-    expect(plan.reason).toContain('maxStorageBufferBindingSize');
-    expect(plan.reason).toContain('134217728');
-    // Same config with generous limits fits, and its total counts every buffer.
-    const ok = planMemory(cfg, { maxStorageBufferBindingSize: 2 ** 31, maxBufferSize: 2 ** 32 });
-    expect(ok.fits).toBe(true);
-    expect(ok.bytes).toBeGreaterThan(2304 * 65536 * 4 * 14); // weights, grads, Adam, snapshot of both matrices
-    const budget = planMemory(cfg, {
-      maxStorageBufferBindingSize: 2 ** 31,
-      maxBufferSize: 2 ** 32,
-      memoryBudgetBytes: 2 ** 33,
-    });
+    const plan = planMemory(cfg, small);
+    expect(plan.fits).toBe(true);
+    // W_enc (604 MB) in blocks of 14528 features (33.5M floats ≤ 128 MiB), pre/f/g in blocks of 4 sequences.
+    expect(plan.chunks!.featBlocks.map((b) => b.feats)).toEqual([14528, 14528, 14528, 14528, 7424]);
+    expect(plan.chunks!.rowBlocks.map((b) => b.rows)).toEqual([512, 512, 512, 512]);
+    expect(plan.largestBuffer.bytes).toBeLessThanOrEqual(134217728);
+    // The total counts every buffer: weights, grads, Adam and snapshots of both matrices alone are 14×.
+    expect(plan.bytes).toBeGreaterThan(2304 * 65536 * 4 * 14);
+    const budget = planMemory(cfg, { ...small, memoryBudgetBytes: 2 ** 33 });
     expect(budget.fits).toBe(false);
     expect(budget.reason).toContain(String(2 ** 33));
+    expect(budget.reason).toContain(String(plan.bytes));
+  });
+
+  it('refuses when one sequence of activations exceeds the binding limit, naming bytes and limit', () => {
+    const cfg = { ...DEFAULT_CONFIG, d_in: 2304, d_sae: 65536, context_size: 1024, seqs_per_batch: 2 };
+    const plan = planMemory(cfg, small);
+    expect(plan.fits).toBe(false);
+    expect(plan.reason).toContain(String(1024 * 65536 * 4));
+    expect(plan.reason).toContain('maxStorageBufferBindingSize');
+    expect(plan.reason).toContain('134217728');
   });
 
   it('createTrainer refuses before allocating when a buffer exceeds an (artificially small) binding limit', async () => {
@@ -79,7 +85,9 @@ describe('memory plan', () => {
       (e) => e,
     );
     expect(err).toBeInstanceOf(ConfigRefusedError);
-    expect(String(err.message)).toMatch(/needs \d+ bytes .* maxStorageBufferBindingSize is 1024 bytes/);
+    expect(String(err.message)).toMatch(
+      /needs \d+ bytes but the adapter's maxStorageBufferBindingSize is 1024 bytes/,
+    );
   });
 });
 

@@ -1,6 +1,8 @@
-// Every GPU buffer the trainer allocates, with its size, computed from the config alone so the memory
-// plan can refuse a config before anything is allocated. Shapes in comments (N = S·T rows).
+// Every GPU buffer the trainer allocates, with its size, computed from the config and the chunk plan
+// alone so the memory plan can refuse a config before anything is allocated. Shapes in comments
+// (N = S·T rows; split buffers are named `base#i`, see chunks.ts).
 import { tokensPerStep, type TrainConfig } from '../config';
+import { blockName, PARAM_PREFIXES, type ChunkPlan } from './chunks';
 import {
   auxkOn,
   COUNTERS,
@@ -25,7 +27,13 @@ export function paramSizes(cfg: TrainConfig): Record<(typeof PARAM_NAMES)[number
   return { W_enc: d * m, b_enc: m, W_dec: m * d, b_dec: d, log_threshold: m };
 }
 
-export function bufferSpecs(cfg: TrainConfig): BufferSpec[] {
+/** Adam dispatches (one per parameter block); each owns GRAD_PARTS partial-sum slots. */
+export function adamSlots(cfg: TrainConfig, chunks: ChunkPlan): number {
+  const blocks = chunks.featBlocks.length;
+  return 2 * blocks + 2 + (cfg.architecture === 'jumprelu' ? 1 : 0);
+}
+
+export function bufferSpecs(cfg: TrainConfig, chunks: ChunkPlan): BufferSpec[] {
   const N = tokensPerStep(cfg);
   const d = cfg.d_in;
   const m = cfg.d_sae;
@@ -37,33 +45,27 @@ export function bufferSpecs(cfg: TrainConfig): BufferSpec[] {
     s('xc', N * d), // [N, d] x − b_dec
     s('xhat', N * d), // [N, d]
     s('g_xhat', N * d), // [N, d] ∂L/∂x̂
-    s('pre', N * m), // [N, m]
-    s('f', N * m), // [N, m]
-    s('g', N * m), // [N, m] ∂L/∂f then ∂L/∂pre
     s('aux_rows', N), // [N] AuxK ‖ê − e‖² per row (stays 0 without AuxK)
   ];
-  if (auxkOn(cfg))
-    out.push(
-      s('f_aux', N * m), // [N, m] AuxK: chosen dead pre-activations
-      s('ehat', N * d), // [N, d] AuxK: ê, then g_ê
-    );
-  for (const p of PARAM_NAMES) {
-    out.push(
-      s(p, sizes[p]),
-      s(`grad_${p}`, sizes[p]),
-      s(`adam_m_${p}`, sizes[p]),
-      s(`adam_v_${p}`, sizes[p]),
-    );
-    // The last good state, restored when a readback finds a non-finite value.
-    out.push(s(`snapshot_${p}`, sizes[p]), s(`snapshot_m_${p}`, sizes[p]), s(`snapshot_v_${p}`, sizes[p]));
-  }
+  const rowSplit = ['pre', 'f', 'g', ...(auxkOn(cfg) ? ['f_aux'] : [])];
+  // [rows, m] blocks: pre-activations, features, ∂L/∂f then ∂L/∂pre, AuxK's chosen dead pre.
+  for (const base of rowSplit)
+    chunks.rowBlocks.forEach((b, i) => out.push(s(blockName(base, i), b.rows * m)));
+  if (auxkOn(cfg)) out.push(s('ehat', N * d)); // [N, d] AuxK: ê, then g_ê
+  for (const p of PARAM_NAMES)
+    for (const prefix of PARAM_PREFIXES) {
+      // Value, gradient, Adam m and v, and the last good copies of value, m and v (divergence restore).
+      if (p === 'W_enc' || p === 'W_dec')
+        chunks.featBlocks.forEach((b, i) => out.push(s(blockName(`${prefix}${p}`, i), b.feats * d)));
+      else out.push(s(`${prefix}${p}`, sizes[p]));
+    }
   out.push(
     s('tokens_since_fired', m),
     s('snapshot_tokens_since_fired', m),
     s('row_stats', N * 4),
     s('state', STATE_FLOATS),
     s('snapshot_state', STATE_FLOATS),
-    s('partials', PARAM_NAMES.length * GRAD_PARTS),
+    s('partials', adamSlots(cfg, chunks) * GRAD_PARTS),
     s('counters', COUNTERS),
     s('metrics', METRIC_FLOATS),
     { name: 'params', bytes: PARAMS_BYTES, kind: 'uniform' },

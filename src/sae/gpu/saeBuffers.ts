@@ -2,16 +2,18 @@
 import { createStorageBuffer, createUniformBuffer } from '../../gpu/buffers';
 import type { TrainConfig } from '../config';
 import { bufferSpecs } from './bufferSpecs';
+import type { ChunkPlan } from './chunks';
 
 export type SaeBuffers = Record<string, GPUBuffer>;
 
 export function allocateSaeBuffers(
   device: GPUDevice,
   cfg: TrainConfig,
+  chunks: ChunkPlan,
 ): { buffers: SaeBuffers; bytes: number } {
   const buffers: SaeBuffers = {};
   let bytes = 0;
-  for (const s of bufferSpecs(cfg)) {
+  for (const s of bufferSpecs(cfg, chunks)) {
     const label = `sae.${s.name}`;
     if (s.kind === 'uniform') buffers[s.name] = createUniformBuffer(device, label, s.bytes);
     else if (s.kind === 'staging')

@@ -5,6 +5,8 @@
 //   backward: g = g_x̂·W_decᵀ; g_pre (+ sparsity, temporal, JumpReLU θ terms); ∂W_dec = fᵀ·g_x̂;
 //             ∂W_enc = xcᵀ·g_pre; ∂b_enc, ∂log θ, dead tracking; ∂b_dec; decoder-row projection
 //   update:   Adam per parameter (+ ‖g‖² partials, non-finite check); W_dec row renorm; metrics
+// Big matrices may be split (chunks.ts): [N, m] buffers into row blocks, W_enc/W_dec into feature blocks;
+// the GEMMs address blocks by offsets and leading dimensions, per-feature kernels accumulate over blocks.
 import activateCode from '../../../shaders/activate.wgsl?raw';
 import adamCode from '../../../shaders/adam.wgsl?raw';
 import alphaCode from '../../../shaders/alpha.wgsl?raw';
@@ -24,6 +26,8 @@ import { grid } from '../../gpu/dispatch';
 import { GemmOp, type GemmDesign } from '../../gpu/gemm';
 import { bindBuffers, createKernel } from '../../gpu/kernel';
 import { tokensPerStep, type TrainConfig } from '../config';
+import { createUniformBuffer } from '../../gpu/buffers';
+import { blockName, type ChunkPlan } from './chunks';
 import { ARCH_CODE, auxkOn, GRAD_PARTS, PARAM_NAMES } from './layout';
 import { paramSizes } from './bufferSpecs';
 import type { SaeBuffers } from './saeBuffers';
@@ -34,17 +38,22 @@ interface Dispatch {
   wg: [number, number];
 }
 
-export class SaePasses {
-  private readonly forwardOps: (Dispatch | GemmOp)[] = [];
-  private readonly backwardOps: (Dispatch | GemmOp)[] = [];
-  private readonly gemms: GemmOp[] = [];
+type Op = Dispatch | GemmOp;
 
-  constructor(device: GPUDevice, cfg: TrainConfig, b: SaeBuffers, design: GemmDesign) {
+export class SaePasses {
+  private readonly forwardOps: Op[] = [];
+  private readonly backwardOps: Op[] = [];
+  private readonly gemms: GemmOp[] = [];
+  private readonly uniforms: GPUBuffer[] = [];
+
+  constructor(device: GPUDevice, cfg: TrainConfig, b: SaeBuffers, design: GemmDesign, chunks: ChunkPlan) {
     const N = tokensPerStep(cfg);
     const d = cfg.d_in;
     const m = cfg.d_sae;
     const arch = ARCH_CODE[cfg.architecture];
     const P = b.params;
+    const R = chunks.rowBlocks;
+    const F = chunks.featBlocks;
     const k = (label: string, code: string, constants?: Record<string, number>) =>
       createKernel(device, { label: `sae.${label}`, code, constants });
     const op = (label: string, pipeline: GPUComputePipeline, bufs: GPUBuffer[], wg: number): Dispatch => ({
@@ -57,40 +66,147 @@ export class SaePasses {
       this.gemms.push(g);
       return g;
     };
+    // The Block uniform of each row block and feature block (shaders: struct Block), written once.
+    const blockUniform = (label: string, v: number[]) => {
+      const u = createUniformBuffer(device, `sae.${label}`, 32);
+      device.queue.writeBuffer(u, 0, new Uint32Array([...v, 0, 0]));
+      this.uniforms.push(u);
+      return u;
+    };
+    const rowBlk = R.map((r, i) =>
+      blockUniform(`rowBlock${i}`, [r.row0, r.rows, 0, m, +(i === 0), +(i === R.length - 1)]),
+    );
+    const featBlk = F.map((f, i) =>
+      blockUniform(`featBlock${i}`, [0, N, f.feat0, f.feats, +(i === 0), +(i === F.length - 1)]),
+    );
+    const rb = (base: string, i: number) => b[blockName(base, i)];
+    const jump = { JUMPRELU: arch === 2 ? 1 : 0 };
 
     // ---- forward ----
     this.forwardOps.push(
       op('center', k('center', centerCode), [P, b.x, b.b_dec, b.xc], Math.ceil((N * d) / 256)),
-      gemm(device, 'sae.encoder', design, { layout: 'NN', M: N, N: m, K: d }, b.xc, b.W_enc, b.pre, b.b_enc),
-      cfg.architecture === 'topk'
-        ? op('topk', k('topk', topkCode), [P, b.pre, b.rowflags, b.f], N)
-        : op(
-            'activate',
-            k('activate', activateCode, { JUMPRELU: arch === 2 ? 1 : 0 }),
-            [P, b.pre, b.log_threshold, b.rowflags, b.f],
-            Math.ceil((N * m) / 256),
-          ),
-      gemm(device, 'sae.decoder', design, { layout: 'NN', M: N, N: d, K: m }, b.f, b.W_dec, b.xhat, b.b_dec),
     );
+    const topkK = cfg.architecture === 'topk' ? k('topk', topkCode) : null;
+    const actK = cfg.architecture === 'topk' ? null : k('activate', activateCode, jump);
+    R.forEach((r, ri) => {
+      F.forEach((f, fi) =>
+        this.forwardOps.push(
+          gemm(
+            device,
+            `sae.encoder.r${ri}.f${fi}`,
+            design,
+            {
+              layout: 'NN',
+              M: r.rows,
+              N: f.feats,
+              K: d,
+              offA: r.row0 * d,
+              offC: f.feat0,
+              ldc: m,
+              offBias: f.feat0,
+            },
+            b.xc,
+            rb('W_enc', fi),
+            rb('pre', ri),
+            b.b_enc,
+          ),
+        ),
+      );
+      this.forwardOps.push(
+        topkK
+          ? op(`topk.r${ri}`, topkK, [P, rb('pre', ri), b.rowflags, rb('f', ri), rowBlk[ri]], r.rows)
+          : op(
+              `activate.r${ri}`,
+              actK!,
+              [P, rb('pre', ri), b.log_threshold, b.rowflags, rb('f', ri), rowBlk[ri]],
+              Math.ceil((r.rows * m) / 256),
+            ),
+      );
+      F.forEach((f, fi) =>
+        this.forwardOps.push(
+          gemm(
+            device,
+            `sae.decoder.r${ri}.f${fi}`,
+            design,
+            {
+              layout: 'NN',
+              M: r.rows,
+              N: d,
+              K: f.feats,
+              offA: f.feat0,
+              lda: m,
+              offC: r.row0 * d,
+              accumulate: fi > 0,
+            },
+            rb('f', ri),
+            rb('W_dec', fi),
+            b.xhat,
+            fi === 0 ? b.b_dec : undefined,
+          ),
+        ),
+      );
+    });
 
-    // ---- losses, backward, update ----
-    const sizes = paramSizes(cfg);
-    const params = PARAM_NAMES.filter((p) => p !== 'log_threshold' || cfg.architecture === 'jumprelu');
+    // ---- losses ----
     const aux = auxkOn(cfg);
-    this.backwardOps.push(
+    const B = this.backwardOps;
+    B.push(
       op('recon', k('recon', reconCode), [P, b.x, b.xhat, b.rowflags, b.g_xhat, b.row_stats], N),
       op('alpha', k('alpha', alphaCode), [P, b.row_stats, b.state], 1),
     );
-    // TopK AuxK: choose dead features, ê = f_aux·W_dec, residual loss and g_ê (Gao et al. 2024).
-    if (aux)
-      this.backwardOps.push(
-        op(
-          'auxk_select',
-          k('auxk_select', auxkSelectCode),
-          [P, b.pre, b.tokens_since_fired, b.rowflags, b.f_aux, b.state],
-          N,
+    // ∂L/∂f-shaped product g_rows·W_decᵀ into the [rows, m] block `out` (NT GEMM per feature block).
+    const productWdecT = (label: string, src: GPUBuffer, out: (ri: number) => GPUBuffer) =>
+      R.forEach((r, ri) =>
+        F.forEach((f, fi) =>
+          B.push(
+            gemm(
+              device,
+              `sae.${label}.r${ri}.f${fi}`,
+              design,
+              { layout: 'NT', M: r.rows, N: f.feats, K: d, offA: r.row0 * d, offC: f.feat0, ldc: m },
+              src,
+              rb('W_dec', fi),
+              out(ri),
+            ),
+          ),
         ),
-        gemm(device, 'sae.aux_ehat', design, { layout: 'NN', M: N, N: d, K: m }, b.f_aux, b.W_dec, b.ehat),
+      );
+    // TopK AuxK: choose dead features, ê = f_aux·W_dec, residual loss and g_ê (Gao et al. 2024).
+    if (aux) {
+      const sel = k('auxk_select', auxkSelectCode);
+      R.forEach((r, ri) => {
+        B.push(
+          op(
+            `auxk_select.r${ri}`,
+            sel,
+            [P, rb('pre', ri), b.tokens_since_fired, b.rowflags, rb('f_aux', ri), b.state, rowBlk[ri]],
+            r.rows,
+          ),
+        );
+        F.forEach((f, fi) =>
+          B.push(
+            gemm(
+              device,
+              `sae.aux_ehat.r${ri}.f${fi}`,
+              design,
+              {
+                layout: 'NN',
+                M: r.rows,
+                N: d,
+                K: f.feats,
+                offA: f.feat0,
+                lda: m,
+                offC: r.row0 * d,
+                accumulate: fi > 0,
+              },
+              rb('f_aux', ri),
+              rb('W_dec', fi),
+              b.ehat,
+            ),
+          ),
+        );
+      });
+      B.push(
         op(
           'aux_resid',
           k('aux_resid', auxResidCode),
@@ -98,62 +214,171 @@ export class SaePasses {
           N,
         ),
       );
-    this.backwardOps.push(
-      gemm(device, 'sae.grad_f', design, { layout: 'NT', M: N, N: m, K: d }, b.g_xhat, b.W_dec, b.g),
-      op(
-        'feature_grad',
-        k('feature_grad', featureGradCode, { ARCH: arch }),
-        [P, b.f, b.g, b.pre, b.log_threshold, b.rowflags, b.state, b.row_stats],
-        N,
+    }
+
+    // ---- backward ----
+    productWdecT('grad_f', b.g_xhat, (ri) => rb('g', ri));
+    const fg = k('feature_grad', featureGradCode, { ARCH: arch });
+    R.forEach((r, ri) =>
+      B.push(
+        op(
+          `feature_grad.r${ri}`,
+          fg,
+          [
+            P,
+            rb('f', ri),
+            rb('g', ri),
+            rb('pre', ri),
+            b.log_threshold,
+            b.rowflags,
+            b.state,
+            b.row_stats,
+            rowBlk[ri],
+          ],
+          r.rows,
+        ),
       ),
     );
-    if (aux)
-      this.backwardOps.push(
-        // g_ê·W_decᵀ into `pre` (free for TopK once both selections are done), then masked into g_pre.
-        gemm(device, 'sae.aux_grad_f', design, { layout: 'NT', M: N, N: m, K: d }, b.ehat, b.W_dec, b.pre),
-        op('aux_add', k('aux_add', auxAddCode), [P, b.f_aux, b.pre, b.g], Math.ceil((N * m) / 256)),
-      );
-    this.backwardOps.push(
-      gemm(device, 'sae.grad_W_dec', design, { layout: 'TN', M: m, N: d, K: N }, b.f, b.g_xhat, b.grad_W_dec),
-    );
-    if (aux)
-      this.backwardOps.push(
-        gemm(
-          device,
-          'sae.aux_grad_W_dec',
-          design,
-          { layout: 'TN', M: m, N: d, K: N, accumulate: true },
-          b.f_aux,
-          b.ehat,
-          b.grad_W_dec,
+    if (aux) {
+      // g_ê·W_decᵀ into `pre` (free for TopK once both selections are done), then masked into g_pre.
+      productWdecT('aux_grad_f', b.ehat, (ri) => rb('pre', ri));
+      const add = k('aux_add', auxAddCode);
+      R.forEach((r, ri) =>
+        B.push(
+          op(
+            `aux_add.r${ri}`,
+            add,
+            [P, rb('f_aux', ri), rb('pre', ri), rb('g', ri), rowBlk[ri]],
+            Math.ceil((r.rows * m) / 256),
+          ),
         ),
       );
-    this.backwardOps.push(
-      gemm(device, 'sae.grad_W_enc', design, { layout: 'TN', M: d, N: m, K: N }, b.xc, b.g, b.grad_W_enc),
-      op(
-        'column',
-        k('column', columnCode, { JUMPRELU: arch === 2 ? 1 : 0 }),
-        [P, b.f, b.g, b.pre, b.grad_b_enc, b.grad_log_threshold, b.tokens_since_fired, b.counters],
-        Math.ceil(m / 256),
-      ),
-      op('bdec_grad', k('bdec_grad', bdecCode), [P, b.g_xhat, b.W_enc, b.grad_b_enc, b.grad_b_dec], d),
-      op('dec_project', k('dec_project', projectCode), [P, b.W_dec, b.grad_W_dec], m),
+    }
+    F.forEach((f, fi) =>
+      R.forEach((r, ri) => {
+        // ∂W_dec (rows of this feature block) = Σ_row-blocks f_blockᵀ·g_x̂ (+ AuxK's f_auxᵀ·g_ê).
+        const shape = {
+          layout: 'TN' as const,
+          M: f.feats,
+          N: d,
+          K: r.rows,
+          offA: f.feat0,
+          lda: m,
+          offB: r.row0 * d,
+        };
+        B.push(
+          gemm(
+            device,
+            `sae.grad_W_dec.f${fi}.r${ri}`,
+            design,
+            { ...shape, accumulate: ri > 0 },
+            rb('f', ri),
+            b.g_xhat,
+            rb('grad_W_dec', fi),
+          ),
+        );
+        if (aux)
+          B.push(
+            gemm(
+              device,
+              `sae.aux_grad_W_dec.f${fi}.r${ri}`,
+              design,
+              { ...shape, accumulate: true },
+              rb('f_aux', ri),
+              b.ehat,
+              rb('grad_W_dec', fi),
+            ),
+          );
+        // ∂W_enc (columns of this feature block) = Σ_row-blocks xcᵀ·g_pre.
+        B.push(
+          gemm(
+            device,
+            `sae.grad_W_enc.f${fi}.r${ri}`,
+            design,
+            {
+              layout: 'TN',
+              M: d,
+              N: f.feats,
+              K: r.rows,
+              offA: r.row0 * d,
+              offB: f.feat0,
+              ldb: m,
+              accumulate: ri > 0,
+            },
+            b.xc,
+            rb('g', ri),
+            rb('grad_W_enc', fi),
+          ),
+        );
+      }),
     );
-    PARAM_NAMES.forEach((name, slot) => {
-      if (!params.includes(name)) return;
-      const count = sizes[name];
-      const pipeline = k(`adam.${name}`, adamCode, { COUNT: count, SLOT: slot, PARTS: GRAD_PARTS });
-      this.backwardOps.push(
+    const col = k('column', columnCode, jump);
+    R.forEach((_, ri) =>
+      B.push(
         op(
-          `adam.${name}`,
+          `column.r${ri}`,
+          col,
+          [
+            P,
+            rb('f', ri),
+            rb('g', ri),
+            rb('pre', ri),
+            b.grad_b_enc,
+            b.grad_log_threshold,
+            b.tokens_since_fired,
+            b.counters,
+            rowBlk[ri],
+          ],
+          Math.ceil(m / 256),
+        ),
+      ),
+    );
+    const bdec = k('bdec_grad', bdecCode);
+    const proj = k('dec_project', projectCode);
+    F.forEach((_, fi) =>
+      B.push(
+        op(
+          `bdec_grad.f${fi}`,
+          bdec,
+          [P, b.g_xhat, rb('W_enc', fi), b.grad_b_enc, b.grad_b_dec, featBlk[fi]],
+          d,
+        ),
+      ),
+    );
+    F.forEach((f, fi) =>
+      B.push(
+        op(`dec_project.f${fi}`, proj, [P, rb('W_dec', fi), rb('grad_W_dec', fi), featBlk[fi]], f.feats),
+      ),
+    );
+
+    // ---- update ----
+    const sizes = paramSizes(cfg);
+    let slot = 0;
+    const adam = (label: string, name: string, count: number) => {
+      const pipeline = k(`adam.${label}`, adamCode, {
+        COUNT: count,
+        SLOT: slot++,
+        PARTS: GRAD_PARTS,
+        BIT: PARAM_NAMES.indexOf(label.split('#')[0] as never),
+      });
+      B.push(
+        op(
+          `adam.${label}`,
           pipeline,
           [P, b[name], b[`grad_${name}`], b[`adam_m_${name}`], b[`adam_v_${name}`], b.partials, b.counters],
           Math.min(GRAD_PARTS, Math.ceil(count / 256)),
         ),
       );
-    });
-    this.backwardOps.push(
-      op('dec_renorm', k('dec_renorm', renormCode), [P, b.W_dec], m),
+    };
+    for (const p of PARAM_NAMES) {
+      if (p === 'log_threshold' && cfg.architecture !== 'jumprelu') continue;
+      if (p === 'W_enc' || p === 'W_dec')
+        F.forEach((f, fi) => adam(blockName(p, fi), blockName(p, fi), f.feats * d));
+      else adam(p, p, sizes[p]);
+    }
+    const renorm = k('dec_renorm', renormCode);
+    F.forEach((f, fi) => B.push(op(`dec_renorm.f${fi}`, renorm, [P, rb('W_dec', fi), featBlk[fi]], f.feats)));
+    B.push(
       op(
         'finalize',
         k('finalize', finalizeCode),
@@ -163,7 +388,7 @@ export class SaePasses {
     );
   }
 
-  private static run(pass: GPUComputePassEncoder, ops: (Dispatch | GemmOp)[]) {
+  private static run(pass: GPUComputePassEncoder, ops: Op[]) {
     for (const o of ops) {
       if (o instanceof GemmOp) o.record(pass);
       else {
@@ -185,5 +410,6 @@ export class SaePasses {
 
   destroy(): void {
     for (const g of this.gemms) g.destroy();
+    for (const u of this.uniforms) u.destroy();
   }
 }
