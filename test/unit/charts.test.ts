@@ -60,6 +60,17 @@ describe('buildChartModel', () => {
     expect(b.paths[0].d.split('L')).toHaveLength(a.paths[0].d.split('L').length + 1);
   });
 
+  it('a shared x-domain lines charts up regardless of their own data', () => {
+    const m = buildChartModel(series, {
+      width: 100,
+      height: 50,
+      xDomain: [0, 40],
+      margin: { top: 0, right: 0, bottom: 0, left: 0 },
+    });
+    expect(m.x.domain()).toEqual([0, 40]);
+    expect(m.x(20)).toBe(50);
+  });
+
   it('log scale drops non-positive values from the path and domain', () => {
     const m = buildChartModel([{ id: 'a', label: 'a', color: '#fff', x: [0, 1, 2, 3], y: [100, 0, 1, 10] }], {
       width: 300,

@@ -8,6 +8,7 @@ export interface LineChartProps {
   logY?: boolean;
   smoothing?: number;
   yDomain?: [number, number];
+  xDomain?: [number, number];
   /** Formats a y value in the hover read-out. */
   format?: (v: number) => string;
   xLabel?: string;
@@ -39,8 +40,9 @@ export function LineChart(p: LineChartProps) {
         logY: p.logY,
         smoothing: p.smoothing,
         yDomain: p.yDomain,
+        xDomain: p.xDomain,
       }),
-    [p.series, width, p.height, p.logY, p.smoothing, p.yDomain],
+    [p.series, width, p.height, p.logY, p.smoothing, p.yDomain, p.xDomain],
   );
   const fmt = p.format ?? defaultFormat;
   const { margin, innerWidth, innerHeight, x, y } = model;

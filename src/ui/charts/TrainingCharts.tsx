@@ -147,6 +147,19 @@ export function TrainingCharts() {
   const lrSeries = useMemo(() => perRun(drawn, 'lr', (r) => r.history.lr), [drawn]);
   const gradSeries = useMemo(() => perRun(drawn, 'grad', (r) => r.history.grad_norm), [drawn]);
 
+  // One x-axis for every chart: from the first to the last recorded step of the drawn runs.
+  const xDomain = useMemo<[number, number] | undefined>(() => {
+    let lo = Infinity;
+    let hi = -Infinity;
+    for (const r of drawn)
+      if (r.history.step.length) {
+        lo = Math.min(lo, r.history.step[0]);
+        hi = Math.max(hi, r.history.step[r.history.step.length - 1]);
+      }
+    if (!Number.isFinite(lo)) return undefined;
+    return hi > lo ? [lo, hi] : [lo - 1, hi + 1];
+  }, [drawn]);
+
   const runLegend = drawn.map((r) => ({ label: r.name, color: runColor(r.colorIndex) }));
   const pct = (v: number) => `${(v * 100).toFixed(2)} %`;
 
@@ -182,6 +195,7 @@ export function TrainingCharts() {
             items={lossSeries.filter((s) => !s.dash).map((s) => ({ label: s.label, color: s.color }))}
           />
           <LineChart
+            xDomain={xDomain}
             series={lossSeries}
             height={150}
             logY={log.loss}
@@ -196,6 +210,7 @@ export function TrainingCharts() {
           testId="chart-alpha"
         >
           <LineChart
+            xDomain={xDomain}
             series={alphaSeries}
             height={60}
             yDomain={UNIT}
@@ -204,6 +219,7 @@ export function TrainingCharts() {
           />
           <Legend items={lmaxSeries.map((s) => ({ label: s.label, color: s.color }))} />
           <LineChart
+            xDomain={xDomain}
             series={lmaxSeries}
             height={90}
             logY={log.lmax}
@@ -220,6 +236,7 @@ export function TrainingCharts() {
           testId="chart-l0"
         >
           <LineChart
+            xDomain={xDomain}
             series={l0Series}
             height={170}
             logY={log.l0}
@@ -229,6 +246,7 @@ export function TrainingCharts() {
         </ChartCard>
         <ChartCard title="Dead features" note="share of d_sae" testId="chart-dead">
           <LineChart
+            xDomain={xDomain}
             series={deadSeries}
             height={170}
             yDomain={UNIT}
@@ -238,7 +256,13 @@ export function TrainingCharts() {
           />
         </ChartCard>
         <ChartCard title="Learning rate" testId="chart-lr">
-          <LineChart series={lrSeries} height={170} smoothing={0} ariaLabel="Learning rate over steps" />
+          <LineChart
+            xDomain={xDomain}
+            series={lrSeries}
+            height={170}
+            smoothing={0}
+            ariaLabel="Learning rate over steps"
+          />
         </ChartCard>
         <ChartCard
           title="Gradient norm"
@@ -248,6 +272,7 @@ export function TrainingCharts() {
           testId="chart-grad"
         >
           <LineChart
+            xDomain={xDomain}
             series={gradSeries}
             height={170}
             logY={log.grad}

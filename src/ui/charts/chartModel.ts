@@ -22,6 +22,8 @@ export interface ChartOptions {
   smoothing?: number;
   /** Fixed y-domain (e.g. [0, 1] for shares); otherwise from the data. */
   yDomain?: [number, number];
+  /** Shared x-domain, so charts stacked or side by side line up step for step; otherwise from the data. */
+  xDomain?: [number, number];
 }
 
 export interface ChartPath {
@@ -157,7 +159,7 @@ export function buildChartModel(series: Series[], opts: ChartOptions): ChartMode
     }
   });
   const empty = ys.length === 0;
-  let [x0, x1] = extent(xs) as [number | undefined, number | undefined];
+  let [x0, x1] = opts.xDomain ?? (extent(xs) as [number | undefined, number | undefined]);
   if (x0 === undefined || x1 === undefined) [x0, x1] = [0, 1];
   // Steps are whole numbers: one point sits mid-axis between its neighbours, ticks stay integers.
   const integerX = xs.every((v) => Number.isInteger(v));
