@@ -271,6 +271,17 @@ export async function installPersistence(store?: BlobStore): Promise<void> {
       });
     }
     if (e.type === 'started' || e.type === 'resumed') watchGpu();
+    if (e.type === 'error' && repo && getRunHandles(e.runId) === null) {
+      // A saved run that could not be rebuilt (e.g. its files are not loaded yet) stays resumable:
+      // the message says what to do, and Resume tries again from the same checkpoint.
+      const r = repo;
+      void r.checkpoints(e.runId).then((cs) => {
+        if (cs.length && findRun(e.runId)?.status === 'error') {
+          useRunsStore.getState().setRunStatus(e.runId, 'paused');
+          setRunRestore(e.runId, restoreSource(e.runId));
+        }
+      });
+    }
   });
   watchGpu();
   exposeForTests('persistence', () => ({ ...useStorageStore.getState() }));
