@@ -32,9 +32,21 @@ struct Gemm {
 override TILE_K: u32 = 16u;
 const TILE = 64u; // rows and columns of a C tile: 16×16 invocations × 4×4 outputs
 const WG = 16u;
+// Row pitch of the slabs in workgroup memory: one more than TILE so that stores with k fastest (the
+// coalesced order when an operand is contiguous along k) fall into distinct banks.
+const PITCH = 65u;
 
-var<workgroup> As: array<f32, TILE_K * TILE>; // [TILE_K][TILE] slab of A (rows of C)
-var<workgroup> Bs: array<f32, TILE_K * TILE>; // [TILE_K][TILE] slab of B (columns of C)
+var<workgroup> As: array<f32, TILE_K * PITCH>; // [TILE_K][PITCH] slab of A (rows of C)
+var<workgroup> Bs: array<f32, TILE_K * PITCH>; // [TILE_K][PITCH] slab of B (columns of C)
+
+/** Element e of a TILE_K×TILE slab as (k, t), with k fastest when the operand is contiguous along k, so
+ * neighbouring invocations read neighbouring addresses (coalesced) in every layout. */
+fn slab_pos(e: u32, kFastest: bool) -> vec2<u32> {
+  if (kFastest) {
+    return vec2<u32>(e % TILE_K, e / TILE_K);
+  }
+  return vec2<u32>(e / TILE, e % TILE);
+}
 
 @compute @workgroup_size(16, 16)
 fn main(
@@ -48,32 +60,33 @@ fn main(
   for (var k0 = 0u; k0 < g.K; k0 += TILE_K) {
     // Cooperative loads: TILE_K·TILE elements of each operand, 256 invocations.
     for (var e = li; e < TILE_K * TILE; e += WG * WG) {
-      let kk = e / TILE;
-      let t = e % TILE;
-      let k = k0 + kk;
-      let i = tileRow + t;
-      let j = tileCol + t;
+      let pa = slab_pos(e, g.sAk == 1u);
+      let ka = k0 + pa.x;
+      let i = tileRow + pa.y;
       var a = 0.0;
-      if (k < g.K && i < g.M) {
-        a = A[g.offA + i * g.sAm + k * g.sAk];
+      if (ka < g.K && i < g.M) {
+        a = A[g.offA + i * g.sAm + ka * g.sAk];
       }
+      As[pa.x * PITCH + pa.y] = a;
+      let pb = slab_pos(e, g.sBk == 1u);
+      let kb = k0 + pb.x;
+      let j = tileCol + pb.y;
       var b = 0.0;
-      if (k < g.K && j < g.N) {
-        b = B[g.offB + k * g.sBk + j * g.sBn];
+      if (kb < g.K && j < g.N) {
+        b = B[g.offB + kb * g.sBk + j * g.sBn];
       }
-      As[kk * TILE + t] = a;
-      Bs[kk * TILE + t] = b;
+      Bs[pb.x * PITCH + pb.y] = b;
     }
     workgroupBarrier();
     for (var kk = 0u; kk < TILE_K; kk++) {
       let a = vec4<f32>(
-        As[kk * TILE + lid.y * 4u],
-        As[kk * TILE + lid.y * 4u + 1u],
-        As[kk * TILE + lid.y * 4u + 2u],
-        As[kk * TILE + lid.y * 4u + 3u],
+        As[kk * PITCH + lid.y * 4u],
+        As[kk * PITCH + lid.y * 4u + 1u],
+        As[kk * PITCH + lid.y * 4u + 2u],
+        As[kk * PITCH + lid.y * 4u + 3u],
       );
       for (var c = 0u; c < 4u; c++) {
-        acc[c] += a * Bs[kk * TILE + lid.x * 4u + c];
+        acc[c] += a * Bs[kk * PITCH + lid.x * 4u + c];
       }
     }
     workgroupBarrier();

@@ -217,7 +217,17 @@ class GpuTrainer implements GpuSaeTrainer {
     this.lastLr = lr;
   }
 
-  async readMetrics(): Promise<StepMetrics> {
+  /** Readbacks run one after another so a staging buffer is never mapped twice. */
+  private readQueue: Promise<unknown> = Promise.resolve();
+
+  readMetrics(): Promise<StepMetrics> {
+    const next = this.readQueue.then(() => this.readMetricsNow());
+    this.readQueue = next.catch(() => undefined);
+    return next;
+  }
+
+  private async readMetricsNow(): Promise<StepMetrics> {
+    // Metrics of the most recent step submitted when the copy is recorded.
     const step = this.stepCount;
     const staging = this.b[`staging${this.ring}`];
     this.ring = (this.ring + 1) % 2;

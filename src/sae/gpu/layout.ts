@@ -33,7 +33,7 @@ export const PARAM_NAMES = ['W_enc', 'b_enc', 'W_dec', 'b_dec', 'log_threshold']
 export type ParamName = (typeof PARAM_NAMES)[number];
 
 /** Partial-sum slots per parameter for the gradient norm (adam.wgsl PARTS). */
-export const GRAD_PARTS = 256;
+export const GRAD_PARTS = 1024;
 
 /** Fault bits latched by finalize.wgsl, in words. */
 export function faultTerms(bits: number): string[] {
