@@ -2,7 +2,8 @@
 // `forward`, or any function with its signature) into the metric accumulators, then cluster the most
 // variable features. Memory is bounded: accumulators are O(d_sae·T), forward results are kept only up
 // to `cacheBytes` (else the few batches needed for the clustering traces are run forward again), and
-// the traces hold at most `maxClusterTokens` tokens. The heavy reductions run here on the CPU after a
+// the traces hold at most `maxClusterTokens` tokens. With more than `cacheBytes` of forward results the
+// clustering traces come from a second forward pass, possibly at a later training step. The heavy reductions run here on the CPU after a
 // GPU forward; the result is plain data (numbers and arrays) ready for the store and for JSON.
 import type { ActivationBatch } from '../data/types';
 import type { ForwardResult } from '../sae/trainerApi';
@@ -27,8 +28,19 @@ export interface EvalOptions {
   cacheBytes?: number;
   /** Sequences shown in the "across a sequence" heatmap (default 8). */
   heatSequences?: number;
-  /** Synthetic data: the true dictionary [F, d] and the decoder [d_sae, d] for mmcs / recovered. */
-  groundTruth?: { trueDict: Float32Array; F: number; W_dec: Float32Array };
+  /**
+   * Held-out batches whose forward passes are submitted together (bytes of f and x̂, default 128 MB).
+   * A trainer that keeps training between awaits queues its steps after a whole group, so every
+   * batch of a group sees the same weights; with one group the evaluation is of one step exactly.
+   */
+  groupBytes?: number;
+  /** Called synchronously right after each group's forward passes were submitted (group index). */
+  onSubmit?: (group: number) => void;
+  /**
+   * Synthetic data: the true dictionary [F, d] and the decoder [d_sae, d] for mmcs / recovered. A
+   * function is called right after the first group's forward passes are submitted (same weights).
+   */
+  groundTruth?: { trueDict: Float32Array; F: number; W_dec: Float32Array | (() => Promise<Float32Array>) };
 }
 
 /** Every scalar of SPEC §6 under its SAEBench / SPEC name (mmcs and recovered only on synthetic data). */
@@ -120,15 +132,33 @@ export async function evaluateHeldOut(
   const maxTok = opts.maxClusterTokens ?? 65_536;
   const cacheBytes = opts.cacheBytes ?? 64 * 1024 * 1024;
   const nSeqHeat = opts.heatSequences ?? 8;
-  let recon: ReconAccumulator | null = null;
-  let sparse: SparsityAccumulator | null = null;
-  let temporal: TemporalAccumulator | null = null;
+  // Typed through a holder: TypeScript does not see assignments made inside the closures below.
+  let recon = null as ReconAccumulator | null;
+  let sparse = null as SparsityAccumulator | null;
+  let temporal = null as TemporalAccumulator | null;
   let T = 0;
   const cache: EvalChunk[] = [];
   let cached = 0,
     cacheOk = true;
-  for await (const b of heldOut()) {
-    const r = await forward(b);
+  const groupBytes = opts.groupBytes ?? 128 * 1024 * 1024;
+  const W0 = opts.groundTruth?.W_dec;
+  let decoder: Promise<Float32Array> | null = W0 instanceof Float32Array ? Promise.resolve(W0) : null;
+  let group: ActivationBatch[] = [],
+    gBytes = 0,
+    groups = 0;
+  const flush = async () => {
+    if (!group.length) return;
+    // Submit every forward of the group before awaiting any (see groupBytes).
+    const pending = group.map((b) => forward(b));
+    const W = opts.groundTruth?.W_dec;
+    if (groups === 0 && typeof W === 'function') decoder = W();
+    opts.onSubmit?.(groups++);
+    const results = await Promise.all(pending);
+    group.forEach((b, k) => consume(b, results[k]));
+    group = [];
+    gBytes = 0;
+  };
+  const consume = (b: ActivationBatch, r: ForwardResult) => {
     const c = toChunk(b, r, m);
     if (!recon) {
       T = b.T;
@@ -147,7 +177,21 @@ export async function evaluateHeldOut(
         cache.length = 0;
       }
     }
+  };
+  const add = (b: ActivationBatch) => {
+    group.push(b);
+    gBytes += b.S * b.T * (m + b.d) * 4;
+    return gBytes >= groupBytes;
+  };
+  const src = heldOut();
+  if (Symbol.iterator in src) {
+    // A synchronous source (batches already in memory): the first group is submitted before this
+    // function first awaits, i.e. at the training step at which it was called.
+    for (const b of src) if (add(b)) await flush();
+  } else {
+    for await (const b of src) if (add(b)) await flush();
   }
+  await flush();
   if (!recon || !sparse || !temporal || recon.tokens === 0)
     throw new Error('evaluation: the held-out set has no valid tokens');
   const rm = recon.result(),
@@ -172,10 +216,10 @@ export async function evaluateHeldOut(
     density: arr(sparse.density()),
     logDensity: arr(logDensity(sparse.density())),
   };
-  if (opts.groundTruth) {
+  if (opts.groundTruth && decoder) {
     const g = opts.groundTruth;
     const d = recon.d;
-    const match = matchTrueFeatures(g.trueDict, g.F, g.W_dec, m, d);
+    const match = matchTrueFeatures(g.trueDict, g.F, await decoder, m, d);
     metrics.mmcs = mmcs(match);
     metrics.recovered = recovered(match);
     features.trueMatch = { index: arr(match.index), cos: arr(match.cos) };

@@ -7,11 +7,13 @@ import { setTrainingBackend } from './trainingLoop';
 import { applyUrlConfig, syncUrlWithDraft } from './urlSync';
 import { exposeForTests } from './gpuSession';
 import { installPersistence } from './persistence/persistence';
+import { installEvaluation } from './evaluation';
 import { useRunsStore } from '../store/runsStore';
 import { useWorkspaceStore } from '../store/workspaceStore';
 
 export function bootTrainingScreen(): void {
   setTrainingBackend(createBrowserBackend());
+  installEvaluation();
   const link = applyUrlConfig(location.search);
   const linkData = link.data;
   // The link's config wins over what the data implies for everything but the width.

@@ -10,6 +10,7 @@ import type { ActivationBatch } from '../data/types';
 import type { SaeTrainerApi } from '../sae/trainerApi';
 import { useAnalysisStore } from '../store/analysisStore';
 import { findRun } from '../store/runsStore';
+import { exposeForTests } from './gpuSession';
 import { onRunEvent } from './runEvents';
 import { getRunHandles } from './trainingLoop';
 
@@ -54,6 +55,39 @@ export async function* limitBatches(b: Batcher, max = MAX_EVAL_BATCHES): AsyncGe
   }
 }
 
+/** Held-out batches kept in host memory per batcher when they fit (then an evaluation starts exactly
+ * at the step that asked for it: no read of the data between the request and the forward passes). */
+export const HELD_OUT_CACHE_BYTES = 64 * 1024 * 1024;
+const heldOutCache = new WeakMap<Batcher, Promise<ActivationBatch[] | null>>();
+
+/** Read (once) and keep the held-out batches of a batcher if they fit HELD_OUT_CACHE_BYTES. */
+export function cacheHeldOut(b: Batcher): Promise<ActivationBatch[] | null> {
+  let p = heldOutCache.get(b);
+  if (!p) {
+    p = (async () => {
+      const out: ActivationBatch[] = [];
+      let bytes = 0;
+      for await (const batch of limitBatches(b)) {
+        bytes += batch.x.byteLength + batch.start.byteLength * 2;
+        if (bytes > HELD_OUT_CACHE_BYTES) return null;
+        out.push(batch);
+      }
+      return out;
+    })().catch(() => null);
+    heldOutCache.set(b, p);
+  }
+  return p;
+}
+
+const ready = new WeakMap<Batcher, ActivationBatch[] | null>();
+function cachedNow(b: Batcher): ActivationBatch[] | null {
+  return ready.get(b) ?? null;
+}
+function warm(runId: string) {
+  const h = evalHandles(runId);
+  if (typeof h !== 'string') void cacheHeldOut(h.batcher).then((c) => ready.set(h.batcher, c));
+}
+
 const inFlight = new Map<string, Promise<void>>();
 const again = new Set<string>();
 const lastEvalStep = new Map<string, number>();
@@ -87,24 +121,33 @@ async function evaluateOnce(runId: string): Promise<void> {
     return;
   }
   const gen = generation.get(runId) ?? 0;
-  const step = h.trainer.step;
+  let step = h.trainer.step;
   const tokensSeen = run.progress.tokensSeen;
   store.evaluationStarted(runId);
   const t0 = performance.now();
   try {
     const gt = groundTruthOf(h.batcher);
-    const W_dec = gt ? (await h.trainer.getWeights()).W_dec : null;
+    // The decoder is read right after the first group's forward passes (evaluateHeldOut calls W_dec
+    // then), so mmcs is of the weights the other metrics are of; `step` is the step those passes saw.
+    let stepEnd = step;
+    const mem = cachedNow(h.batcher);
+    if (!mem) warm(runId);
     const res = await evaluateHeldOut(
       (b) => h.trainer.forward(b),
-      () => limitBatches(h.batcher),
+      () => mem ?? limitBatches(h.batcher),
       {
         d_sae: run.config.d_sae,
         clusterK: useAnalysisStore.getState().clusterK,
-        groundTruth: gt && W_dec ? { trueDict: gt.trueDictionary, F: gt.F, W_dec } : undefined,
+        onSubmit: (g) => {
+          if (g === 0) step = h.trainer.step;
+          stepEnd = h.trainer.step;
+        },
+        groundTruth: gt
+          ? { trueDict: gt.trueDictionary, F: gt.F, W_dec: () => h.trainer.getWeights().then((w) => w.W_dec) }
+          : undefined,
       },
     );
     if (!findRun(runId) || (generation.get(runId) ?? 0) !== gen) return;
-    lastEvalStep.set(runId, step);
     useAnalysisStore.getState().evaluationRecorded(
       runId,
       {
@@ -114,6 +157,7 @@ async function evaluateOnce(runId: string): Promise<void> {
         byPosition: res.byPosition,
         densityHist: res.densityHist,
         ms: performance.now() - t0,
+        stepEnd,
       },
       { step, T: res.T, clustering: res.clustering, features: res.features },
     );
@@ -137,13 +181,23 @@ export function installEvaluation(): () => void {
   const off = onRunEvent((e) => {
     const run = findRun(e.runId);
     switch (e.type) {
+      case 'started':
+      case 'resumed':
+        warm(e.runId);
+        break;
       case 'metrics':
-        if (run && evaluationDue(e.metrics.step, run.config.eval_every, lastEvalStep.get(e.runId)))
+        // The step is marked when scheduled, so later readbacks do not queue the same evaluation again.
+        if (run && evaluationDue(e.metrics.step, run.config.eval_every, lastEvalStep.get(e.runId))) {
+          lastEvalStep.set(e.runId, e.metrics.step);
           void evaluateRun(e.runId);
+        }
         break;
       case 'done':
       case 'stopped':
-        if (lastEvalStep.get(e.runId) !== e.step) void evaluateRun(e.runId);
+        if (lastEvalStep.get(e.runId) !== e.step) {
+          lastEvalStep.set(e.runId, e.step);
+          void evaluateRun(e.runId);
+        }
         break;
       case 'reset':
       case 'deleted':
@@ -153,6 +207,8 @@ export function installEvaluation(): () => void {
         break;
     }
   });
+  // Read-only view for end-to-end tests and DevTools.
+  exposeForTests('analysis', () => useAnalysisStore.getState());
   installed = () => {
     off();
     installed = null;

@@ -16,6 +16,11 @@ export interface EvalRecord {
   densityHist: DensityHistogram;
   /** Wall time of the evaluation, milliseconds. */
   ms: number;
+  /**
+   * Training step when the last forward pass was submitted: equal to `step` when the held-out set fit
+   * one forward group (the usual case), else training went on between groups.
+   */
+  stepEnd?: number;
 }
 
 /** The per-feature part of the most recent evaluation (it scales with d_sae, so only the latest is kept). */

@@ -1,16 +1,11 @@
-// Mount point of the analysis views (owned by H6: src/ui/analysis/**). The shell renders this
-// component for the Features and Compare tabs; replace the body freely.
+// Mount point of the analysis views (issue 6): the Features tab (clustering, sparsity, position,
+// density, history, inspector of the selected run) and the Compare tab (table, frontier, matching,
+// sweeps). The shell (src/ui/App.tsx) renders this for both tabs.
 import type { WorkspaceTab } from '../../store/workspaceStore';
+import { CompareView } from './CompareView';
+import { FeaturesView } from './FeaturesView';
+import './analysis.css';
 
 export function AnalysisArea({ tab }: { tab: Exclude<WorkspaceTab, 'train'> }) {
-  return (
-    <section className="panel analysis-placeholder" data-testid={`analysis-${tab}`}>
-      <h2>{tab === 'features' ? 'Features' : 'Compare'}</h2>
-      <p className="muted">
-        {tab === 'features'
-          ? 'Temporal clustering, sparsity and position views and the feature inspector appear here after an evaluation.'
-          : 'Metrics of several runs side by side, the L0–explained-variance frontier and cross-run feature matching.'}
-      </p>
-    </section>
-  );
+  return tab === 'features' ? <FeaturesView /> : <CompareView />;
 }

@@ -85,3 +85,55 @@ describe('evaluateHeldOut', () => {
     ).rejects.toThrow(/held-out set has no valid tokens/);
   });
 });
+
+describe('evaluateHeldOut forward groups', () => {
+  it('submits every forward of a group before awaiting any, and reads the decoder right after', async () => {
+    const data = batches(6, 4, 3);
+    const log: string[] = [];
+    const forward = (b: ActivationBatch) => {
+      const k = data.findIndex((e) => e.b === b);
+      log.push(`fwd${k}`);
+      return Promise.resolve().then(() => {
+        log.push(`done${k}`);
+        return { f: data[k].f, xhat: data[k].xhat };
+      });
+    };
+    const opts = {
+      d_sae: 3,
+      clusterK: 0,
+      groundTruth: {
+        trueDict: new Float32Array(3),
+        F: 1,
+        W_dec: () => {
+          log.push('W_dec');
+          return Promise.resolve(new Float32Array(9).fill(1));
+        },
+      },
+      onSubmit: (g: number) => log.push(`submit${g}`),
+    };
+    await evaluateHeldOut(forward, () => data.map((e) => e.b), opts);
+    expect(log.slice(0, 6)).toEqual(['fwd0', 'fwd1', 'fwd2', 'fwd3', 'W_dec', 'submit0']);
+    log.length = 0;
+    // A group of ~one batch: forwards alternate with their completions.
+    await evaluateHeldOut(forward, () => data.map((e) => e.b), { ...opts, groupBytes: 1 });
+    expect(log.slice(0, 5)).toEqual(['fwd0', 'W_dec', 'submit0', 'done0', 'fwd1']);
+  });
+});
+
+describe('evaluateHeldOut with batches in memory', () => {
+  it('submits the first group before returning control (no await before it)', () => {
+    const data = batches(7, 2, 3);
+    let calls = 0;
+    const p = evaluateHeldOut(
+      (b) => {
+        calls++;
+        const k = data.findIndex((e) => e.b === b);
+        return Promise.resolve({ f: data[k].f, xhat: data[k].xhat });
+      },
+      () => data.map((e) => e.b),
+      { d_sae: 3, clusterK: 0 },
+    );
+    expect(calls).toBe(2);
+    return p;
+  });
+});

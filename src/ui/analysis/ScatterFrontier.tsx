@@ -1,0 +1,111 @@
+// The L0 – explained-variance frontier of the comparison view: one point per run (its latest held-out
+// evaluation), L0 on a log axis. The method's published baselines can be drawn as hollow diamonds,
+// labelled as imported numbers: they are gemma-2-2b layer-12 results, not runs of this app.
+import { scaleLinear, scaleLog } from 'd3';
+
+export interface FrontierPoint {
+  id: string;
+  label: string;
+  color: string;
+  l0: number;
+  value: number;
+}
+
+/** Published baselines quoted by the method's authors (gemma-2-2b, layer 12) — imported, never ours. */
+export const REFERENCE_POINTS: FrontierPoint[] = [
+  { id: 'ref-topk', label: 'TopK (imported: gemma-2-2b L12)', color: '#cbd5e1', l0: 320, value: 0.789 },
+  {
+    id: 'ref-jumprelu',
+    label: 'JumpReLU (imported: gemma-2-2b L12)',
+    color: '#cbd5e1',
+    l0: 320,
+    value: 0.844,
+  },
+  { id: 'ref-relu', label: 'ReLU (imported: gemma-2-2b L12)', color: '#cbd5e1', l0: 8311, value: 0.988 },
+];
+
+const AXIS = '#8a93b2';
+
+export function ScatterFrontier(p: {
+  points: FrontierPoint[];
+  references: FrontierPoint[];
+  yLabel: string;
+  width: number;
+  height?: number;
+}) {
+  const height = p.height ?? 240;
+  const m = { top: 10, right: 16, bottom: 34, left: 48 };
+  const iw = Math.max(60, p.width - m.left - m.right),
+    ih = height - m.top - m.bottom;
+  const all = [...p.points, ...p.references].filter((q) => q.l0 > 0 && Number.isFinite(q.value));
+  const l0s = all.map((q) => q.l0);
+  const x = scaleLog()
+    .domain([Math.min(1, ...l0s) * 0.8, Math.max(10, ...l0s) * 1.25])
+    .range([0, iw]);
+  const vals = all.map((q) => q.value);
+  const y = scaleLinear()
+    .domain([Math.min(0, ...vals), Math.max(1, ...vals)])
+    .nice()
+    .range([ih, 0]);
+  return (
+    <svg
+      width={p.width}
+      height={height}
+      role="img"
+      aria-label={`L0 versus ${p.yLabel}`}
+      data-testid="frontier-svg"
+    >
+      <g transform={`translate(${m.left},${m.top})`}>
+        {y.ticks(5).map((t) => (
+          <g key={t} transform={`translate(0,${y(t)})`}>
+            <line x2={iw} stroke="#2a3150" />
+            <text x={-6} fontSize={10} fill={AXIS} textAnchor="end" dominantBaseline="middle">
+              {t}
+            </text>
+          </g>
+        ))}
+        <g transform={`translate(0,${ih})`}>
+          <line x2={iw} stroke={AXIS} />
+          {x
+            .ticks(6)
+            .filter((t) => Math.log10(t) % 1 === 0)
+            .map((t) => (
+              <g key={t} transform={`translate(${x(t)},0)`}>
+                <line y2={4} stroke={AXIS} />
+                <text y={14} fontSize={10} fill={AXIS} textAnchor="middle">
+                  {t}
+                </text>
+              </g>
+            ))}
+          <text x={iw / 2} y={28} fontSize={10} fill={AXIS} textAnchor="middle">
+            L0 (active features per token, log scale)
+          </text>
+        </g>
+        <text
+          transform={`translate(${-36},${ih / 2}) rotate(-90)`}
+          fontSize={10}
+          fill={AXIS}
+          textAnchor="middle"
+        >
+          {p.yLabel}
+        </text>
+        {p.references.map((q, i) => (
+          <g key={q.id} transform={`translate(${x(q.l0)},${y(q.value)})`} data-testid={q.id}>
+            <path d="M0,-6L6,0L0,6L-6,0Z" fill="none" stroke={q.color} />
+            <text x={-8} y={i === 0 ? 14 : -8} fontSize={9} fill={q.color} textAnchor="end">
+              {q.label}
+            </text>
+          </g>
+        ))}
+        {p.points.map((q) => (
+          <g key={q.id} transform={`translate(${x(q.l0)},${y(q.value)})`} className="an-point">
+            <circle r={5} fill={q.color} />
+            <text x={8} y={4} fontSize={10} fill={q.color}>
+              {q.label}
+            </text>
+          </g>
+        ))}
+      </g>
+    </svg>
+  );
+}
