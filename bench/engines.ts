@@ -13,6 +13,8 @@ import type { StepEngine } from './timing';
 export interface BenchEngine extends StepEngine {
   /** GPU bytes the engine holds after its steps (our trainer: its allocation; tf.js: its buffer pool). */
   gpuBytes(): number;
+  /** Loss of the most recent step (SPEC §4 total), to check that both engines computed the same run. */
+  lastLoss(): Promise<number>;
   destroy(): void;
 }
 
@@ -39,6 +41,7 @@ export async function oursEngine(
     // readMetrics maps the step's metrics buffer, so it resolves only after the GPU finished the step.
     sync: () => t.readMetrics(),
     gpuBytes: () => t.gpuBytes,
+    lastLoss: async () => (await t.readMetrics()).loss,
     destroy: () => t.destroy(),
   };
 }
@@ -62,6 +65,7 @@ export async function peerEngine(
     step: () => p.step(next()),
     sync: () => p.readLosses(),
     gpuBytes: () => p.gpuBytes(),
+    lastLoss: async () => (await p.readLosses()).loss,
     destroy: () => p.dispose(),
   };
 }

@@ -4,6 +4,7 @@
 //   linearity     time when tokens double and when d_sae doubles, as ratios (2 = linear)
 //   loader        data-loader tokens/s (f32/f16 .npy/.safetensors) next to the trainer's tokens/s
 //   clustering    temporal clustering time, 256 features × 64k tokens
+import { availableParallelism, loadavg } from 'node:os';
 import { clusteringTime, loaderRates } from './extras';
 import {
   LINEARITY_BASE,
@@ -42,7 +43,11 @@ export function skipReason(
 const doubled = (c: TrainerCase, what: 'tokens' | 'd_sae'): TrainerCase =>
   what === 'tokens' ? { ...c, tokens: 2 * c.tokens, S: 2 * c.S } : { ...c, d_sae: 2 * c.d_sae };
 
-export async function runBench(o: BenchOptions, command: string, emit: Emit): Promise<void> {
+export async function runBench(o: BenchOptions, command: string, emitLine: Emit): Promise<void> {
+  // Every line records the host's 1-minute load average per core: on a shared machine a value well
+  // above 1 means the timings are inflated (both engines alike, since their windows alternate).
+  const emit: Emit = (line) =>
+    emitLine({ ...line, host_load_per_core: Number((loadavg()[0] / availableParallelism()).toFixed(2)) });
   const gpu = await nodeGpu();
   const ctx = await requestGpu(gpu, 'TempoSAE-bench');
   const a = ctx.adapter;

@@ -45,6 +45,7 @@ export async function runTrainerCase(
   let same: boolean | null = null;
   let best: { ours?: number; peer?: number; oursWindows?: number[]; peerWindows?: number[] } = {};
   const bytes: { ours?: number; peer?: number } = {};
+  let lossDiff: number | null = null;
   try {
     try {
       ours = await oursEngine(env.ctx, cfg, init, batches);
@@ -75,6 +76,12 @@ export async function runTrainerCase(
       };
     } catch (e) {
       errors.timing = message(e);
+    }
+    // Same init, same batches, same number of steps: the last losses must agree (float32 vs float32,
+    // different summation orders), or the two engines are not running the same training.
+    if (ours && peer && !errors.timing) {
+      const [a, b] = [await ours.lastLoss(), await peer.lastLoss()];
+      lossDiff = Math.abs(a - b) / Math.max(Math.abs(b), 1e-30);
     }
     bytes.ours = ours?.gpuBytes();
     bytes.peer = peer?.gpuBytes();
@@ -112,6 +119,7 @@ export async function runTrainerCase(
     peer_ms_windows: windows(best.peerWindows),
     peer_gflops: gflops(best.peer),
     peer_gpu_bytes: bytes.peer ?? null,
+    loss_rel_diff: lossDiff === null ? null : Number(lossDiff.toPrecision(2)),
     speedup: best.ours && best.peer && same ? round(best.peer / best.ours, 3) : null,
     ...(Object.keys(errors).length ? { errors } : {}),
   };
