@@ -53,6 +53,9 @@ interface Controller {
   building: Promise<void> | null;
   lastReadStep: number;
   rate: RateMeter;
+  /** Read-backs not yet written to the store, and when the store was last written. */
+  unflushed: StepMetrics[];
+  lastFlush: number;
   /** Bumped by reset/delete so that work started before it does not write into the store. */
   epoch: number;
   /** A saved point to build from instead of a fresh init (persistence: reload, device loss). */
@@ -146,6 +149,8 @@ function ctlOf(id: string): Controller {
       building: null,
       lastReadStep: -1,
       rate: new RateMeter(),
+      unflushed: [],
+      lastFlush: -Infinity,
       epoch: 0,
       restore: null,
     };
@@ -262,23 +267,46 @@ async function stepOnce(c: Controller): Promise<void> {
 }
 
 /** Read the latest step's metrics into the store (once per step), with speed and time left. */
-async function readAndRecord(id: string, c: Controller): Promise<StepMetrics | null> {
-  const t = c.trainer!;
-  if (t.step === c.lastReadStep || t.step === 0) return null;
-  const epoch = c.epoch;
-  const m = await t.readMetrics();
-  if (c.epoch !== epoch || !findRun(id)) return null;
-  c.lastReadStep = m.step;
-  const run = findRun(id)!;
-  const rate = c.rate.sample(need().now(), m.tokens_seen);
+/**
+ * The store (and so React) gets read-backs at most every FLUSH_MS: on a fast GPU a run may read back
+ * dozens of times a second, and re-drawing every chart for each would make the page the bottleneck.
+ * Events still go out per read-back; everything is flushed before a checkpoint and when the loop stops.
+ */
+export const FLUSH_MS = 150;
+
+function flush(id: string, c: Controller): void {
+  if (c.unflushed.length === 0) return;
   const store = useRunsStore.getState();
-  store.appendMetrics(id, m);
+  const ms = c.unflushed;
+  c.unflushed = [];
+  c.lastFlush = need().now();
+  store.appendMetricsBatch(id, ms);
+  const m = ms[ms.length - 1];
+  const run = findRun(id)!;
+  const rate = c.rate.tokensPerSec;
   store.setRunProgress(id, {
     step: m.step,
     tokensSeen: m.tokens_seen,
     tokensPerSec: rate,
     etaSec: etaSeconds(m.tokens_seen, totalSteps(run.config) * tokensPerStep(run.config), rate),
   });
+}
+
+/** Read the latest step's metrics (once per step); they reach the store within FLUSH_MS, or now if `force`. */
+async function readAndRecord(id: string, c: Controller, force = false): Promise<StepMetrics | null> {
+  const t = c.trainer!;
+  if (t.step === c.lastReadStep || t.step === 0) {
+    if (force) flush(id, c);
+    return null;
+  }
+  const epoch = c.epoch;
+  const m = await t.readMetrics();
+  if (c.epoch !== epoch || !findRun(id)) return null;
+  c.lastReadStep = m.step;
+  const now = need().now();
+  c.rate.sample(now, m.tokens_seen);
+  c.unflushed.push(m);
+  if (force || now - c.lastFlush >= FLUSH_MS) flush(id, c);
   emitRunEvent({ type: 'metrics', runId: id, metrics: m });
   return m;
 }
@@ -299,11 +327,13 @@ async function loop(id: string, c: Controller): Promise<void> {
       else await b.yieldToPage();
       if (c.epoch !== epoch) return;
       const ce = run.config.checkpoint_every;
-      if (ce > 0 && c.trainer!.step % ce === 0 && c.trainer!.step < total)
+      if (ce > 0 && c.trainer!.step % ce === 0 && c.trainer!.step < total) {
+        await readAndRecord(id, c, true);
         await checkpointNow(id, 'interval');
+      }
       if (c.epoch !== epoch) return;
     }
-    await readAndRecord(id, c);
+    await readAndRecord(id, c, true);
     if (c.epoch !== epoch) return;
     await checkpointNow(id, 'pause');
     if (c.epoch !== epoch) return;
@@ -387,7 +417,7 @@ export async function stepRun(id: string): Promise<void> {
     if (c.trainer!.step >= totalSteps(run.config)) return;
     const epoch = c.epoch;
     await stepOnce(c);
-    await readAndRecord(id, c);
+    await readAndRecord(id, c, true);
     if (c.epoch !== epoch) return;
     setStatus(id, 'paused');
     emitRunEvent({ type: 'stepped', runId: id, step: c.trainer!.step });
@@ -419,6 +449,7 @@ function release(c: Controller) {
   c.data = null;
   c.pending = null;
   c.lastReadStep = -1;
+  c.unflushed = [];
   c.restore = null;
 }
 

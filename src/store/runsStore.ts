@@ -83,6 +83,8 @@ export interface RunsState {
   toggleRunVisible(id: string): void;
   setRunStatus(id: string, status: RunStatus, error?: string | null): void;
   appendMetrics(id: string, m: StepMetrics): void;
+  /** Several read-backs at once (the loop batches them so charts redraw a few times a second). */
+  appendMetricsBatch(id: string, ms: StepMetrics[]): void;
   setRunProgress(id: string, p: Partial<RunProgress>): void;
   /** Forget the metric history and progress (reset: same config and seed, from step 0). */
   clearRunHistory(id: string): void;
@@ -150,11 +152,12 @@ export const useRunsStore = create<RunsState>()((set, get) => ({
         error: status === 'error' ? (error ?? r.error ?? 'Unknown error') : null,
       })),
     })),
-  appendMetrics: (id, m) =>
+  appendMetrics: (id, m) => get().appendMetricsBatch(id, [m]),
+  appendMetricsBatch: (id, ms) =>
     set((s) => ({
       runs: updateRun(s.runs, id, (r) => {
         const history = { ...r.history };
-        for (const k of METRIC_KEYS) history[k] = [...r.history[k], m[k]];
+        for (const k of METRIC_KEYS) history[k] = r.history[k].concat(ms.map((m) => m[k]));
         return { ...r, history };
       }),
     })),

@@ -1,5 +1,11 @@
 import { describe, expect, it } from 'vitest';
-import { buildChartModel, formatTick, nearestIndex, smoothEma } from '../../src/ui/charts/chartModel';
+import {
+  buildChartModel,
+  drawIndices,
+  formatTick,
+  nearestIndex,
+  smoothEma,
+} from '../../src/ui/charts/chartModel';
 
 describe('smoothEma (TensorBoard debiased EMA)', () => {
   it('matches a hand-worked case', () => {
@@ -109,6 +115,30 @@ describe('buildChartModel', () => {
     expect(one.paths[0].dots[0].x).toBeCloseTo(one.x(5), 9);
     expect(buildChartModel(series, { width: 100, height: 50 }).paths[0].dots).toEqual([]);
     expect(one.yTicks.every((t) => Number.isFinite(t.pos))).toBe(true);
+  });
+});
+
+describe('drawIndices (M4 decimation)', () => {
+  const id = (v: number) => v;
+  it('keeps every point when there are few per pixel', () => {
+    expect(drawIndices([0, 1, 2], [1, 2, 3], id, 10)).toEqual([0, 1, 2]);
+  });
+  it('keeps first, min, max and last of each pixel column, in order', () => {
+    // 1000 points over 10 px: 100 per column. Column 0 holds i = 0..99 with a spike at 37 and a dip at 60.
+    const n = 1000;
+    const sx = Array.from({ length: n }, (_, i) => i / 100);
+    const sy = Array.from({ length: n }, (_, i) => (i === 37 ? 50 : i === 60 ? -50 : Math.sin(i)));
+    const idx = drawIndices(sx, sy, id, 10);
+    expect(idx.length).toBeLessThanOrEqual(40);
+    expect(idx.slice(0, 4)).toEqual([0, 37, 60, 99]);
+    expect(idx[idx.length - 1]).toBe(n - 1);
+    expect([...idx].sort((a, b) => a - b)).toEqual(idx);
+  });
+  it('keeps non-finite points so the line still breaks there', () => {
+    const n = 100;
+    const sx = Array.from({ length: n }, (_, i) => i / 50);
+    const sy = Array.from({ length: n }, (_, i) => (i === 10 ? NaN : 1));
+    expect(drawIndices(sx, sy, id, 2)).toContain(10);
   });
 });
 

@@ -251,6 +251,40 @@ describe('training loop state machine', () => {
     expect(run(id).history.step).toEqual([1, 5]);
   });
 
+  it('batches read-backs into the store at most every FLUSH_MS, with everything there when it stops', async () => {
+    // A fast GPU: 1 ms of clock per call, so 20 read-backs arrive well within one flush interval.
+    const fast = { ...cfg, training_tokens: 8 * 100, metrics_every: 5 };
+    setTrainingBackend({
+      async openData() {
+        let i = 0;
+        return { next: async () => batch(++i) };
+      },
+      async createTrainer(c) {
+        const t = new FakeTrainer(c);
+        trainers.push(t);
+        return t;
+      },
+      yieldToPage: () => Promise.resolve(),
+      now: () => (clock += 1),
+    });
+    const id = createRun({ config: fast, dataKey: 'k', dataLabel: 'data' });
+    let historyWrites = 0;
+    const off = useRunsStore.subscribe((s, prev) => {
+      const a = s.runs.find((r) => r.id === id)?.history;
+      const b = prev.runs.find((r) => r.id === id)?.history;
+      if (a !== b) historyWrites++;
+    });
+    let events = 0;
+    const offEv = onRunEvent((e) => (e.type === 'metrics' ? events++ : 0));
+    await startRun(id);
+    await whenIdle(id);
+    off();
+    offEv();
+    expect(events).toBe(20); // one event per read-back
+    expect(run(id).history.step).toEqual(Array.from({ length: 20 }, (_, i) => 5 * (i + 1)));
+    expect(historyWrites).toBeLessThan(5); // but few store writes (first one, then on stop)
+  });
+
   it('delete frees the GPU memory and removes the run', async () => {
     const id = createRun({ config: cfg, dataKey: 'k', dataLabel: 'data' });
     await stepRun(id);
