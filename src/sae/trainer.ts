@@ -2,6 +2,19 @@
 // recorded by src/sae/gpu/saePasses.ts); this file only orchestrates: it uploads a batch, records one
 // command buffer per step, reads metrics back asynchronously when asked, and restores the last good state
 // when a readback finds a non-finite loss or parameter.
+//
+// Public API
+//   createTrainer(gpu, cfg, init: SaeWeights | TrainerState, options?) → Promise<GpuSaeTrainer>
+//       plans memory first (planMemory in ./memoryPlan.ts) and rejects with ConfigRefusedError naming the
+//       bytes and the limit before allocating anything; splits matrices larger than one binding.
+//   GpuSaeTrainer = SaeTrainerApi + { gemmDesign, chunks, readRaw(name) }   (readRaw: tests, debugging)
+//   TrainingDivergedError { step, terms, restoredStep }   thrown by readMetrics on NaN/Inf
+//   TrainerOptions { gemmDesign?: 'blocked' | 'tiled', limits?: Partial<MemoryLimits> }
+// Semantics shared with the float64 reference (src/sae/reference/index.ts lists them): N = valid tokens,
+// α from this step's L_recon held constant, grad_norm of the projected gradient, tokens_seen counts valid
+// tokens, metrics.step = steps done, lr = lrAt(step before). TopK AuxK runs when aux_k_coefficient > 0.
+// Divergence: readMetrics compares against a GPU-side copy of weights + Adam state taken at the previous
+// good readback (it costs one extra copy of those buffers; planMemory counts it).
 import { readBuffer } from '../gpu/buffers';
 import type { GpuContext } from '../gpu/device';
 import { pickGemmDesign, type GemmDesign } from '../gpu/gemm';
@@ -18,6 +31,7 @@ import {
   STATE_FLOATS,
   faultTerms,
   packParams,
+  PARAMS_BYTES,
   packRowFlags,
 } from './gpu/layout';
 import { allocateSaeBuffers, type SaeBuffers } from './gpu/saeBuffers';
@@ -55,6 +69,8 @@ export class ConfigRefusedError extends Error {
 /** The GPU trainer: the shared API plus what tests and the bench need. */
 export interface GpuSaeTrainer extends SaeTrainerApi {
   readonly gemmDesign: GemmDesign;
+  /** How the big matrices are split across buffers (src/sae/gpu/chunks.ts). */
+  readonly chunks: ChunkPlan;
   /** Raw contents of one of the trainer's buffers (names in src/sae/gpu/bufferSpecs.ts); for tests. */
   readRaw(name: string): Promise<Float32Array>;
 }
@@ -141,6 +157,7 @@ class GpuTrainer implements GpuSaeTrainer {
   private readonly passes: SaePasses;
   private readonly N: number;
   private readonly rowflags: Uint32Array<ArrayBuffer>;
+  private readonly paramsBytes = new ArrayBuffer(PARAMS_BYTES);
   private stepCount = 0;
   private tokensSeen = 0;
   private lastLr = 0;
@@ -196,7 +213,11 @@ class GpuTrainer implements GpuSaeTrainer {
     const nValid = packRowFlags(batch.start, batch.valid, this.rowflags);
     q.writeBuffer(this.b.x, 0, batch.x.buffer, batch.x.byteOffset, rows * batch.d * 4);
     q.writeBuffer(this.b.rowflags, 0, this.rowflags);
-    q.writeBuffer(this.b.params, 0, packParams(this.cfg, { N: this.N, T: batch.T, nValid, lr, step }));
+    q.writeBuffer(
+      this.b.params,
+      0,
+      packParams(this.cfg, { N: this.N, T: batch.T, nValid, lr, step }, this.paramsBytes),
+    );
     return nValid;
   }
 

@@ -68,9 +68,12 @@ export interface StepScalars {
   step: number;
 }
 
-/** Bytes of the Params uniform for one step. */
-export function packParams(cfg: TrainConfig, s: StepScalars): ArrayBuffer {
-  const buf = new ArrayBuffer(PARAMS_BYTES);
+/** Bytes of the Params uniform for one step (written into `buf` when given, so steps allocate nothing). */
+export function packParams(
+  cfg: TrainConfig,
+  s: StepScalars,
+  buf: ArrayBuffer = new ArrayBuffer(PARAMS_BYTES),
+): ArrayBuffer {
   const u = new Uint32Array(buf);
   const f = new Float32Array(buf);
   const flags =
