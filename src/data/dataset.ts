@@ -47,7 +47,9 @@ export async function openDataset(
   const arrowish = files.filter(
     (f) => /\.arrow$/i.test(f.name) || /^(dataset_info|state)\.json$/.test(baseName(f.name)),
   );
-  const rest = files.filter((f) => !arrowish.includes(f) && !isTokenizerFile(f.name));
+  // Anything else in a dropped folder (SAELens's cache_activations_runner_cfg.json, tokenizer files,
+  // .DS_Store, READMEs) is not activations and is left alone.
+  const rest = files.filter((f) => !arrowish.includes(f) && /\.(npy|npz|safetensors)$/i.test(f.name));
   const sources: ActivationSource[] = [];
   if (arrowish.some((f) => /\.arrow$/i.test(f.name))) {
     const byFolder = new Map<string, ByteSource[]>();
@@ -87,7 +89,10 @@ export async function openDataset(
     );
   }
   if (sources.length === 0)
-    throw new DataFileError(opts.folderName ?? 'drop', 'no activation files among the dropped files');
+    throw new DataFileError(
+      opts.folderName ?? files.map((f) => f.name).join(', '),
+      'no activation files (.npy, .npz, .safetensors, or a folder of .arrow files)',
+    );
   return sources.length === 1 ? sources[0] : concatSources(sources);
 }
 
