@@ -30,8 +30,10 @@ export interface SyntheticConfig {
   docLen: number;
   densityMin: number;
   densityMax: number;
-  /** Per-dimension noise standard deviation. */
+  /** Per-dimension noise standard deviation, relative to `scale`. */
   noise: number;
+  /** Overall activation scale: base magnitudes are uniform in [scale, 3·scale]. */
+  scale?: number;
 }
 
 export type SyntheticPreset = 'tiny' | 'default' | 'large';
@@ -133,8 +135,10 @@ export function createSyntheticSource(cfg: SyntheticConfig): SyntheticSource {
     const density = Math.exp(rng.uniform(lo, hi));
     persistence[i] = q;
     pOn[i] = Math.min(1, (density * (1 - q)) / (1 - density));
-    magnitude[i] = rng.uniform(1, 3);
+    magnitude[i] = rng.uniform(1, 3) * (cfg.scale ?? 1);
   }
+
+  const noiseSd = cfg.noise * (cfg.scale ?? 1);
 
   /** Generates one sequence into x[off…] (and ids, truth lists when given). */
   const generate = (
@@ -175,7 +179,7 @@ export function createSyntheticSource(cfg: SyntheticConfig): SyntheticSource {
           count++;
         }
       }
-      for (let j = 0; j < d; j++) x[row + j] += cfg.noise * r.normal();
+      for (let j = 0; j < d; j++) x[row + j] += noiseSd * r.normal();
       ids[idOff + t] = docStart ? SYNTHETIC_BOS : best < 0 ? NONE : FIRST_FEATURE_ID + best;
       if (truth) truth.counts.push(count);
     }

@@ -41,8 +41,9 @@ describe('synthetic dataset', () => {
       for (const v of r) sq += v * v;
     }
     const noiseVar = sq / (seqs.length * T * d);
-    expect(Math.sqrt(noiseVar)).toBeGreaterThan(0.9 * src.config.noise);
-    expect(Math.sqrt(noiseVar)).toBeLessThan(1.1 * src.config.noise);
+    const sd = src.config.noise * (src.config.scale ?? 1);
+    expect(Math.sqrt(noiseVar)).toBeGreaterThan(0.9 * sd);
+    expect(Math.sqrt(noiseVar)).toBeLessThan(1.1 * sd);
   });
 
   it('persistent features last longer than one-token features; densities near their targets', () => {
