@@ -1,10 +1,20 @@
-import { useMemo, useState } from 'react';
+import { useEffect, useMemo, useState } from 'react';
 import { useRunsStore, type RunRecord } from '../../store/runsStore';
 import { LineChart } from './LineChart';
 import type { Series } from './chartModel';
 import { runColor, TERM_COLORS } from './palette';
 
 const UNIT: [number, number] = [0, 1];
+
+function useViewportHeight(): number {
+  const [h, setH] = useState(() => window.innerHeight);
+  useEffect(() => {
+    const on = () => setH(window.innerHeight);
+    window.addEventListener('resize', on);
+    return () => window.removeEventListener('resize', on);
+  }, []);
+  return h;
+}
 
 function ChartCard(props: {
   title: string;
@@ -67,6 +77,7 @@ export function TrainingCharts() {
   const runs = useRunsStore((s) => s.runs);
   const selectedId = useRunsStore((s) => s.selectedRunId);
   const [smoothing, setSmoothing] = useState(0.6);
+  const viewportHeight = useViewportHeight();
   const [log, setLog] = useState<Record<string, boolean>>({ loss: true });
   const setLogFor = (k: string) => (v: boolean) => setLog((o) => ({ ...o, [k]: v }));
 
@@ -160,6 +171,9 @@ export function TrainingCharts() {
     return hi > lo ? [lo, hi] : [lo - 1, hi + 1];
   }, [drawn]);
 
+  // Three rows of charts fill the window below the controls (laptop screens included), within limits.
+  const rowH = Math.max(140, Math.min(280, Math.floor((viewportHeight - 290) / 3)));
+
   const runLegend = drawn.map((r) => ({ label: r.name, color: runColor(r.colorIndex) }));
   const pct = (v: number) => `${(v * 100).toFixed(2)} %`;
 
@@ -197,7 +211,7 @@ export function TrainingCharts() {
           <LineChart
             xDomain={xDomain}
             series={lossSeries}
-            height={150}
+            height={rowH - 42}
             logY={log.loss}
             smoothing={smoothing}
             ariaLabel="Loss terms over training steps"
@@ -212,7 +226,7 @@ export function TrainingCharts() {
           <LineChart
             xDomain={xDomain}
             series={alphaSeries}
-            height={60}
+            height={48}
             yDomain={UNIT}
             smoothing={smoothing}
             ariaLabel="α over steps"
@@ -221,7 +235,7 @@ export function TrainingCharts() {
           <LineChart
             xDomain={xDomain}
             series={lmaxSeries}
-            height={90}
+            height={Math.max(60, rowH - 42 - 48 - 20)}
             logY={log.lmax}
             smoothing={smoothing}
             ariaLabel="L_max and L_recon over steps"
@@ -238,7 +252,7 @@ export function TrainingCharts() {
           <LineChart
             xDomain={xDomain}
             series={l0Series}
-            height={170}
+            height={rowH - 22}
             logY={log.l0}
             smoothing={smoothing}
             ariaLabel="L0 over steps"
@@ -248,7 +262,7 @@ export function TrainingCharts() {
           <LineChart
             xDomain={xDomain}
             series={deadSeries}
-            height={170}
+            height={rowH - 22}
             yDomain={UNIT}
             smoothing={0}
             format={pct}
@@ -259,7 +273,7 @@ export function TrainingCharts() {
           <LineChart
             xDomain={xDomain}
             series={lrSeries}
-            height={170}
+            height={rowH - 22}
             smoothing={0}
             ariaLabel="Learning rate over steps"
           />
@@ -274,7 +288,7 @@ export function TrainingCharts() {
           <LineChart
             xDomain={xDomain}
             series={gradSeries}
-            height={170}
+            height={rowH - 22}
             logY={log.grad}
             smoothing={smoothing}
             ariaLabel="Gradient norm over steps"

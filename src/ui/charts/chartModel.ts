@@ -224,7 +224,7 @@ export function buildChartModel(series: Series[], opts: ChartOptions): ChartMode
 
   const x = scaleLinear().domain([x0, x1]).range([0, innerWidth]);
   const y = (logY ? scaleLog() : scaleLinear()).domain([y0, y1]).range([innerHeight, 0]);
-  if (!logY && !opts.yDomain) y.nice(Math.max(2, Math.min(6, Math.floor(innerHeight / 28))));
+  if (!logY && !opts.yDomain) y.nice(Math.max(1, Math.min(6, Math.floor(innerHeight / 28))));
 
   const pathOf = (sx: ArrayLike<number>, sy: ArrayLike<number>) =>
     line<number>()
@@ -253,7 +253,7 @@ export function buildChartModel(series: Series[], opts: ChartOptions): ChartMode
   const xStep = tickStep(xTickValues);
   const xTicks = xTickValues.map((v) => ({ value: v, pos: x(v), label: formatTick(v, xStep) }));
   // Roughly one tick per 28 px of height, so short charts do not stack labels.
-  const yCount = Math.max(2, Math.min(6, Math.floor(innerHeight / 28)));
+  const yCount = Math.max(1, Math.min(6, Math.floor(innerHeight / 28)));
   let yTickValues = y.ticks(yCount);
   // A log axis over many decades gives one tick per mantissa: keep the powers of ten.
   if (logY && yTickValues.length > 8)
