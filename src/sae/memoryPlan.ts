@@ -32,7 +32,16 @@ function limitName(limits: MemoryLimits): [string, number] {
     : ['maxBufferSize', limits.maxBufferSize];
 }
 
-export function planMemory(cfg: TrainConfig, limits: MemoryLimits): DetailedMemoryPlan {
+export interface PlanOptions {
+  /** Keep a GPU copy of weights + Adam state to restore after divergence (default true). */
+  snapshots?: boolean;
+}
+
+export function planMemory(
+  cfg: TrainConfig,
+  limits: MemoryLimits,
+  opts: PlanOptions = {},
+): DetailedMemoryPlan {
   const [which, bindLimit] = limitName(limits);
   const chunks = planChunks(cfg, bindLimit);
   const lim = `the adapter's ${which} is ${bindLimit} bytes (${formatBytes(bindLimit)})`;
@@ -46,7 +55,7 @@ export function planMemory(cfg: TrainConfig, limits: MemoryLimits): DetailedMemo
       chunks: null,
     };
   }
-  const specs = bufferSpecs(cfg, chunks);
+  const specs = bufferSpecs(cfg, chunks, opts.snapshots ?? true);
   const bytes = specs.reduce((a, s) => a + s.bytes, 0);
   const storage = specs.filter((s) => s.kind === 'storage');
   const largest = storage.reduce((a, s) => (s.bytes > a.bytes ? s : a), storage[0]);
@@ -62,7 +71,10 @@ export function planMemory(cfg: TrainConfig, limits: MemoryLimits): DetailedMemo
   if (limits.memoryBudgetBytes !== undefined && bytes > limits.memoryBudgetBytes) {
     reasons.push(
       `the trainer needs ${bytes} bytes (${formatBytes(bytes)}) in total but the memory budget is ` +
-        `${limits.memoryBudgetBytes} bytes (${formatBytes(limits.memoryBudgetBytes)}).`,
+        `${limits.memoryBudgetBytes} bytes (${formatBytes(limits.memoryBudgetBytes)})` +
+        (opts.snapshots === false
+          ? '.'
+          : '; turning off divergence snapshots saves one copy of weights and Adam state.'),
     );
   }
   return { fits: reasons.length === 0, bytes, largestBuffer, reason: reasons.join(' '), chunks };

@@ -48,12 +48,16 @@ export class TrainingDivergedError extends Error {
     readonly step: number,
     /** The loss terms / parameters that were non-finite (e.g. ['L_recon', 'W_enc']). */
     readonly terms: string[],
-    /** Step count of the restored state. */
+    /** Step count of the restored state (the current, diverged step when nothing could be restored). */
     readonly restoredStep: number,
+    /** False when the trainer keeps no snapshots (TrainerOptions.snapshots = false). */
+    readonly restored = true,
   ) {
     super(
       `Training diverged at step ${step}: non-finite ${terms.join(', ')}. ` +
-        `Restored the last good state (step ${restoredStep}); lower the learning rate or check the data.`,
+        (restored
+          ? `Restored the last good state (step ${restoredStep}); lower the learning rate or check the data.`
+          : `The weights are NOT restored (divergence snapshots are off); reload a checkpoint.`),
     );
     this.name = 'TrainingDivergedError';
   }
@@ -80,6 +84,8 @@ export interface TrainerOptions {
   gemmDesign?: GemmDesign;
   /** Extra limits for the memory plan (e.g. a memory budget, or an artificially small binding limit). */
   limits?: Partial<MemoryLimits>;
+  /** Keep a GPU copy of weights + Adam state to restore after divergence (default true; costs one copy). */
+  snapshots?: boolean;
 }
 
 function isState(init: SaeWeights | TrainerState): init is TrainerState {
@@ -117,7 +123,8 @@ export async function createTrainer(
     maxBufferSize: gpu.limits.maxBufferSize,
     ...options.limits,
   };
-  const plan = planMemory(cfg, limits);
+  const snapshots = options.snapshots ?? true;
+  const plan = planMemory(cfg, limits, { snapshots });
   if (!plan.fits) throw new ConfigRefusedError(`This config does not fit the GPU: ${plan.reason}`);
   const { device } = gpu;
   device.pushErrorScope('out-of-memory');
@@ -127,6 +134,7 @@ export async function createTrainer(
     cfg,
     options.gemmDesign ?? pickGemmDesign(gpu.adapter.isSwiftShader),
     plan.chunks!,
+    snapshots,
   );
   const state: TrainerState = isState(init)
     ? init
@@ -175,13 +183,14 @@ class GpuTrainer implements GpuSaeTrainer {
     readonly gemmDesign: GemmDesign,
     /** How the big matrices are split across buffers (one block each when they fit one binding). */
     readonly chunks: ChunkPlan,
+    private readonly snapshots: boolean,
   ) {
     this.gpu = gpu;
     this.faultsSeen = gpu.faults.length;
     this.device = gpu.device;
     this.N = tokensPerStep(cfg);
     this.rowflags = new Uint32Array(this.N);
-    const { buffers, bytes } = allocateSaeBuffers(this.device, cfg, chunks);
+    const { buffers, bytes } = allocateSaeBuffers(this.device, cfg, chunks, snapshots);
     this.b = buffers;
     this.gpuBytes = bytes;
     this.passes = new SaePasses(this.device, cfg, buffers, gemmDesign, chunks);
@@ -267,6 +276,10 @@ class GpuTrainer implements GpuSaeTrainer {
     const mf = new Float32Array(raw, 0, METRIC_FLOATS);
     const counters = new Uint32Array(raw, METRIC_FLOATS * 4, COUNTERS);
     if (counters[2] !== 0) {
+      if (!this.snapshots) {
+        this.clearFault();
+        throw new TrainingDivergedError(counters[3], faultTerms(counters[2]), this.stepCount, false);
+      }
       const restored = this.restoreSnapshot();
       throw new TrainingDivergedError(counters[3], faultTerms(counters[2]), restored);
     }
@@ -315,12 +328,19 @@ class GpuTrainer implements GpuSaeTrainer {
 
   /** Copy the live state to the snapshot buffers (GPU-side, no readback). */
   snapshot(): void {
+    if (!this.snapshots) return;
     const enc = this.device.createCommandEncoder({ label: 'sae.snapshot' });
     for (const [live, snap] of this.stateBufferNames())
       enc.copyBufferToBuffer(this.b[live], 0, this.b[snap], 0, this.b[live].size);
     this.device.queue.submit([enc.finish()]);
     this.snapshotStep = this.stepCount;
     this.snapshotTokens = this.tokensSeen;
+  }
+
+  private clearFault(): void {
+    const enc = this.device.createCommandEncoder({ label: 'sae.clearFault' });
+    enc.clearBuffer(this.b.counters);
+    this.device.queue.submit([enc.finish()]);
   }
 
   private restoreSnapshot(): number {

@@ -49,6 +49,31 @@ describe('divergence', () => {
   });
 });
 
+describe('divergence without snapshots', () => {
+  it('reports the step and says the weights were not restored; the plan is smaller by one copy', async () => {
+    const gpu = await getTestGpu();
+    const cfg = gpuCfg();
+    const limits = { maxStorageBufferBindingSize: 2 ** 30, maxBufferSize: 2 ** 30 };
+    const withSnap = planMemory(cfg, limits);
+    const without = planMemory(cfg, limits, { snapshots: false });
+    // One copy of W_enc, W_dec, b_enc, b_dec, log θ, their Adam m and v, the counters and the α state.
+    const { d_in: d, d_sae: m } = cfg;
+    expect(withSnap.bytes - without.bytes).toBe(4 * 3 * (2 * d * m + m + d + m) + 4 * m + 4 * 8);
+    const b = gpuBatch(cfg, 600);
+    const trainer = await createTrainer(gpu, cfg, initWeights(cfg, b), { snapshots: false });
+    const bad = gpuBatch(cfg, 601);
+    bad.x.fill(Infinity, 0, 4);
+    trainer.trainStep(b);
+    trainer.trainStep(bad);
+    const err = (await trainer.readMetrics().catch((e: unknown) => e)) as TrainingDivergedError;
+    expect(err).toBeInstanceOf(TrainingDivergedError);
+    expect(err.step).toBe(2);
+    expect(err.restored).toBe(false);
+    expect(err.message).toMatch(/NOT restored/);
+    trainer.destroy();
+  });
+});
+
 describe('memory plan', () => {
   const small = { maxStorageBufferBindingSize: 134217728, maxBufferSize: 268435456 };
 

@@ -33,7 +33,8 @@ export function adamSlots(cfg: TrainConfig, chunks: ChunkPlan): number {
   return 2 * blocks + 2 + (cfg.architecture === 'jumprelu' ? 1 : 0);
 }
 
-export function bufferSpecs(cfg: TrainConfig, chunks: ChunkPlan): BufferSpec[] {
+/** `snapshots`: keep a GPU copy of weights + Adam state for divergence restore (one more copy of both). */
+export function bufferSpecs(cfg: TrainConfig, chunks: ChunkPlan, snapshots = true): BufferSpec[] {
   const N = tokensPerStep(cfg);
   const d = cfg.d_in;
   const m = cfg.d_sae;
@@ -54,6 +55,7 @@ export function bufferSpecs(cfg: TrainConfig, chunks: ChunkPlan): BufferSpec[] {
   if (auxkOn(cfg)) out.push(s('ehat', N * d)); // [N, d] AuxK: ê, then g_ê
   for (const p of PARAM_NAMES)
     for (const prefix of PARAM_PREFIXES) {
+      if (!snapshots && prefix.startsWith('snapshot')) continue;
       // Value, gradient, Adam m and v, and the last good copies of value, m and v (divergence restore).
       if (p === 'W_enc' || p === 'W_dec')
         chunks.featBlocks.forEach((b, i) => out.push(s(blockName(`${prefix}${p}`, i), b.feats * d)));
@@ -61,15 +63,14 @@ export function bufferSpecs(cfg: TrainConfig, chunks: ChunkPlan): BufferSpec[] {
     }
   out.push(
     s('tokens_since_fired', m),
-    s('snapshot_tokens_since_fired', m),
     s('row_stats', N * 4),
     s('state', STATE_FLOATS),
-    s('snapshot_state', STATE_FLOATS),
     s('partials', adamSlots(cfg, chunks) * GRAD_PARTS),
     s('counters', COUNTERS),
     s('metrics', METRIC_FLOATS),
     { name: 'params', bytes: PARAMS_BYTES, kind: 'uniform' },
   );
+  if (snapshots) out.push(s('snapshot_tokens_since_fired', m), s('snapshot_state', STATE_FLOATS));
   for (let i = 0; i < STAGING_RING; i++)
     out.push({ name: `staging${i}`, bytes: (METRIC_FLOATS + COUNTERS) * 4, kind: 'staging' });
   return out;

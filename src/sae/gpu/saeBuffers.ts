@@ -10,10 +10,11 @@ export function allocateSaeBuffers(
   device: GPUDevice,
   cfg: TrainConfig,
   chunks: ChunkPlan,
+  snapshots = true,
 ): { buffers: SaeBuffers; bytes: number } {
   const buffers: SaeBuffers = {};
   let bytes = 0;
-  for (const s of bufferSpecs(cfg, chunks)) {
+  for (const s of bufferSpecs(cfg, chunks, snapshots)) {
     const label = `sae.${s.name}`;
     if (s.kind === 'uniform') buffers[s.name] = createUniformBuffer(device, label, s.bytes);
     else if (s.kind === 'staging')
