@@ -9,6 +9,7 @@ import { useRunsStore, type RunRecord } from '../../store/runsStore';
 import { LineChart } from '../charts/LineChart';
 import { runColor } from '../charts/palette';
 import { useElementWidth } from '../charts/useElementWidth';
+import { BinBars } from './BinBars';
 import { Panel } from './Panel';
 import { REFERENCE_POINTS, ScatterFrontier } from './ScatterFrontier';
 import { toCsv } from './exportFiles';
@@ -354,10 +355,6 @@ function MatchingPanel({ runs, width }: { runs: RunRecord[]; width: number }) {
       counts[Math.max(0, Math.min(bins - 1, Math.floor(((c + 1) / 2) * bins)))]++;
     return counts;
   }, [matching]);
-  const h = 150,
-    iw = width - 50,
-    ih = h - 40,
-    max = Math.max(1, ...hist);
   return (
     <Panel
       title="Cross-run feature matching"
@@ -410,45 +407,17 @@ function MatchingPanel({ runs, width }: { runs: RunRecord[]; width: number }) {
             {name(matching.runA)} ↔ {name(matching.runB)}: mean matched cosine{' '}
             <b>{matching.meanCos.toFixed(4)}</b> over {matching.cos.length} pairs
           </p>
-          <svg
+          <BinBars
+            edges={Array.from({ length: hist.length + 1 }, (_, i) => -1 + (2 * i) / hist.length)}
+            values={hist}
             width={width}
-            height={h}
-            role="img"
-            aria-label="Histogram of matched cosines"
-            data-testid="match-svg"
-          >
-            <g transform="translate(40,8)">
-              {hist.map((c, i) => (
-                <rect
-                  key={i}
-                  x={(i * iw) / hist.length}
-                  y={ih - (c / max) * ih}
-                  width={iw / hist.length - 1}
-                  height={(c / max) * ih}
-                  fill="#4ade80"
-                />
-              ))}
-              <line y1={ih} y2={ih} x2={iw} stroke="#8a93b2" />
-              {[-1, -0.5, 0, 0.5, 1].map((t) => (
-                <text
-                  key={t}
-                  x={((t + 1) / 2) * iw}
-                  y={ih + 14}
-                  fontSize={10}
-                  fill="#8a93b2"
-                  textAnchor="middle"
-                >
-                  {t}
-                </text>
-              ))}
-              <text x={iw / 2} y={ih + 28} fontSize={10} fill="#8a93b2" textAnchor="middle">
-                matched cosine
-              </text>
-              <text x={-6} y={4} fontSize={10} fill="#8a93b2" textAnchor="end">
-                {max}
-              </text>
-            </g>
-          </svg>
+            height={150}
+            xTicks={4}
+            color="#4ade80"
+            xLabel="matched cosine"
+            ariaLabel="Histogram of matched cosines"
+            testId="match-svg"
+          />
         </>
       ) : null}
     </Panel>

@@ -1,6 +1,7 @@
 // A heatmap drawn as SVG rects (data in → SVG out): rows × columns of values, a colour legend, column
 // ticks, optional row labels and row clicks. Colours are explicit (inferno), so exports match.
 import { interpolateInferno, scaleLinear, scaleSequential } from 'd3';
+import { XAxis } from './BinBars';
 
 export interface HeatmapProps {
   rows: number[][];
@@ -109,20 +110,7 @@ export function Heatmap(p: HeatmapProps) {
               </text>
             ))
           : null}
-        <g transform={`translate(0,${innerH})`}>
-          <line x1={0} x2={innerW} stroke={AXIS} />
-          {ticks.map((t) => (
-            <g key={t} transform={`translate(${xs(t)},0)`}>
-              <line y2={4} stroke={AXIS} />
-              <text y={14} fontSize={10} fill={AXIS} textAnchor="middle">
-                {t}
-              </text>
-            </g>
-          ))}
-          <text x={innerW / 2} y={28} fontSize={10} fill={AXIS} textAnchor="middle">
-            {p.xLabel}
-          </text>
-        </g>
+        <XAxis at={innerH} width={innerW} ticks={ticks} pos={xs} label={p.xLabel} />
         {p.yLabel ? (
           <text
             transform={`translate(${-labelW + 10},${innerH / 2}) rotate(-90)`}

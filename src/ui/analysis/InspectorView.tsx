@@ -1,13 +1,12 @@
 // Feature inspector (issue 6): the feature's activation over one held-out sequence with the tokens as
 // text shaded by activation, its top-activating contexts, a histogram of its activations, the decoder
 // rows nearest to it, its density and, on synthetic data, the true feature it matches.
-import { interpolateInferno, scaleLinear } from 'd3';
+import { interpolateInferno } from 'd3';
 import { inspectFeature } from '../../app/evaluationInspect';
 import { useAnalysisStore, type InspectorData } from '../../store/analysisStore';
+import { BinBars } from './BinBars';
 import { Panel } from './Panel';
 import { toCsv } from './exportFiles';
-
-const AXIS = '#8a93b2';
 
 function shade(v: number, max: number): string {
   if (!(v > 0) || !(max > 0)) return 'transparent';
@@ -43,104 +42,35 @@ function Tokens({
 
 /** Activation over the sequence as bars, positions along x (the chart exported as SVG/PNG). */
 function TraceChart({ d, width }: { d: InspectorData; width: number }) {
-  const h = 110,
-    m = { top: 8, right: 8, bottom: 26, left: 40 };
-  const iw = Math.max(40, width - m.left - m.right),
-    ih = h - m.top - m.bottom;
   const T = d.trace.values.length;
-  const x = scaleLinear().domain([0, T]).range([0, iw]);
-  const y = scaleLinear()
-    .domain([0, Math.max(1e-9, d.maxActivation)])
-    .nice()
-    .range([ih, 0]);
   return (
-    <svg
+    <BinBars
+      edges={Array.from({ length: T + 1 }, (_, t) => t)}
+      values={d.trace.values}
       width={width}
-      height={h}
-      role="img"
-      aria-label="Activation across the sequence"
-      data-testid="inspector-trace-svg"
-    >
-      <g transform={`translate(${m.left},${m.top})`}>
-        {d.trace.values.map((v, t) =>
-          v > 0 ? (
-            <rect
-              key={t}
-              x={x(t)}
-              y={y(v)}
-              width={Math.max(1, x(1) - x(0) - 0.5)}
-              height={ih - y(v)}
-              fill="#f0abfc"
-            />
-          ) : null,
-        )}
-        <line y1={ih} y2={ih} x2={iw} stroke={AXIS} />
-        {x.ticks(8).map((t) => (
-          <text key={t} x={x(t)} y={ih + 14} fontSize={10} fill={AXIS} textAnchor="middle">
-            {t}
-          </text>
-        ))}
-        <text x={iw / 2} y={ih + 24} fontSize={10} fill={AXIS} textAnchor="middle">
-          position in held-out sequence {d.trace.sequence}
-        </text>
-        {y.ticks(3).map((t) => (
-          <text key={t} x={-6} y={y(t)} fontSize={10} fill={AXIS} textAnchor="end" dominantBaseline="middle">
-            {t}
-          </text>
-        ))}
-      </g>
-    </svg>
+      height={110}
+      color="#f0abfc"
+      title={(t) => `${t} ${d.trace.tokens[t]}: ${d.trace.values[t].toPrecision(3)}`}
+      xLabel={`position in held-out sequence ${d.trace.sequence}`}
+      ariaLabel="Activation across the sequence"
+      testId="inspector-trace-svg"
+    />
   );
 }
 
 function HistogramChart({ d, width }: { d: InspectorData; width: number }) {
-  const h = 110,
-    m = { top: 8, right: 8, bottom: 26, left: 40 };
-  const iw = Math.max(40, width - m.left - m.right),
-    ih = h - m.top - m.bottom;
-  const { edges, counts } = d.histogram;
-  const x = scaleLinear()
-    .domain([edges[0], edges[edges.length - 1] || 1])
-    .range([0, iw]);
-  const y = scaleLinear()
-    .domain([0, Math.max(1, ...counts)])
-    .nice()
-    .range([ih, 0]);
   return (
-    <svg
+    <BinBars
+      edges={d.histogram.edges}
+      values={d.histogram.counts}
       width={width}
-      height={h}
-      role="img"
-      aria-label="Histogram of non-zero activations"
-      data-testid="inspector-hist-svg"
-    >
-      <g transform={`translate(${m.left},${m.top})`}>
-        {counts.map((c, i) => (
-          <rect
-            key={i}
-            x={x(edges[i])}
-            y={y(c)}
-            width={Math.max(0.5, x(edges[i + 1]) - x(edges[i]) - 1)}
-            height={ih - y(c)}
-            fill="#7dd3fc"
-          />
-        ))}
-        <line y1={ih} y2={ih} x2={iw} stroke={AXIS} />
-        {x.ticks(5).map((t) => (
-          <text key={t} x={x(t)} y={ih + 14} fontSize={10} fill={AXIS} textAnchor="middle">
-            {t}
-          </text>
-        ))}
-        <text x={iw / 2} y={ih + 24} fontSize={10} fill={AXIS} textAnchor="middle">
-          activation (non-zero only)
-        </text>
-        {y.ticks(3).map((t) => (
-          <text key={t} x={-6} y={y(t)} fontSize={10} fill={AXIS} textAnchor="end" dominantBaseline="middle">
-            {t}
-          </text>
-        ))}
-      </g>
-    </svg>
+      height={110}
+      xTicks={5}
+      color="#7dd3fc"
+      xLabel="activation (non-zero only)"
+      ariaLabel="Histogram of non-zero activations"
+      testId="inspector-hist-svg"
+    />
   );
 }
 

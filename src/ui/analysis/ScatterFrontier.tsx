@@ -2,6 +2,7 @@
 // evaluation), L0 on a log axis. The method's published baselines can be drawn as hollow diamonds,
 // labelled as imported numbers: they are gemma-2-2b layer-12 results, not runs of this app.
 import { scaleLinear, scaleLog } from 'd3';
+import { XAxis } from './BinBars';
 
 export interface FrontierPoint {
   id: string;
@@ -64,23 +65,13 @@ export function ScatterFrontier(p: {
             </text>
           </g>
         ))}
-        <g transform={`translate(0,${ih})`}>
-          <line x2={iw} stroke={AXIS} />
-          {x
-            .ticks(6)
-            .filter((t) => Math.log10(t) % 1 === 0)
-            .map((t) => (
-              <g key={t} transform={`translate(${x(t)},0)`}>
-                <line y2={4} stroke={AXIS} />
-                <text y={14} fontSize={10} fill={AXIS} textAnchor="middle">
-                  {t}
-                </text>
-              </g>
-            ))}
-          <text x={iw / 2} y={28} fontSize={10} fill={AXIS} textAnchor="middle">
-            L0 (active features per token, log scale)
-          </text>
-        </g>
+        <XAxis
+          at={ih}
+          width={iw}
+          ticks={x.ticks(6).filter((t) => Math.log10(t) % 1 === 0)}
+          pos={x}
+          label="L0 (active features per token, log scale)"
+        />
         <text
           transform={`translate(${-36},${ih / 2}) rotate(-90)`}
           fontSize={10}
