@@ -14,7 +14,8 @@ import type { TrainConfig } from '../../src/sae/config';
 import { createTrainer, type GpuSaeTrainer } from '../../src/sae/trainer';
 import { jumpReluTwin, reluTwin, topkTwin, centerTwin } from '../../src/sae/twins/activation';
 import { gemmTwin } from '../../src/sae/twins/gemm';
-import { adamTwin, decRenormTwin } from '../../src/sae/twins/update';
+import { columnTwin, featureGradTwin, reconTwin } from '../../src/sae/twins/losses';
+import { adamTwin, bdecGradTwin, decProjectTwin, decRenormTwin } from '../../src/sae/twins/update';
 import { getTestGpu } from '../helpers/dawn';
 import { expectClose } from '../helpers/parity';
 import { gpuBatch, gpuCfg } from './fixtures';
@@ -152,4 +153,81 @@ describe('Adam and decoder renorm vs twins on the GPU gradient', () => {
     expectClose('adam + renorm W_dec', s.weights.W_dec, decRenormTwin(tw.p, cfg.d_sae, cfg.d_in), 2e-6, 1e-5);
     trainer.destroy();
   });
+});
+
+describe('backward kernels vs their twins on the GPU inputs of the same step', () => {
+  // Each twin gets the GPU's own inputs for its kernel (read back after the step), so a mismatch points
+  // at that kernel, not at error carried in from earlier passes. Weights before the update are w0.
+  // Tolerances: atol 1e-6 + rtol 1e-4 (sums of ≤ 40 float32 terms of the sizes in gpuCfg).
+  for (const architecture of ['relu', 'topk'] as const)
+    it(`${architecture}: recon, feature_grad, ∂W GEMMs, column, ∂b_dec, decoder projection`, async () => {
+      const cfg = gpuCfg({
+        architecture,
+        temporal_coefficient: 0.5,
+        l1_coefficient: 0.1,
+        aux_k_coefficient: 0,
+      });
+      const { trainer, batch, w0, metrics } = await stepBoth(cfg);
+      const N = batch.S * batch.T;
+      const { d_in: d, d_sae: m } = cfg;
+      const rows = { N, T: batch.T, start: batch.start, valid: batch.valid };
+      const [xc, pre, f, xhat, gx, g, rowStats] = await Promise.all(
+        ['xc', 'pre', 'f', 'xhat', 'g_xhat', 'g', 'row_stats'].map((n) => trainer.readRaw(n)),
+      );
+      const rec = reconTwin(cfg, rows, batch.x, xhat, d);
+      expectClose('recon g_xhat', gx, rec.g_xhat, 1e-7, 1e-4);
+      expectClose(
+        'recon row loss',
+        rowStats.filter((_, i) => i % 4 === 0),
+        rec.rowLoss,
+        1e-6,
+        1e-4,
+      );
+      const gf = gemmTwin({ layout: 'NT', M: N, N: m, K: d }, gx, w0.W_dec, null);
+      const fg = featureGradTwin(cfg, rows, metrics.alpha, gf, f, pre, new Float32Array(m), m);
+      expectClose('feature_grad g_pre', g, fg.g_pre, 1e-6, 1e-4);
+      expect(metrics.l_temp).toBeCloseTo(fg.temp, 5);
+      expect(metrics.l0).toBeCloseTo(fg.l0, 5);
+      expectClose(
+        'grad W_enc (TN)',
+        await trainer.readRaw('grad_W_enc'),
+        gemmTwin({ layout: 'TN', M: d, N: m, K: N }, xc, g, null),
+        1e-6,
+        1e-4,
+      );
+      const col = columnTwin(
+        rows,
+        g,
+        new Float64Array(N * m),
+        f,
+        new Float32Array(m),
+        cfg.dead_feature_window,
+        m,
+      );
+      const gbEnc = await trainer.readRaw('grad_b_enc');
+      expectClose('column grad_b_enc', gbEnc, col.grad_b_enc, 1e-6, 1e-4);
+      expectClose(
+        'column tokens_since_fired',
+        await trainer.readRaw('tokens_since_fired'),
+        col.tokens_since_fired,
+        0,
+        0,
+      );
+      expectClose(
+        'grad b_dec',
+        await trainer.readRaw('grad_b_dec'),
+        bdecGradTwin(gx, w0.W_enc, gbEnc, N, d, m),
+        1e-6,
+        1e-4,
+      );
+      const rawWdec = gemmTwin({ layout: 'TN', M: m, N: d, K: N }, f, gx, null);
+      expectClose(
+        'grad W_dec (TN + projection)',
+        await trainer.readRaw('grad_W_dec'),
+        decProjectTwin(w0.W_dec, rawWdec, m, d),
+        1e-6,
+        1e-4,
+      );
+      trainer.destroy();
+    });
 });
