@@ -127,12 +127,12 @@ export async function createBatcher(source: ActivationSource, opts: BatcherOptio
 
   // Memory estimate: each in-flight batch holds the bytes read from the file, their float32 decoding
   // (whole source sequences) and the batch; buffers of delivered batches live until the garbage
-  // collector runs, so everything counts twice (the 2 GB test measured 83 MB for an estimate of 42 MB
-  // without this factor).
+  // collector runs. The 2 GB test measured up to 2.1× the live bytes (128 MB of ArrayBuffers for
+  // 60 MB live, S 16 × T 128 × d 768, prefetch 2), so the estimate counts them three times.
   const readBytes = S * source.seqLen * (d * 4 + 4) * 2;
   const batchBytes = S * T * (d * 4 + 4 + 2) + S * 8;
   const hostBytes =
-    2 * ((prefetch + 1) * (readBytes + batchBytes) + batchBytes) + trainWindows * 4 + source.numSequences * 8;
+    3 * ((prefetch + 1) * (readBytes + batchBytes) + batchBytes) + trainWindows * 4 + source.numSequences * 8;
   if (hostBytes > maxHostBytes) {
     throw new Error(
       `a batch of ${S} × ${T} (source sequences of ${source.seqLen} × ${d}) needs about ${(hostBytes / 2 ** 20).toFixed(0)} MB ` +
