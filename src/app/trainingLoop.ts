@@ -167,15 +167,28 @@ function setStatus(id: string, s: RunStatus, error?: string) {
   useRunsStore.getState().setRunStatus(id, s, error);
 }
 
+/** What to do next after a failure, by kind (errors are told apart by name: the loop imports no GPU code). */
+export function adviceFor(e: unknown, cfg: TrainConfig | undefined): string {
+  const name = e instanceof Error ? e.name : '';
+  if (name === 'TrainingDivergedError')
+    return `In the panel, lower the learning rate (it is ${cfg?.lr ?? '?'}) or λ1/λ2 and press Start for a new run; this run's charts stay for comparison.`;
+  if (name === 'ConfigRefusedError')
+    return 'Make d_sae or sequences × length smaller in the panel and press Start for a new run.';
+  if (name === 'DataFileError')
+    return 'Fix the file or drop another one, then press Reset to try this run again.';
+  return 'Press Reset to try this run again, or change the config and press Start for a new run.';
+}
+
 /** Turn any failure into words a researcher can act on, and show it on the run and at the top. */
 function fail(id: string, e: unknown) {
   const message = e instanceof Error ? e.message : String(e);
   const run = findRun(id);
-  setStatus(id, 'error', message);
+  const advice = adviceFor(e, run?.config);
+  setStatus(id, 'error', `${message} ${advice}`);
   useAppStore.getState().postMessage({
     level: 'error',
     title: `Run “${run?.name ?? id}” stopped`,
-    detail: `${message} Change the config and press Reset, or make a new run; the charts so far are kept.`,
+    detail: `${message} ${advice}`,
   });
   emitRunEvent({ type: 'error', runId: id, message });
 }

@@ -355,6 +355,21 @@ describe('training screen', () => {
     await page.close();
   });
 
+  it('a run that diverges stops with the reason and what to do, next to the controls', async () => {
+    const w = await ready(h, TINY.replace('lr=0.01', 'lr=1e30'));
+    const { page } = w;
+    await page.getByTestId('btn-primary').click();
+    await waitForStatus(page, 'error', 120_000);
+    const text = (await page.getByTestId('run-error').textContent())!;
+    expect(text).toMatch(/diverged at step \d+/);
+    expect(text).toContain('lower the learning rate (it is 1e+30)');
+    await expect(page.locator('.message-error').first().textContent()).resolves.toContain('stopped');
+    await screenshot(page, 'train-diverged-1440x900');
+    // GPU faults are reported as messages, not console errors; nothing else went wrong in the page.
+    w.assertNoErrors();
+    await page.close();
+  });
+
   it('a config that cannot be trained says why next to the controls and changes nothing else', async () => {
     const w = await ready(h, TINY);
     const { page } = w;

@@ -8,6 +8,7 @@ import type { ActivationBatch } from '../../src/data/types';
 import { useRunsStore } from '../../src/store/runsStore';
 import { useAppStore } from '../../src/store/appStore';
 import {
+  adviceFor,
   createRun,
   deleteRun,
   getRunHandles,
@@ -117,6 +118,18 @@ beforeEach(() => {
 });
 
 const run = (id: string) => useRunsStore.getState().runs.find((r) => r.id === id)!;
+
+describe('advice after a failure', () => {
+  const named = (name: string) => Object.assign(new Error('x'), { name });
+  it('says what to change, by kind of error', () => {
+    expect(adviceFor(named('TrainingDivergedError'), { ...cfg, lr: 0.5 })).toContain(
+      'lower the learning rate (it is 0.5)',
+    );
+    expect(adviceFor(named('ConfigRefusedError'), cfg)).toContain('d_sae');
+    expect(adviceFor(named('DataFileError'), cfg)).toContain('drop another');
+    expect(adviceFor(new Error('?'), cfg)).toContain('Reset');
+  });
+});
 
 describe('training loop state machine', () => {
   it('start trains to the token budget, reading metrics every metrics_every steps', async () => {
@@ -229,7 +242,8 @@ describe('training loop state machine', () => {
     const id = createRun({ config: cfg, dataKey: 'k', dataLabel: 'data' });
     await startRun(id);
     expect(run(id).status).toBe('error');
-    expect(run(id).error).toBe(createError);
+    expect(run(id).error).toContain(createError);
+    expect(run(id).error).toContain('Reset');
     const msg = useAppStore.getState().messages.at(-1)!;
     expect(msg.level).toBe('error');
     expect(msg.detail).toContain('9.1 GiB');
@@ -248,6 +262,7 @@ describe('training loop state machine', () => {
     await whenIdle(id);
     expect(run(id).status).toBe('error');
     expect(run(id).error).toContain('diverged at step 10');
+    expect(run(id).error).toContain('Reset'); // a plain Error gets the generic advice
     expect(run(id).history.step).toEqual([1, 5]);
   });
 

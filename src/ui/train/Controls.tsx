@@ -143,8 +143,7 @@ export function Controls() {
       )}
       {selected?.status === 'error' && (
         <div className="inline-error" role="alert" data-testid="run-error">
-          <b>This run stopped:</b> {selected.error} Change the config and press Start for a new run, or Reset
-          to try again.
+          <b>This run stopped:</b> {selected.error}
         </div>
       )}
     </section>
