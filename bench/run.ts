@@ -43,27 +43,72 @@ export function skipReason(
 const doubled = (c: TrainerCase, what: 'tokens' | 'd_sae'): TrainerCase =>
   what === 'tokens' ? { ...c, tokens: 2 * c.tokens, S: 2 * c.S } : { ...c, d_sae: 2 * c.d_sae };
 
+type Line = Record<string, unknown>;
+
+/**
+ * Linearity lines from three trainer_step lines: a step is GEMM-bound, so its time should double with
+ * tokens and with d_sae; a ratio well below 2 means fixed per-step costs (dispatch, submit, uploads)
+ * still dominate at that size.
+ */
+export function linearityLines(base: Line, tokensX2: Line, dSaeX2: Line, withPeer: boolean): Line[] {
+  const engines = [['temposae', 'ms_per_step'] as const, ['tfjs-webgpu', 'peer_ms_per_step'] as const];
+  return engines.slice(0, withPeer ? 2 : 1).map(([engine, key]) => {
+    const ms = (l: Line) => (l[key] as number | null) ?? null;
+    const ratio = (l: Line) => {
+      const [b, v] = [ms(base), ms(l)];
+      return b && v ? Number((v / b).toFixed(3)) : null;
+    };
+    return {
+      bench: 'linearity',
+      command: base.command,
+      adapter: base.adapter,
+      engine,
+      base: { d: base.d, d_sae: base.d_sae, tokens: base.tokens, ms_per_step: ms(base) },
+      tokens_x2: { tokens: tokensX2.tokens, ms_per_step: ms(tokensX2), ratio: ratio(tokensX2) },
+      d_sae_x2: { d_sae: dSaeX2.d_sae, ms_per_step: ms(dSaeX2), ratio: ratio(dSaeX2) },
+      ideal_ratio: 2,
+    };
+  });
+}
+
+/** The loader at a timed case's batch shape, so the two rates are comparable (bytes per token = 4·d). */
+async function loaderLine(c: TrainerCase, trainerLine: Line): Promise<Line> {
+  const rates = await loaderRates(c.d, c.S, c.T);
+  const trainer = trainerLine.tokens_per_s as number | null;
+  const slowest = Math.min(...Object.values(rates));
+  return {
+    bench: 'loader',
+    command: trainerLine.command,
+    d: c.d,
+    S: c.S,
+    T: c.T,
+    tokens_per_s: Object.fromEntries(Object.entries(rates).map(([k, v]) => [k, Math.round(v)])),
+    trainer_tokens_per_s: trainer,
+    slowest_over_trainer: trainer ? Number((slowest / trainer).toFixed(1)) : null,
+  };
+}
+
+async function benchEnv(command: string): Promise<BenchEnv> {
+  const gpu = await nodeGpu();
+  const ctx = await requestGpu(gpu, 'TempoSAE-bench');
+  const a = ctx.adapter;
+  const details = [a.vendor, a.architecture, a.description].filter(Boolean).join(', ');
+  return { gpu, ctx, command, adapter: `${adapterName(a)} [${details}]` };
+}
+
 export async function runBench(o: BenchOptions, command: string, emitLine: Emit): Promise<void> {
   // Every line records the host's 1-minute load average per core: on a shared machine a value well
   // above 1 means the timings are inflated (both engines alike, since their windows alternate).
   const emit: Emit = (line) =>
     emitLine({ ...line, host_load_per_core: Number((loadavg()[0] / availableParallelism()).toFixed(2)) });
-  const gpu = await nodeGpu();
-  const ctx = await requestGpu(gpu, 'TempoSAE-bench');
-  const a = ctx.adapter;
-  const env: BenchEnv = {
-    gpu,
-    ctx,
-    command,
-    adapter: `${adapterName(a)} [${[a.vendor, a.architecture, a.description].filter(Boolean).join(', ')}]`,
-  };
+  const env = await benchEnv(command);
   if (o.peer) await registerTfjsGradients();
   const runCase = (c: TrainerCase) => runTrainerCase(env, c, o);
 
-  const skipped: Record<string, unknown>[] = [];
-  const timed: { c: TrainerCase; line: Record<string, unknown> }[] = [];
+  const skipped: Line[] = [];
+  const timed: { c: TrainerCase; line: Line }[] = [];
   for (const c of TRAINER_CASES) {
-    const why = skipReason(c, o, a.isSwiftShader, ctx.limits);
+    const why = skipReason(c, o, env.ctx.adapter.isSwiftShader, env.ctx.limits);
     if (why) skipped.push({ d: c.d, d_sae: c.d_sae, tokens: c.tokens, reason: why });
     else {
       const line = await runCase(c);
@@ -73,57 +118,12 @@ export async function runBench(o: BenchOptions, command: string, emitLine: Emit)
   }
   if (skipped.length) emit({ bench: 'skipped', command, adapter: env.adapter, cases: skipped });
 
-  // Linearity around the base case: a step is GEMM-bound, so time should double with tokens and with
-  // d_sae; a ratio well below 2 means fixed per-step costs (dispatch, submit, uploads) still dominate.
   const base = timed.find((t) => t.c === LINEARITY_BASE)?.line ?? (await runCase(LINEARITY_BASE));
-  const more = {
-    tokens: await runCase(doubled(LINEARITY_BASE, 'tokens')),
-    d_sae: await runCase(doubled(LINEARITY_BASE, 'd_sae')),
-  };
-  for (const [engine, key] of [
-    ['temposae', 'ms_per_step'],
-    ['tfjs-webgpu', 'peer_ms_per_step'],
-  ] as const) {
-    const ms = (l: Record<string, unknown>) => l[key] as number | null;
-    const ratio = (l: Record<string, unknown>) => {
-      const b = ms(base);
-      const v = ms(l);
-      return b && v ? Number((v / b).toFixed(3)) : null;
-    };
-    if (engine === 'tfjs-webgpu' && !o.peer) continue;
-    emit({
-      bench: 'linearity',
-      command,
-      adapter: env.adapter,
-      engine,
-      base: {
-        d: LINEARITY_BASE.d,
-        d_sae: LINEARITY_BASE.d_sae,
-        tokens: LINEARITY_BASE.tokens,
-        ms_per_step: ms(base),
-      },
-      tokens_x2: { tokens: more.tokens.tokens, ms_per_step: ms(more.tokens), ratio: ratio(more.tokens) },
-      d_sae_x2: { d_sae: more.d_sae.d_sae, ms_per_step: ms(more.d_sae), ratio: ratio(more.d_sae) },
-      ideal_ratio: 2,
-    });
-  }
+  const tokensX2 = await runCase(doubled(LINEARITY_BASE, 'tokens'));
+  const dSaeX2 = await runCase(doubled(LINEARITY_BASE, 'd_sae'));
+  for (const line of linearityLines(base, tokensX2, dSaeX2, o.peer)) emit(line);
 
   if (!o.extras) return;
-  // Loader at each timed case's batch shape, so the two rates are comparable (bytes per token = 4·d).
-  for (const { c, line } of timed) {
-    const rates = await loaderRates(c.d, c.S, c.T);
-    const trainer = line.tokens_per_s as number | null;
-    const slowest = Math.min(...Object.values(rates));
-    emit({
-      bench: 'loader',
-      command,
-      d: c.d,
-      S: c.S,
-      T: c.T,
-      tokens_per_s: Object.fromEntries(Object.entries(rates).map(([k, v]) => [k, Math.round(v)])),
-      trainer_tokens_per_s: trainer,
-      slowest_over_trainer: trainer ? Number((slowest / trainer).toFixed(1)) : null,
-    });
-  }
+  for (const { c, line } of timed) emit(await loaderLine(c, line));
   emit({ bench: 'clustering', command, ...clusteringTime() });
 }

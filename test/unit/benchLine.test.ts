@@ -5,7 +5,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { DEFAULT_BENCH_OPTIONS, parseBenchArgs, TRAINER_CASES } from '../../bench/cases';
 import { gflopsPerSecond, stepFlops } from '../../bench/flops';
 import { nodeGpu } from '../../bench/nodeGpu';
-import { skipReason } from '../../bench/run';
+import { linearityLines, skipReason } from '../../bench/run';
 import { registerTfjsGradients } from '../../bench/tfjsNode';
 import { runTrainerCase, type BenchEnv } from '../../bench/trainerCase';
 import { adapterName, requestGpu } from '../../src/gpu/device';
@@ -80,6 +80,36 @@ describe('flags', () => {
     expect(skipReason(TRAINER_CASES[2], { cases: 'all' }, false, limit(2 ** 20))).toMatch(
       /does not fit the adapter: .*8388608 bytes.*maxStorageBufferBindingSize/,
     );
+  });
+});
+
+describe('linearity lines', () => {
+  it('are time ratios against the base case, per engine, null where a time is missing', () => {
+    const line = (tokens: number, d_sae: number, ms: number | null, peer: number | null) => ({
+      command: 'c',
+      adapter: 'a',
+      d: 64,
+      d_sae,
+      tokens,
+      ms_per_step: ms,
+      peer_ms_per_step: peer,
+    });
+    const [ours, tfjs] = linearityLines(
+      line(1024, 512, 100, 400),
+      line(2048, 512, 190, 800),
+      line(1024, 1024, 250, null),
+      true,
+    );
+    expect(ours).toMatchObject({
+      bench: 'linearity',
+      engine: 'temposae',
+      base: { d: 64, d_sae: 512, tokens: 1024, ms_per_step: 100 },
+      tokens_x2: { tokens: 2048, ms_per_step: 190, ratio: 1.9 },
+      d_sae_x2: { d_sae: 1024, ms_per_step: 250, ratio: 2.5 },
+      ideal_ratio: 2,
+    });
+    expect(tfjs).toMatchObject({ engine: 'tfjs-webgpu', tokens_x2: { ratio: 2 }, d_sae_x2: { ratio: null } });
+    expect(linearityLines(line(1, 1, 1, 1), line(1, 1, 1, 1), line(1, 1, 1, 1), false)).toHaveLength(1);
   });
 });
 
