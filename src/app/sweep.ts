@@ -59,7 +59,7 @@ export function startSweep(baseRunId: string, knobKey: keyof TrainConfig, values
       config: { ...base.config, [knobKey]: v } as TrainConfig,
       dataKey: base.dataKey,
       dataLabel: base.dataLabel,
-      name: `${base.name} · ${knob.label}=${v}`,
+      name: `sweep ${knob.label}=${v}`,
     }),
   );
   const store = useAnalysisStore.getState();

@@ -144,6 +144,7 @@ export function CompareView() {
                 value={frontierMetric}
                 onChange={(e) => st.setFrontierMetric(e.target.value as 'explained_variance' | 'mmcs')}
                 aria-label="y axis"
+                style={{ width: 150 }}
               >
                 <option value="explained_variance">explained variance</option>
                 <option value="mmcs">mmcs</option>

@@ -10,6 +10,8 @@ export interface FrontierPoint {
   color: string;
   l0: number;
   value: number;
+  /** Vertical offset of the label (reference points are labelled on the chart, runs in the legend). */
+  dy?: number;
 }
 
 /** Published baselines quoted by the method's authors (gemma-2-2b, layer 12) — imported, never ours. */
@@ -45,58 +47,65 @@ export function ScatterFrontier(p: {
     .range([0, iw]);
   const vals = all.map((q) => q.value);
   const y = scaleLinear()
-    .domain([Math.min(0, ...vals), Math.max(1, ...vals)])
+    .domain([Math.max(-1, Math.min(...vals) - 0.05), Math.max(1, ...vals)])
     .nice()
     .range([ih, 0]);
   return (
-    <svg
-      width={p.width}
-      height={height}
-      role="img"
-      aria-label={`L0 versus ${p.yLabel}`}
-      data-testid="frontier-svg"
-    >
-      <g transform={`translate(${m.left},${m.top})`}>
-        {y.ticks(5).map((t) => (
-          <g key={t} transform={`translate(0,${y(t)})`}>
-            <line x2={iw} stroke="#2a3150" />
-            <text x={-6} fontSize={10} fill={AXIS} textAnchor="end" dominantBaseline="middle">
-              {t}
-            </text>
-          </g>
-        ))}
-        <XAxis
-          at={ih}
-          width={iw}
-          ticks={x.ticks(6).filter((t) => Math.log10(t) % 1 === 0)}
-          pos={x}
-          label="L0 (active features per token, log scale)"
-        />
-        <text
-          transform={`translate(${-36},${ih / 2}) rotate(-90)`}
-          fontSize={10}
-          fill={AXIS}
-          textAnchor="middle"
-        >
-          {p.yLabel}
-        </text>
-        {p.references.map((q, i) => (
-          <g key={q.id} transform={`translate(${x(q.l0)},${y(q.value)})`} data-testid={q.id}>
-            <path d="M0,-6L6,0L0,6L-6,0Z" fill="none" stroke={q.color} />
-            <text x={-8} y={i === 0 ? 14 : -8} fontSize={9} fill={q.color} textAnchor="end">
-              {q.label}
-            </text>
-          </g>
-        ))}
+    <>
+      <svg
+        width={p.width}
+        height={height}
+        role="img"
+        aria-label={`L0 versus ${p.yLabel}`}
+        data-testid="frontier-svg"
+      >
+        <g transform={`translate(${m.left},${m.top})`}>
+          {y.ticks(5).map((t) => (
+            <g key={t} transform={`translate(0,${y(t)})`}>
+              <line x2={iw} stroke="#2a3150" />
+              <text x={-6} fontSize={10} fill={AXIS} textAnchor="end" dominantBaseline="middle">
+                {t}
+              </text>
+            </g>
+          ))}
+          <XAxis
+            at={ih}
+            width={iw}
+            ticks={x.ticks(6).filter((t) => Math.log10(t) % 1 === 0)}
+            pos={x}
+            label="L0 (active features per token, log scale)"
+          />
+          <text
+            transform={`translate(${-36},${ih / 2}) rotate(-90)`}
+            fontSize={10}
+            fill={AXIS}
+            textAnchor="middle"
+          >
+            {p.yLabel}
+          </text>
+          {p.references.map((q) => (
+            <g key={q.id} transform={`translate(${x(q.l0)},${y(q.value)})`} data-testid={q.id}>
+              <path d="M0,-6L6,0L0,6L-6,0Z" fill="none" stroke={q.color} />
+              <text x={-8} y={q.dy ?? -8} fontSize={9} fill={q.color} textAnchor="end">
+                {q.label}
+              </text>
+            </g>
+          ))}
+          {p.points.map((q) => (
+            <g key={q.id} transform={`translate(${x(q.l0)},${y(q.value)})`} className="an-point">
+              <circle r={5} fill={q.color} fillOpacity={0.85} stroke="#0f1320" />
+              <title>{`${q.label}: L0 ${q.l0.toPrecision(4)}, ${p.yLabel} ${q.value.toPrecision(4)}`}</title>
+            </g>
+          ))}
+        </g>
+      </svg>
+      <div className="an-legend">
         {p.points.map((q) => (
-          <g key={q.id} transform={`translate(${x(q.l0)},${y(q.value)})`} className="an-point">
-            <circle r={5} fill={q.color} />
-            <text x={8} y={4} fontSize={10} fill={q.color}>
-              {q.label}
-            </text>
-          </g>
+          <span key={q.id}>
+            <span className="an-swatch" style={{ background: q.color }} /> {q.label}
+          </span>
         ))}
-      </g>
-    </svg>
+      </div>
+    </>
   );
 }
