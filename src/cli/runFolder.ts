@@ -1,16 +1,35 @@
 // The CLI's output folder is the app's export format (a SAELens v6 folder, src/io/exportSae.ts) plus
 // checkpoints/step-<9 digits>.safetensors (src/io/checkpoint.ts) and eval.json. Files are written to a
 // temporary name and renamed, so an interrupted write never leaves a half file under the real name.
-import { mkdirSync, readdirSync, readFileSync, renameSync, statSync, writeFileSync } from 'node:fs';
+import {
+  closeSync,
+  mkdirSync,
+  openSync,
+  readdirSync,
+  readFileSync,
+  renameSync,
+  statSync,
+  writeFileSync,
+  writeSync,
+} from 'node:fs';
 import path from 'node:path';
 import { parseCheckpoint, type Checkpoint } from '../io/checkpoint';
 
 export const CHECKPOINT_DIR = 'checkpoints';
 
-export function writeFileAtomic(file: string, bytes: Uint8Array | string): void {
+/** Write `data` (bytes, text, or parts laid end to end) under a temporary name, then rename it. */
+export function writeFileAtomic(file: string, data: Uint8Array | Uint8Array[] | string): void {
   mkdirSync(path.dirname(file), { recursive: true });
   const tmp = `${file}.tmp-${process.pid}`;
-  writeFileSync(tmp, bytes);
+  if (Array.isArray(data)) {
+    const fd = openSync(tmp, 'w');
+    try {
+      // write(2) may write less than asked (Linux caps one call near 2 GB): loop until done.
+      for (const p of data) for (let o = 0; o < p.length;) o += writeSync(fd, p, o, p.length - o);
+    } finally {
+      closeSync(fd);
+    }
+  } else writeFileSync(tmp, data);
   renameSync(tmp, file);
 }
 

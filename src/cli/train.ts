@@ -8,7 +8,7 @@ import path from 'node:path';
 import { evaluateHeldOut, type EvalResult } from '../analysis/evaluate';
 import { createBatcher, type Batcher, type BatcherState } from '../data/batcher';
 import type { ActivationBatch } from '../data/types';
-import { serializeCheckpoint, type Checkpoint } from '../io/checkpoint';
+import { serializeCheckpointParts, type Checkpoint } from '../io/checkpoint';
 import { buildSaeFolder, HISTORY_JSON_FILE } from '../io/exportSae';
 import { emptyHistory, historyFromJson, historyToJson, type MetricHistory } from '../io/history';
 import { DEFAULT_CONFIG, totalSteps, validateConfig, type TrainConfig } from '../sae/config';
@@ -182,7 +182,7 @@ export async function trainCommand(a: ParsedArgs, env: CliEnv): Promise<number> 
       extra: { data: data.spec, run_name: runName },
       created_at: new Date().toISOString(),
     };
-    writeFileAtomic(checkpointPath(out, state.step), serializeCheckpoint(ck));
+    writeFileAtomic(checkpointPath(out, state.step), serializeCheckpointParts(ck));
     writeFileAtomic(path.join(out, HISTORY_JSON_FILE), historyToJson(history));
   };
 

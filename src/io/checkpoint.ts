@@ -10,9 +10,10 @@ import type { TrainerState } from '../sae/trainerApi';
 import type { SaeWeights } from '../sae/types';
 import { SaeFileError } from './errors';
 import {
+  concatParts,
   readSafetensors,
   tensorToFloat32,
-  writeSafetensors,
+  writeSafetensorsParts,
   type SafeFile,
   type TensorToWrite,
 } from './safetensors';
@@ -41,6 +42,11 @@ function paramShapes(d: number, m: number): Record<(typeof PARAM_KEYS)[number], 
 }
 
 export function serializeCheckpoint(c: Checkpoint): Uint8Array {
+  return concatParts(serializeCheckpointParts(c));
+}
+
+/** The checkpoint file as parts (header, then views of the state's arrays): no copy of the weights. */
+export function serializeCheckpointParts(c: Checkpoint): Uint8Array[] {
   const { weights, adam } = c.trainer;
   const shapes = paramShapes(weights.d_in, weights.d_sae);
   const t: Record<string, TensorToWrite> = {};
@@ -69,7 +75,7 @@ export function serializeCheckpoint(c: Checkpoint): Uint8Array {
     extra: c.extra ?? {},
     created_at: c.created_at,
   };
-  return writeSafetensors(t, { temposae_checkpoint: JSON.stringify(meta) });
+  return writeSafetensorsParts(t, { temposae_checkpoint: JSON.stringify(meta) });
 }
 
 export function parseCheckpoint(bytes: Uint8Array, fileName: string): Checkpoint {

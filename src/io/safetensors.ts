@@ -40,14 +40,34 @@ function dtypeOf(a: TensorInput): SafeDtype {
   return 'U8';
 }
 
-/**
- * Serialize tensors (in the given key order) and string metadata. The header is padded with spaces to a
- * multiple of 8 bytes, as the reference implementation does, so every tensor starts 8-byte aligned.
- */
+/** Parts laid end to end, in one buffer. */
+export function concatParts(parts: Uint8Array[]): Uint8Array {
+  const out = new Uint8Array(parts.reduce((a, p) => a + p.length, 0));
+  let o = 0;
+  for (const p of parts) {
+    out.set(p, o);
+    o += p.length;
+  }
+  return out;
+}
+
+/** Serialize tensors (in the given key order) and string metadata into one buffer. */
 export function writeSafetensors(
   tensors: Record<string, TensorToWrite>,
   metadata: Record<string, string> = {},
 ): Uint8Array {
+  return concatParts(writeSafetensorsParts(tensors, metadata));
+}
+
+/**
+ * The file as parts — the header, then views of the tensors' own bytes — so large checkpoints are
+ * written without a second copy in memory. The header is padded with spaces to a multiple of 8 bytes,
+ * as the reference implementation does, so every tensor starts 8-byte aligned.
+ */
+export function writeSafetensorsParts(
+  tensors: Record<string, TensorToWrite>,
+  metadata: Record<string, string> = {},
+): Uint8Array[] {
   const header: Record<string, unknown> = {};
   if (Object.keys(metadata).length) header.__metadata__ = metadata;
   let offset = 0;
@@ -69,15 +89,10 @@ export function writeSafetensors(
     json += ' '.repeat(pad);
     hb = enc.encode(json);
   }
-  const out = new Uint8Array(8 + hb.length + offset);
-  new DataView(out.buffer).setBigUint64(0, BigInt(hb.length), true);
-  out.set(hb, 8);
-  let p = 8 + hb.length;
-  for (const b of parts) {
-    out.set(b, p);
-    p += b.length;
-  }
-  return out;
+  const head = new Uint8Array(8 + hb.length);
+  new DataView(head.buffer).setBigUint64(0, BigInt(hb.length), true);
+  head.set(hb, 8);
+  return [head, ...parts];
 }
 
 /** Parse and check a whole safetensors file. Throws SaeFileError naming `file` and the problem. */
@@ -165,12 +180,14 @@ export function readSafetensors(file: Uint8Array, fileName: string): SafeFile {
 export function tensorToFloat32(t: SafeTensor, what: string, fileName: string): Float32Array {
   const n = t.bytes.length / DTYPE_BYTES[t.dtype];
   const dv = new DataView(t.bytes.buffer, t.bytes.byteOffset, t.bytes.byteLength);
-  const out = new Float32Array(n);
+  // Allocated lazily: the F32 path usually returns a view.
+  let out!: Float32Array;
+  if (t.dtype !== 'F32' || (t.bytes.byteOffset & 3) !== 0) out = new Float32Array(n);
   switch (t.dtype) {
     case 'F32':
-      // Every WebGPU platform is little-endian, like the file; the reader aligned the view.
-      if ((t.bytes.byteOffset & 3) === 0)
-        return new Float32Array(t.bytes.buffer, t.bytes.byteOffset, n).slice();
+      // Every WebGPU platform is little-endian, like the file; the reader aligned the view. A view, not
+      // a copy: a checkpoint's tensors share the file's buffer instead of doubling the memory.
+      if ((t.bytes.byteOffset & 3) === 0) return new Float32Array(t.bytes.buffer, t.bytes.byteOffset, n);
       for (let i = 0; i < n; i++) out[i] = dv.getFloat32(4 * i, true);
       return out;
     case 'F64':

@@ -161,6 +161,35 @@ describe('persistence in the browser', () => {
     await ctx.close();
   });
 
+  it('IndexedDB storage (the fallback, chosen through localStorage) restores a run after a reload', async () => {
+    const ctx = await h.browser.newContext({ viewport: { width: 1440, height: 900 } });
+    await ctx.addInitScript(() => localStorage.setItem('temposae.storage', 'indexeddb'));
+    const page = await ctx.newPage();
+    await page.goto(h.baseUrl + TINY.replace('checkpoint_every=50', 'checkpoint_every=10'));
+    await page.getByTestId('selftest').waitFor({ timeout: 180_000 });
+    await page.waitForFunction(() => window.__temposae?.persistence !== undefined, null, { timeout: 30_000 });
+    await page.getByTestId('btn-primary').click();
+    await waitRun(page, '(rs) => rs.length === 1 && rs[0].history.step.at(-1) >= 15', null);
+    const id = (await runs(page))[0].id;
+    await page.waitForFunction((rid) => {
+      const p = (window.__temposae!.persistence as () => { checkpoints: Record<string, unknown[]> })();
+      return (p.checkpoints[rid] ?? []).length > 0;
+    }, id);
+    await page.reload();
+    await waitRun(page, '(rs) => rs.length === 1 && rs[0].status === "paused"', null, 60_000);
+    const r = (await runs(page))[0];
+    expect(r.id).toBe(id);
+    expect(r.progress.step).toBeGreaterThanOrEqual(10);
+    await page.locator(`[data-testid="run-row"][data-run-id="${id}"] .run-main`).click();
+    await expect(page.getByTestId('storage-use').textContent()).resolves.toMatch(
+      /Stored in IndexedDB: runs [\d.]+ KB/,
+    );
+    // Resume works from the IndexedDB checkpoint.
+    await page.getByTestId('btn-primary').click();
+    await waitRun(page, '(rs, s) => rs[0].history.step.at(-1) >= s + 5', r.progress.step);
+    await ctx.close();
+  });
+
   it('exports the SAE as a zip that imports back as a run with the same weights', async () => {
     const ctx = await h.browser.newContext({ viewport: { width: 1440, height: 900 }, acceptDownloads: true });
     const page = await ctx.newPage();

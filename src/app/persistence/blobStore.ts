@@ -1,3 +1,5 @@
+import { concatParts } from '../../io/safetensors';
+
 // The storage the app keeps runs in: a flat namespace of paths ("runs/run-3/run.json") to bytes.
 // Implementations: OPFS (preferred: large files, no structured-clone copies), IndexedDB (fallback where
 // OPFS writes are unavailable), memory (tests, and the last resort when the browser denies storage).
@@ -9,8 +11,11 @@ export interface StoredEntry {
 
 export interface BlobStore {
   readonly kind: 'opfs' | 'indexeddb' | 'memory';
-  /** Write a whole file (replacing it). Rejects with StorageFullError when the quota is exhausted. */
-  put(path: string, bytes: Uint8Array): Promise<void>;
+  /**
+   * Write a whole file (replacing it), given as one buffer or as parts laid end to end (large
+   * checkpoints: no concatenated copy). Rejects with StorageFullError when the quota is exhausted.
+   */
+  put(path: string, bytes: Uint8Array | Uint8Array[]): Promise<void>;
   get(path: string): Promise<Uint8Array | null>;
   /** Every stored file whose path starts with `prefix`, with its size. */
   list(prefix: string): Promise<StoredEntry[]>;
@@ -19,18 +24,23 @@ export interface BlobStore {
 }
 
 /** In memory; `quotaBytes` lets tests simulate a full disk. */
+/** Total length of what put() was given. */
+export function byteLength(data: Uint8Array | Uint8Array[]): number {
+  return Array.isArray(data) ? data.reduce((a, p) => a + p.length, 0) : data.length;
+}
+
 export function memoryStore(quotaBytes = Infinity): BlobStore & { used(): number } {
   const files = new Map<string, Uint8Array>();
   const used = () => [...files.values()].reduce((a, b) => a + b.length, 0);
   return {
     kind: 'memory',
     used,
-    async put(path, bytes) {
+    async put(path, data) {
       const old = files.get(path)?.length ?? 0;
-      if (used() - old + bytes.length > quotaBytes) {
+      if (used() - old + byteLength(data) > quotaBytes) {
         throw new DOMException(`quota of ${quotaBytes} bytes exceeded`, 'QuotaExceededError');
       }
-      files.set(path, bytes.slice());
+      files.set(path, Array.isArray(data) ? concatParts(data) : data.slice());
     },
     async get(path) {
       return files.get(path)?.slice() ?? null;

@@ -1,6 +1,6 @@
 // BlobStore on IndexedDB (one object store, key = path, value = bytes), for browsers where OPFS files
 // cannot be written from the page. Sizes are kept beside the bytes so listing does not read every file.
-import type { BlobStore } from './blobStore';
+import { byteLength, type BlobStore } from './blobStore';
 import { storageWriteError } from './storageErrors';
 
 const DB = 'temposae';
@@ -28,18 +28,21 @@ export async function openIdbStore(): Promise<BlobStore> {
   const tx = (mode: IDBTransactionMode) => db.transaction(STORE, mode);
   return {
     kind: 'indexeddb',
-    async put(path, bytes) {
+    async put(path, data) {
+      const size = byteLength(data);
       try {
         const t = tx('readwrite');
-        t.objectStore(STORE).put({ bytes: bytes.slice(), size: bytes.length }, path);
+        // A Blob of the parts: the browser stores it without another copy in this page's memory.
+        const blob = new Blob((Array.isArray(data) ? data : [data]) as BlobPart[]);
+        t.objectStore(STORE).put({ blob, size }, path);
         await done(t);
       } catch (e) {
-        throw storageWriteError(e, path, bytes.length);
+        throw storageWriteError(e, path, size);
       }
     },
     async get(path) {
-      const v = (await req(tx('readonly').objectStore(STORE).get(path))) as { bytes: Uint8Array } | undefined;
-      return v ? v.bytes : null;
+      const v = (await req(tx('readonly').objectStore(STORE).get(path))) as { blob: Blob } | undefined;
+      return v ? new Uint8Array(await v.blob.arrayBuffer()) : null;
     },
     async list(prefix) {
       const range = IDBKeyRange.bound(prefix, prefix + '\uffff');

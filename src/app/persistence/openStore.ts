@@ -13,6 +13,17 @@ export interface OpenedStore {
   denied: StorageDeniedError | null;
 }
 
+/** localStorage key that picks the storage ('opfs' | 'indexeddb' | 'memory'), for browsers whose OPFS misbehaves. */
+export const STORAGE_PREFERENCE_KEY = 'temposae.storage';
+
+function preference(): string | null {
+  try {
+    return localStorage.getItem(STORAGE_PREFERENCE_KEY);
+  } catch {
+    return null;
+  }
+}
+
 export async function openBrowserStore(): Promise<OpenedStore> {
   const notes: string[] = [];
   try {
@@ -20,11 +31,18 @@ export async function openBrowserStore(): Promise<OpenedStore> {
   } catch {
     // Persistence is a request, not a requirement.
   }
-  try {
-    return { store: await openOpfsStore(), notes, denied: null };
-  } catch (e) {
-    notes.push(`OPFS unavailable (${(e as Error).message}); using IndexedDB`);
+  const pref = preference();
+  if (pref === 'memory') {
+    notes.push(`${STORAGE_PREFERENCE_KEY} = memory: runs are not saved`);
+    return { store: memoryStore(), notes, denied: null };
   }
+  if (pref !== 'indexeddb') {
+    try {
+      return { store: await openOpfsStore(), notes, denied: null };
+    } catch (e) {
+      notes.push(`OPFS unavailable (${(e as Error).message}); using IndexedDB`);
+    }
+  } else notes.push(`${STORAGE_PREFERENCE_KEY} = indexeddb`);
   try {
     return { store: await openIdbStore(), notes, denied: null };
   } catch (e) {

@@ -1,7 +1,7 @@
 // BlobStore on the Origin Private File System: one OPFS file per path, folders per path segment.
 // Files are written through createWritable(), which only replaces the file when close() succeeds, so a
 // failed write (quota) leaves the previous version intact.
-import type { BlobStore, StoredEntry } from './blobStore';
+import { byteLength, type BlobStore, type StoredEntry } from './blobStore';
 import { storageWriteError } from './storageErrors';
 
 type DirWithEntries = FileSystemDirectoryHandle & {
@@ -34,21 +34,22 @@ export async function openOpfsStore(): Promise<BlobStore> {
   await root.removeEntry('.temposae-probe');
   return {
     kind: 'opfs',
-    async put(path, bytes) {
+    async put(path, data) {
+      const parts = Array.isArray(data) ? data : [data];
       const { dirs, name } = split(path);
       try {
         const dir = await dirOf(root, dirs, true);
         const fh = await dir.getFileHandle(name, { create: true });
         const w = await fh.createWritable();
         try {
-          await w.write(bytes as Uint8Array<ArrayBuffer>);
+          for (const p of parts) await w.write(p as Uint8Array<ArrayBuffer>);
           await w.close();
         } catch (e) {
           await w.abort().catch(() => {});
           throw e;
         }
       } catch (e) {
-        throw storageWriteError(e, path, bytes.length);
+        throw storageWriteError(e, path, byteLength(data));
       }
     },
     async get(path) {

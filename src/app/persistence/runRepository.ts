@@ -4,9 +4,9 @@
 // A checkpoint is written before the run record that mentions its step, and a checkpoint that fails
 // the strict reader (a write cut short) is skipped in favour of the one before it, so a crash or a
 // full disk at any moment leaves a loadable run.
-import { parseCheckpoint, serializeCheckpoint, type Checkpoint } from '../../io/checkpoint';
+import { parseCheckpoint, serializeCheckpointParts, type Checkpoint } from '../../io/checkpoint';
 import type { RunRecord } from '../../store/runsStore';
-import type { BlobStore } from './blobStore';
+import { byteLength, type BlobStore } from './blobStore';
 
 export const RUN_RECORD_VERSION = 1;
 
@@ -88,14 +88,14 @@ export class RunRepository {
 
   /** Write a checkpoint; then keep only the newest `keep` (0 keeps all). */
   async saveCheckpoint(runId: string, ck: Checkpoint, keep = 0): Promise<CheckpointInfo> {
-    const bytes = serializeCheckpoint(ck);
+    const parts = serializeCheckpointParts(ck);
     const path = ckptPath(runId, ck.trainer.step);
-    await this.store.put(path, bytes);
+    await this.store.put(path, parts);
     if (keep > 0) {
       const all = await this.checkpoints(runId);
       for (const old of all.slice(0, Math.max(0, all.length - keep))) await this.store.delete(old.path);
     }
-    return { runId, step: ck.trainer.step, path, bytes: bytes.length };
+    return { runId, step: ck.trainer.step, path, bytes: byteLength(parts) };
   }
 
   async loadCheckpoint(runId: string, step: number): Promise<Checkpoint> {
