@@ -3,7 +3,7 @@
 import { validateConfig, type TrainConfig } from '../sae/config';
 import { findRun, useRunsStore, type RunRecord } from '../store/runsStore';
 import { useWorkspaceStore } from '../store/workspaceStore';
-import { getLoadedData } from './dataSession';
+import { getLoadedData, HELD_OUT_FRACTION } from './dataSession';
 import {
   createRun,
   makeControlRun,
@@ -52,13 +52,28 @@ export function primaryActionFor(
   }
 }
 
+/** Config and data that do not fit together, in words (caught here rather than when the run starts). */
+export function dataMismatch(
+  cfg: TrainConfig,
+  source: { seqLen: number; numSequences: number; d: number },
+): string | null {
+  if (cfg.context_size > source.seqLen)
+    return `The sequence length ${cfg.context_size} is longer than the data's sequences (${source.seqLen} tokens); set it to ${source.seqLen} or less.`;
+  // The batcher holds out HELD_OUT_FRACTION of the sequences; each sequence gives ⌊seqLen/T⌋ windows.
+  const windows =
+    Math.floor(source.numSequences * (1 - HELD_OUT_FRACTION)) * Math.floor(source.seqLen / cfg.context_size);
+  if (cfg.seqs_per_batch > windows)
+    return `A batch of ${cfg.seqs_per_batch} sequences needs more than the ${windows} training sequences of ${cfg.context_size} tokens in this data; use fewer sequences per batch.`;
+  return null;
+}
+
 /** Why a new run cannot be made from the draft, in words; null when it can. */
 export function cannotStartReason(): string | null {
   const ws = useWorkspaceStore.getState();
   if (!ws.data.key || !getLoadedData(ws.data.key)) return 'Load data first (built-in or your files).';
   const problems = validateConfig(ws.draft);
   if (problems.length) return `Fix the config first: ${problems[0]}.`;
-  return null;
+  return dataMismatch(ws.draft, getLoadedData(ws.data.key)!.source);
 }
 
 /** A new run from the draft config and the loaded data (not started). */

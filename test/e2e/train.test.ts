@@ -99,6 +99,10 @@ describe('training screen', () => {
     expect(await page.getByTestId('cfg-l1_coefficient').inputValue()).toBe('0.04');
     expect(await page.getByTestId('cfg-temporal_coefficient').inputValue()).toBe('0.02');
     expect(await page.getByTestId('cfg-alpha_beta').inputValue()).toBe('5');
+    // The batch arithmetic is spelled out: 16 × 128 = 2048 tokens per step, 2048·2000 tokens = 2000 steps.
+    await expect(page.getByTestId('derived-batch').textContent()).resolves.toBe(
+      '2048 tokens per step · 2000 steps',
+    );
     const formula = await page.getByTestId('loss-formula').textContent();
     expect(formula).toContain('0.04');
     expect(formula).toContain('0.02');
@@ -386,6 +390,13 @@ describe('training screen', () => {
     await expect(page.getByTestId('cfg-lr').getAttribute('aria-invalid')).resolves.toBe('true');
     const url = new URL(page.url());
     expect(url.searchParams.get('lr')).toBe('0.01');
+    // Config and data that do not fit together are named before Start, with the limit.
+    await page.getByTestId('cfg-defaults').click();
+    await page.getByTestId('cfg-context_size').fill('64');
+    await page.getByTestId('cfg-context_size').press('Enter');
+    await expect(page.locator('.controls .hint').first().textContent()).resolves.toContain(
+      "longer than the data's sequences (32 tokens)",
+    );
     // A link with a bad value warns in words and keeps the default for it.
     const w2 = await ready(h, '?data=builtin:tiny&d_sae=lots');
     await expect(w2.page.locator('.message').first().textContent()).resolves.toContain('d_sae');

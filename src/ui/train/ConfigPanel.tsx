@@ -1,5 +1,12 @@
 import { useId, useState } from 'react';
-import { validateConfig, type TrainConfig } from '../../sae/config';
+import {
+  DEFAULT_CONFIG,
+  tokensPerStep,
+  totalSteps,
+  validateConfig,
+  type TrainConfig,
+} from '../../sae/config';
+import { formatCount } from '../format';
 import { useWorkspaceStore } from '../../store/workspaceStore';
 import { FIELD_GROUPS, fieldText, parseField, type FieldSpec } from './configFields';
 
@@ -78,6 +85,7 @@ function ConfigField({ spec, value, disabled }: { spec: FieldSpec; value: unknow
 /** Every knob of the run, grouped, each with a one-line explanation; edits go to the draft config. */
 export function ConfigPanel() {
   const draft = useWorkspaceStore((s) => s.draft);
+  const replaceDraft = useWorkspaceStore((s) => s.replaceDraft);
   const [showAdvanced, setShowAdvanced] = useState(false);
   const problems = validateConfig(draft);
   return (
@@ -90,11 +98,37 @@ export function ConfigPanel() {
             .map((f) => (
               <ConfigField key={f.key} spec={f} value={draft[f.key]} disabled={false} />
             ))}
+          {g.title === 'Batches' && problems.length === 0 && (
+            <div className="derived" data-testid="derived-batch">
+              {formatCount(tokensPerStep(draft))} tokens per step · {formatCount(totalSteps(draft))} steps
+            </div>
+          )}
         </fieldset>
       ))}
-      <button className="link-button" onClick={() => setShowAdvanced((v) => !v)} aria-expanded={showAdvanced}>
-        {showAdvanced ? 'Hide' : 'Show'} data handling and bookkeeping
-      </button>
+      <div className="config-links">
+        <button
+          className="link-button"
+          onClick={() => setShowAdvanced((v) => !v)}
+          aria-expanded={showAdvanced}
+        >
+          {showAdvanced ? 'Hide' : 'Show'} data handling and bookkeeping
+        </button>
+        <button
+          className="link-button"
+          data-testid="cfg-defaults"
+          title="The method's defaults; the data's width and document starts are kept"
+          onClick={() =>
+            replaceDraft({
+              ...DEFAULT_CONFIG,
+              d_in: draft.d_in,
+              doc_start_token_ids: draft.doc_start_token_ids,
+              pad_token_id: draft.pad_token_id,
+            })
+          }
+        >
+          defaults
+        </button>
+      </div>
       {problems.length > 0 && (
         <div className="inline-error" role="alert" data-testid="config-problems">
           {problems.map((p) => (
