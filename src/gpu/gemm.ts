@@ -2,6 +2,7 @@
 // 'blocked' (barrier-free 4×8 register blocks; fastest on SwiftShader per PERF-NOTES) and 'tiled'
 // (shared-memory 64×64 tiles for real GPUs). Knows nothing about SAEs. Build once, record per step.
 import blockedCode from '../../shaders/gemm_blocked.wgsl?raw';
+import blockedVec4Code from '../../shaders/gemm_blocked_vec4.wgsl?raw';
 import tiledCode from '../../shaders/gemm_tiled.wgsl?raw';
 import { createStorageBuffer, createUniformBuffer } from './buffers';
 import { bindBuffers, createKernel } from './kernel';
@@ -74,9 +75,24 @@ export function gemmUniform(s: GemmShape, hasBias: boolean): Uint32Array<ArrayBu
   ]);
 }
 
-const pipelines = new WeakMap<GPUDevice, Map<GemmDesign, GPUComputePipeline>>();
+/** The kernels behind the designs: 'blocked' has a vec4 variant for operands contiguous along k. */
+export type GemmKernel = 'blocked' | 'blocked_vec4' | 'tiled';
 
-function gemmPipeline(device: GPUDevice, design: GemmDesign): GPUComputePipeline {
+/** gemm_blocked_vec4.wgsl applies: A contiguous along k with K, its row stride and offset multiples of 4. */
+export function vec4Eligible(s: GemmShape): boolean {
+  const u = gemmUniform(s, false);
+  const [, , K, , sAm, sAk, , , offA] = u;
+  return sAk === 1 && K % 4 === 0 && sAm % 4 === 0 && offA % 4 === 0;
+}
+
+export function gemmKernelFor(design: GemmDesign, s: GemmShape): GemmKernel {
+  if (design === 'tiled') return 'tiled';
+  return vec4Eligible(s) ? 'blocked_vec4' : 'blocked';
+}
+
+const pipelines = new WeakMap<GPUDevice, Map<GemmKernel, GPUComputePipeline>>();
+
+function gemmPipeline(device: GPUDevice, design: GemmKernel): GPUComputePipeline {
   let byDesign = pipelines.get(device);
   if (!byDesign) pipelines.set(device, (byDesign = new Map()));
   let p = byDesign.get(design);
@@ -84,7 +100,9 @@ function gemmPipeline(device: GPUDevice, design: GemmDesign): GPUComputePipeline
     p =
       design === 'blocked'
         ? createKernel(device, { label: 'gemm.blocked', code: blockedCode })
-        : createKernel(device, { label: 'gemm.tiled', code: tiledCode, constants: { TILE_K: 16 } });
+        : design === 'blocked_vec4'
+          ? createKernel(device, { label: 'gemm.blocked_vec4', code: blockedVec4Code })
+          : createKernel(device, { label: 'gemm.tiled', code: tiledCode, constants: { TILE_K: 16 } });
     byDesign.set(design, p);
   }
   return p;
@@ -97,6 +115,8 @@ export class GemmOp {
   readonly uniform: GPUBuffer;
   private readonly workgroups: [number, number];
   private readonly placeholder?: GPUBuffer;
+  /** The kernel this shape runs on (the vec4 variant of 'blocked' when the operands allow it). */
+  readonly kernel: GemmKernel;
 
   constructor(
     device: GPUDevice,
@@ -109,7 +129,8 @@ export class GemmOp {
     /** Column bias [N]; without one a small placeholder is bound (WebGPU needs every binding). */
     bias?: GPUBuffer,
   ) {
-    this.pipeline = gemmPipeline(device, design);
+    this.kernel = gemmKernelFor(design, shape);
+    this.pipeline = gemmPipeline(device, this.kernel);
     this.uniform = createUniformBuffer(device, `${label}.dims`, 64);
     device.queue.writeBuffer(this.uniform, 0, gemmUniform(shape, !!bias));
     if (!bias) this.placeholder = createStorageBuffer(device, `${label}.noBias`, 16);

@@ -2,13 +2,16 @@
 // layouts of the SAE step, both designs, sizes that are not multiples of any tile, bias and accumulate.
 // Tolerance: fp32 accumulation over K ≤ 200 terms of O(1) products gives |error| ≲ K·2⁻²⁴·Σ|a·b| ≈ 1e-5;
 // atol 2e-5 + rtol 1e-5 leaves a margin without hiding an indexing bug (which gives O(1) errors).
-import { describe, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { Rng } from '../../src/data/rng';
 import { createBufferWithData, readFloat32 } from '../../src/gpu/buffers';
 import { GemmOp, type GemmDesign, type GemmLayout, type GemmShape } from '../../src/gpu/gemm';
 import { gemmTwin } from '../../src/sae/twins/gemm';
 import { getTestGpu } from '../helpers/dawn';
 import { expectClose } from '../helpers/parity';
+
+/** Kernels that ran, so the tests can check both blocked variants were exercised. */
+const used = new Set<string>();
 
 function rand(n: number, rng: Rng): Float32Array {
   return Float32Array.from({ length: n }, () => rng.uniform(-1, 1));
@@ -34,6 +37,7 @@ async function runGemm(
   pass.end();
   device.queue.submit([enc.finish()]);
   const out = await readFloat32(device, C);
+  used.add(op.kernel);
   op.destroy();
   for (const x of [A, B, C, bb]) x?.destroy();
   return out;
@@ -51,10 +55,12 @@ describe('GEMM kernels vs twin', () => {
     [16, 64, 32],
     [5, 3, 200],
     [130, 9, 1],
+    [19, 77, 12], // K % 4 = 0 with edges: the vec4 variant of 'blocked' for NN/NT
   ];
   for (const design of ['blocked', 'tiled'] as GemmDesign[])
     for (const layout of ['NN', 'TN', 'NT'] as GemmLayout[])
       it(`${design} ${layout}: plain, with bias, accumulating`, async () => {
+        used.clear();
         const rng = new Rng(3, 1);
         for (const [M, N, K] of cases) {
           const s = stored(layout, M, N, K);
@@ -86,6 +92,10 @@ describe('GEMM kernels vs twin', () => {
             1e-5,
           );
         }
+        // Both blocked kernels ran where the layout allows vec4 loads of A (contiguous along k).
+        const want =
+          design === 'tiled' ? ['tiled'] : layout === 'TN' ? ['blocked'] : ['blocked', 'blocked_vec4'];
+        expect([...used].sort()).toEqual(want);
       });
 
   it('offsets and leading dimensions address a block inside larger buffers (chunked operands)', async () => {
@@ -97,14 +107,18 @@ describe('GEMM kernels vs twin', () => {
     const a = rand(7 + M * 25, rng);
     const b = rand(5 + K * 25, rng);
     const c0 = rand(20 * 30, rng);
-    for (const design of ['blocked', 'tiled'] as GemmDesign[]) {
+    for (const [design, offA, lda, k] of [
+      ['blocked', 7, 25, K],
+      ['blocked', 8, 24, 8], // offA, lda and K multiples of 4: the vec4 kernel
+      ['tiled', 7, 25, K],
+    ] as [GemmDesign, number, number, number][]) {
       const shape: GemmShape = {
         layout: 'NN',
         M,
         N,
-        K,
-        offA: 7,
-        lda: 25,
+        K: k,
+        offA,
+        lda,
         offB: 5,
         ldb: 25,
         offC: 2 * 30 + 3,
@@ -114,7 +128,7 @@ describe('GEMM kernels vs twin', () => {
       const twin = gemmTwin(shape, a, b, c0);
       const block = new Float32Array(M * N);
       for (let i = 0; i < M; i++) for (let j = 0; j < N; j++) block[i * N + j] = out[2 * 30 + 3 + i * 30 + j];
-      expectClose(`${design} block`, block, twin, 2e-5, 1e-5);
+      expectClose(`${design} lda=${lda} block`, block, twin, 2e-5, 1e-5);
       // Outside the block nothing changed.
       const outside: number[] = [];
       const before: number[] = [];
