@@ -14,6 +14,9 @@ import { DataFileError } from './errors';
 import { Rng } from './rng';
 import type { ActivationBatch, ActivationSource } from './types';
 
+/** Default seed of the held-out split (the same for every run on a dataset). */
+export const HELD_OUT_SPLIT_SEED = 0x5eed;
+
 export interface BatcherOptions {
   /** S: sequences per batch. */
   seqsPerBatch: number;
@@ -22,6 +25,11 @@ export interface BatcherOptions {
   seed: number;
   /** Share of source sequences held out for evaluation (0..0.5). Ignored when heldOutSource is set. */
   heldOutFraction?: number;
+  /**
+   * Seed of the held-out split (default HELD_OUT_SPLIT_SEED, not the run's seed): runs that differ only
+   * in their seed are evaluated on the same held-out sequences, so their metrics compare.
+   */
+  splitSeed?: number;
   /** A separate held-out dataset (same width); then all of `source` is training data. */
   heldOutSource?: ActivationSource;
   /** Token ids that start a new document inside a sequence (BOS / separator). */
@@ -109,10 +117,10 @@ export async function createBatcher(source: ActivationSource, opts: BatcherOptio
   }
   const W = Math.floor(source.seqLen / T); // windows per source sequence
 
-  // Held-out split over whole source sequences (seeded, stream 7 so it never depends on the order).
+  // Held-out split over whole source sequences, from its own seed (see splitSeed).
   const frac = heldOut ? 0 : Math.min(0.5, Math.max(0, opts.heldOutFraction ?? 0));
   const all = new Int32Array(source.numSequences).map((_, i) => i);
-  new Rng(opts.seed, 7).shuffle(all);
+  new Rng(opts.splitSeed ?? HELD_OUT_SPLIT_SEED, 7).shuffle(all);
   const nHeld = frac > 0 ? Math.max(1, Math.round(frac * source.numSequences)) : 0;
   const heldSeqs = Int32Array.from(all.subarray(0, nHeld)).sort();
   const trainSeqs = Int32Array.from(all.subarray(nHeld)).sort();

@@ -69,6 +69,20 @@ describe('createBatcher', () => {
     }
     expect(held.size).toBe(10);
     expect(b.heldOutWindows).toBe(20);
+    // The split does not depend on the run's seed (runs compare on the same held-out data)…
+    const other = await createBatcher(arraySource(40, 16, 2), { ...base, seed: 99, heldOutFraction: 0.25 });
+    const held2 = new Set<number>();
+    for await (const batch of other.heldOutBatches()) batch.seqIndex.forEach((s) => held2.add(s));
+    expect(held2).toEqual(held);
+    // …but on its own seed.
+    const moved = await createBatcher(arraySource(40, 16, 2), {
+      ...base,
+      splitSeed: 1,
+      heldOutFraction: 0.25,
+    });
+    const held3 = new Set<number>();
+    for await (const batch of moved.heldOutBatches()) batch.seqIndex.forEach((s) => held3.add(s));
+    expect(held3).not.toEqual(held);
     for (let i = 0; i < 3 * b.batchesPerEpoch; i++) {
       (await b.next()).seqIndex.forEach((s) => expect(held.has(s)).toBe(false));
     }
