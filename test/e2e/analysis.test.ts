@@ -151,6 +151,17 @@ describe('analysis views', () => {
     const density = Number(await page.getByTestId('inspector-density').textContent());
     expect(density).toBeGreaterThan(0);
     await screenshot(page, 'analysis-inspector');
+    // Keyboard: a heatmap row is a button; Enter on it opens that feature.
+    const row = page.locator('[data-testid^="cluster-row-"]').nth(5);
+    const other = Number((await row.getAttribute('data-testid'))!.slice('cluster-row-'.length));
+    await row.focus();
+    await page.keyboard.press('Enter');
+    await page.waitForFunction(
+      (f) =>
+        document.querySelector('[data-testid="inspector-body"]')?.getAttribute('data-feature') === String(f),
+      other,
+      { timeout: 60_000 },
+    );
   });
 
   it('exports download valid SVG, PNG, CSV and JSON files', async () => {

@@ -88,7 +88,16 @@ export function Heatmap(p: HeatmapProps) {
                 width={labelW + innerW}
                 height={p.rowHeight}
                 fill="transparent"
+                tabIndex={0}
+                role="button"
+                aria-label={p.rowLabels ? `open ${p.rowLabels[i]}` : `row ${i}`}
                 onClick={() => p.onRowClick!(i)}
+                onKeyDown={(e) => {
+                  if (e.key === 'Enter' || e.key === ' ') {
+                    e.preventDefault();
+                    p.onRowClick!(i);
+                  }
+                }}
               >
                 {p.rowLabels ? <title>{p.rowLabels[i]}</title> : null}
               </rect>
