@@ -2,7 +2,7 @@
 // its files pass the strict checks, the final JSON line carries the SPEC §6 names, `eval` of the folder
 // reproduces the training run's final held-out metrics, and input scaling folded into the export
 // changes nothing scale-free (and mse by exactly 1/s²).
-import { readFileSync, rmSync } from 'node:fs';
+import { readFileSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { listCheckpoints, readFolder } from '../../src/cli/runFolder';
@@ -136,6 +136,48 @@ describe('npm run cli -- train / eval / export', () => {
     for (const k of SCALE_FREE) expect(e.json[k] as number, k).toBeCloseTo(r.json[k] as number, 3);
     // The run's mse is in scaled units (s·x); the export's in raw units.
     expect((e.json.mse as number) * s * s).toBeCloseTo(r.json.mse as number, 3);
+  });
+
+  it('train --data FILE (a .npy) and eval it with --split all: no ground truth, same numbers through import', async () => {
+    const dir = tempDir('npy');
+    dirs.push(dir);
+    const [S, T, d] = [24, 16, 8];
+    let header = `{'descr': '<f4', 'fortran_order': False, 'shape': (${S}, ${T}, ${d}), }`;
+    header += ' '.repeat((64 - ((10 + header.length + 1) % 64)) % 64) + '\n';
+    const pre = Buffer.from([0x93, ...Buffer.from('NUMPY'), 1, 0, header.length & 255, header.length >> 8]);
+    const data = new Float32Array(S * T * d).map((_, i) => Math.sin(i * 0.37) + Math.cos(i * 0.011));
+    const npy = path.join(dir, 'acts.npy');
+    writeFileSync(npy, Buffer.concat([pre, Buffer.from(header, 'latin1'), Buffer.from(data.buffer)]));
+    const out = path.join(dir, 'run');
+    const r = await cli([
+      'train',
+      '--data',
+      npy,
+      '--d-sae',
+      '16',
+      '--batch-seqs',
+      '4',
+      '--seq-len',
+      '16',
+      '--steps',
+      '4',
+      '--metrics-every',
+      '2',
+      '--eval-every',
+      '0',
+      '--out',
+      out,
+    ]);
+    expect(r.code, r.err).toBe(0);
+    expect(r.json).toMatchObject({ status: 'done', step: 4 });
+    expect(r.json).not.toHaveProperty('mmcs'); // no ground truth for the user's files
+    expect(importSaeFolder(readFolder(out), out).config.d_in).toBe(d);
+    const e = await cli(['eval', '--sae', out, '--data', npy, '--split', 'heldout']);
+    expect(e.code, e.err).toBe(0);
+    expect(e.json.explained_variance as number).toBeCloseTo(r.json.explained_variance as number, 5);
+    const all = await cli(['eval', '--sae', out, '--data', npy, '--split', 'all']);
+    expect(all.code, all.err).toBe(0);
+    expect(all.json.tokens as number).toBe(S * T); // every sequence, not just the held-out tenth
   });
 
   it('usage errors exit 2 with the problem named; help lists every config flag', async () => {
