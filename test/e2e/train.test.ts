@@ -228,6 +228,13 @@ describe('training screen', () => {
     expect(ctlRun.id).toBe(ctl.id);
     expect(ctlRun.history.step).toEqual([1]);
     expect(await page.getByTestId('run-row').count()).toBe(before + 1);
+    // Rename by keyboard: F2 on the run, type, Enter.
+    await page.locator(`[data-run-id="${ctl.id}"] .run-main`).focus();
+    await page.keyboard.press('F2');
+    await page.keyboard.press('ControlOrMeta+a');
+    await page.keyboard.type('plain SAE');
+    await page.keyboard.press('Enter');
+    expect((await runs(page)).find((r) => r.id === ctl.id)!.name).toBe('plain SAE');
     await page.setViewportSize({ width: 1440, height: 900 });
     await screenshot(page, 'train-two-runs-1440x900');
     w.assertNoErrors();

@@ -1,3 +1,4 @@
+import { useState } from 'react';
 import { totalSteps } from '../../sae/config';
 import { useRunsStore, type RunRecord } from '../../store/runsStore';
 import { pressControl, selectRunAndShowConfig } from '../../app/trainActions';
@@ -8,8 +9,33 @@ function lastOf(a: number[]): number | undefined {
   return a.length ? a[a.length - 1] : undefined;
 }
 
+/** Inline rename: Enter keeps the new name, Escape or an empty name keeps the old one. */
+function NameEditor({ run, done }: { run: RunRecord; done: () => void }) {
+  const rename = useRunsStore((s) => s.renameRun);
+  const [text, setText] = useState(run.name);
+  const commit = () => {
+    if (text.trim()) rename(run.id, text.trim());
+    done();
+  };
+  return (
+    <input
+      className="run-rename"
+      aria-label={`New name for ${run.name}`}
+      autoFocus
+      value={text}
+      onChange={(e) => setText(e.target.value)}
+      onBlur={commit}
+      onKeyDown={(e) => {
+        if (e.key === 'Enter') commit();
+        if (e.key === 'Escape') done();
+      }}
+    />
+  );
+}
+
 function RunRow({ run, selected }: { run: RunRecord; selected: boolean }) {
   const toggle = useRunsStore((s) => s.toggleRunVisible);
+  const [editing, setEditing] = useState(false);
   const loss = lastOf(run.history.loss);
   const l0 = lastOf(run.history.l0);
   const frac = Math.min(1, run.progress.step / totalSteps(run.config));
@@ -29,27 +55,34 @@ function RunRow({ run, selected }: { run: RunRecord; selected: boolean }) {
         aria-label={`Draw ${run.name} in the charts`}
         style={{ accentColor: runColor(run.colorIndex) }}
       />
-      <button
-        className="run-main"
-        onClick={() => selectRunAndShowConfig(run.id)}
-        aria-pressed={selected}
-        title={`${run.name} on ${run.dataLabel}`}
-      >
-        <span className="run-name">
-          <span className="swatch" style={{ background: runColor(run.colorIndex) }} />
-          {run.name}
-        </span>
-        <span className="run-meta">
-          <span className={`status-word status-${run.status}`}>{run.status}</span>
-          <span>λ2 {c.temporal_coefficient}</span>
-          <span>seed {c.seed}</span>
-          {loss !== undefined && <span>L {loss.toPrecision(3)}</span>}
-          {l0 !== undefined && <span>L0 {l0.toFixed(1)}</span>}
-        </span>
-        <span className="mini-bar" aria-hidden>
-          <span style={{ width: `${(frac * 100).toFixed(1)}%`, background: runColor(run.colorIndex) }} />
-        </span>
-      </button>
+      {editing ? (
+        <NameEditor run={run} done={() => setEditing(false)} />
+      ) : (
+        <button
+          className="run-main"
+          onClick={() => selectRunAndShowConfig(run.id)}
+          onDoubleClick={() => setEditing(true)}
+          onKeyDown={(e) => (e.key === 'F2' ? setEditing(true) : undefined)}
+          aria-keyshortcuts="F2"
+          aria-pressed={selected}
+          title={`${run.name} on ${run.dataLabel} (double-click or F2 to rename)`}
+        >
+          <span className="run-name">
+            <span className="swatch" style={{ background: runColor(run.colorIndex) }} />
+            {run.name}
+          </span>
+          <span className="run-meta">
+            <span className={`status-word status-${run.status}`}>{run.status}</span>
+            <span>λ2 {c.temporal_coefficient}</span>
+            <span>seed {c.seed}</span>
+            {loss !== undefined && <span>L {loss.toPrecision(3)}</span>}
+            {l0 !== undefined && <span>L0 {l0.toFixed(1)}</span>}
+          </span>
+          <span className="mini-bar" aria-hidden>
+            <span style={{ width: `${(frac * 100).toFixed(1)}%`, background: runColor(run.colorIndex) }} />
+          </span>
+        </button>
+      )}
       <div className="run-actions">
         <button
           data-testid="btn-control"
