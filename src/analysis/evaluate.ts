@@ -15,6 +15,9 @@ import { ReconAccumulator } from './reconstruction';
 import { SparsityAccumulator } from './sparsity';
 import { TemporalAccumulator } from './temporal';
 
+/** Let other tasks (rendering, input, training steps) run. */
+const nextTask = () => new Promise<void>((resolve) => setTimeout(resolve, 0));
+
 export type ForwardFn = (batch: ActivationBatch) => Promise<ForwardResult>;
 
 export interface EvalOptions {
@@ -154,7 +157,12 @@ export async function evaluateHeldOut(
     if (groups === 0 && typeof W === 'function') decoder = W();
     opts.onSubmit?.(groups++);
     const results = await Promise.all(pending);
-    group.forEach((b, k) => consume(b, results[k]));
+    for (let k = 0; k < group.length; k++) {
+      consume(group[k], results[k]);
+      // One batch of CPU reductions per task, so a page stays responsive during an evaluation
+      // (the results are already read back: yielding cannot change which weights they are of).
+      await nextTask();
+    }
     group = [];
     gBytes = 0;
   };
