@@ -125,6 +125,16 @@ describe('persistence in the browser', () => {
     expect(compared).toBeGreaterThan(0);
     // No step is logged twice.
     expect(new Set(resumed.history.step).size).toBe(resumed.history.step.length);
+    // Pausing wrote a checkpoint; the oldest one can be deleted from the panel.
+    await page.waitForFunction(() => document.querySelectorAll('[data-testid="checkpoint-row"]').length >= 2);
+    const rowsBefore = await page.getByTestId('checkpoint-row').count();
+    const oldest = await page.getByTestId('checkpoint-row').first().getAttribute('data-step');
+    await page.getByTestId('checkpoint-row').first().getByRole('button').click();
+    await page.waitForFunction(
+      (n) => document.querySelectorAll('[data-testid="checkpoint-row"]').length === n - 1,
+      rowsBefore,
+    );
+    expect(await checkpointSteps(page, resumed.id)).not.toContain(Number(oldest));
     w.assertNoErrors();
     await page.close();
   });
