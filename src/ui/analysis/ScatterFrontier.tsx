@@ -29,6 +29,16 @@ export const REFERENCE_POINTS: FrontierPoint[] = [
 
 const AXIS = '#8a93b2';
 
+/** The Pareto frontier of points (lower L0 and higher value are better), ordered by L0. */
+export function paretoFront(points: FrontierPoint[]): FrontierPoint[] {
+  const sorted = [...points]
+    .filter((q) => q.l0 > 0 && Number.isFinite(q.value))
+    .sort((a, b) => a.l0 - b.l0 || b.value - a.value);
+  const out: FrontierPoint[] = [];
+  for (const q of sorted) if (!out.length || q.value > out[out.length - 1].value) out.push(q);
+  return out;
+}
+
 export function ScatterFrontier(p: {
   points: FrontierPoint[];
   references: FrontierPoint[];
@@ -50,6 +60,7 @@ export function ScatterFrontier(p: {
     .domain([Math.max(-1, Math.min(...vals) - 0.05), Math.max(1, ...vals)])
     .nice()
     .range([ih, 0]);
+  const front = paretoFront(p.points);
   return (
     <>
       <svg
@@ -91,6 +102,16 @@ export function ScatterFrontier(p: {
               </text>
             </g>
           ))}
+          {front.length > 1 ? (
+            <path
+              d={`M${front.map((q) => `${x(q.l0).toFixed(1)},${y(q.value).toFixed(1)}`).join('L')}`}
+              fill="none"
+              stroke="#e4e8f4"
+              strokeOpacity={0.5}
+              strokeDasharray="3 3"
+              data-testid="frontier-line"
+            />
+          ) : null}
           {p.points.map((q) => (
             <g key={q.id} transform={`translate(${x(q.l0)},${y(q.value)})`} className="an-point">
               <circle r={5} fill={q.color} fillOpacity={0.85} stroke="#0f1320" />
@@ -100,6 +121,16 @@ export function ScatterFrontier(p: {
         </g>
       </svg>
       <div className="an-legend">
+        {front.length > 1 ? (
+          <path
+            d={`M${front.map((q) => `${x(q.l0).toFixed(1)},${y(q.value).toFixed(1)}`).join('L')}`}
+            fill="none"
+            stroke="#e4e8f4"
+            strokeOpacity={0.5}
+            strokeDasharray="3 3"
+            data-testid="frontier-line"
+          />
+        ) : null}
         {p.points.map((q) => (
           <span key={q.id}>
             <span className="an-swatch" style={{ background: q.color }} /> {q.label}

@@ -6,7 +6,7 @@ import { describe, expect, it } from 'vitest';
 import { densityHistogram } from '../../../src/analysis/histogram';
 import { ClusterView } from '../../../src/ui/analysis/ClusterView';
 import { DensityView } from '../../../src/ui/analysis/DensityView';
-import { REFERENCE_POINTS, ScatterFrontier } from '../../../src/ui/analysis/ScatterFrontier';
+import { paretoFront, REFERENCE_POINTS, ScatterFrontier } from '../../../src/ui/analysis/ScatterFrontier';
 import type { EvalClustering } from '../../../src/analysis/evaluate';
 
 const count = (html: string, re: RegExp) => (html.match(re) ?? []).length;
@@ -61,5 +61,17 @@ describe('analysis views (server-rendered SVG)', () => {
     );
     expect(count(html, /class="an-point"/g)).toBe(1);
     expect(count(html, /\(imported: gemma-2-2b L12\)/g)).toBe(3);
+  });
+
+  it('frontier: the Pareto front keeps points no other beats on both L0 and the metric', () => {
+    const pt = (id: string, l0: number, value: number) => ({ id, label: id, color: '#fff', l0, value });
+    const f = paretoFront([
+      pt('a', 10, 0.8),
+      pt('b', 20, 0.7),
+      pt('c', 5, 0.6),
+      pt('d', 40, 0.95),
+      pt('e', 10, 0.5),
+    ]);
+    expect(f.map((q) => q.id)).toEqual(['c', 'a', 'd']);
   });
 });
