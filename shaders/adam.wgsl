@@ -3,7 +3,7 @@
 // with bc1 = 1 − β1^t, bc2 = 1 − β2^t and lr of this step passed in the uniform. Fused into the same pass:
 // the partial sums of g² for the gradient norm (one per workgroup, summed by finalize.wgsl) and the
 // detection of a non-finite parameter (bit BIT of counters[1]). Grid-stride over COUNT elements with at
-// most PARTS workgroups. CPU twin: adamTwin.
+// most GRAD_PARTS (src/sae/gpu/layout.ts) workgroups. CPU twin: adamTwin.
 struct Params {
   N: u32,            // rows in the batch, S·T
   T: u32,            // positions per sequence
@@ -39,17 +39,15 @@ struct Params {
 @group(0) @binding(2) var<storage, read> grad: array<f32>;         // [COUNT] its gradient
 @group(0) @binding(3) var<storage, read_write> m1: array<f32>;     // [COUNT] first moment
 @group(0) @binding(4) var<storage, read_write> m2: array<f32>;     // [COUNT] second moment
-@group(0) @binding(5) var<storage, read_write> partials: array<f32>; // [slots·PARTS] Σ g² per workgroup
+@group(0) @binding(5) var<storage, read_write> partials: array<f32>; // Σ g² per workgroup, all Adam dispatches
 @group(0) @binding(6) var<storage, read_write> counters: array<atomic<u32>>; // [1] non-finite bits
 
 /** Elements in this parameter buffer. */
 override COUNT: u32 = 1u;
-/** Partial-sum slot of this dispatch (one per parameter block). */
-override SLOT: u32 = 0u;
+/** First partial-sum slot of this dispatch (dispatches own consecutive slices, one slot per workgroup). */
+override BASE: u32 = 0u;
 /** Which parameter this is, for the fault bits (W_enc 0, b_enc 1, W_dec 2, b_dec 3, log_threshold 4). */
 override BIT: u32 = 0u;
-/** Partial-sum slots per parameter; the dispatch uses at most this many workgroups. */
-override PARTS: u32 = 256u;
 
 const WG = 256u;
 var<workgroup> red: array<f32, 256>;
@@ -92,6 +90,6 @@ fn main(
     workgroupBarrier();
   }
   if (li == 0u) {
-    partials[SLOT * PARTS + wid.x] = red[0];
+    partials[BASE + wid.x] = red[0];
   }
 }

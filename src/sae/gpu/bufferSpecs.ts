@@ -27,10 +27,33 @@ export function paramSizes(cfg: TrainConfig): Record<(typeof PARAM_NAMES)[number
   return { W_enc: d * m, b_enc: m, W_dec: m * d, b_dec: d, log_threshold: m };
 }
 
-/** Adam dispatches (one per parameter block); each owns GRAD_PARTS partial-sum slots. */
-export function adamSlots(cfg: TrainConfig, chunks: ChunkPlan): number {
-  const blocks = chunks.featBlocks.length;
-  return 2 * blocks + 2 + (cfg.architecture === 'jumprelu' ? 1 : 0);
+export interface AdamDispatch {
+  /** Buffer name of the parameter block (`W_enc#0`, `b_enc`, …) and the parameter it belongs to. */
+  name: string;
+  param: (typeof PARAM_NAMES)[number];
+  count: number;
+  /** Workgroups (≤ GRAD_PARTS), each writing one gradient-norm partial sum at partials[base + wid]. */
+  workgroups: number;
+  base: number;
+}
+
+/** One Adam dispatch per parameter block, with its slice of the partial-sum buffer. */
+export function adamDispatches(cfg: TrainConfig, chunks: ChunkPlan): AdamDispatch[] {
+  const sizes = paramSizes(cfg);
+  const out: AdamDispatch[] = [];
+  let base = 0;
+  const add = (name: string, param: AdamDispatch['param'], count: number) => {
+    const workgroups = Math.min(GRAD_PARTS, Math.ceil(count / 256));
+    out.push({ name, param, count, workgroups, base });
+    base += workgroups;
+  };
+  for (const p of PARAM_NAMES) {
+    if (p === 'log_threshold' && cfg.architecture !== 'jumprelu') continue;
+    if (p === 'W_enc' || p === 'W_dec')
+      chunks.featBlocks.forEach((f, i) => add(blockName(p, i), p, f.feats * cfg.d_in));
+    else add(p, p, sizes[p]);
+  }
+  return out;
 }
 
 /** `snapshots`: keep a GPU copy of weights + Adam state for divergence restore (one more copy of both). */
@@ -65,7 +88,10 @@ export function bufferSpecs(cfg: TrainConfig, chunks: ChunkPlan, snapshots = tru
     s('tokens_since_fired', m),
     s('row_stats', N * 4),
     s('state', STATE_FLOATS),
-    s('partials', adamSlots(cfg, chunks) * GRAD_PARTS),
+    s(
+      'partials',
+      adamDispatches(cfg, chunks).reduce((a, x) => a + x.workgroups, 0),
+    ),
     s('counters', COUNTERS),
     s('metrics', METRIC_FLOATS),
     { name: 'params', bytes: PARAMS_BYTES, kind: 'uniform' },

@@ -28,8 +28,8 @@ import { bindBuffers, createKernel } from '../../gpu/kernel';
 import { tokensPerStep, type TrainConfig } from '../config';
 import { createUniformBuffer } from '../../gpu/buffers';
 import { blockName, type ChunkPlan } from './chunks';
-import { ARCH_CODE, auxkOn, GRAD_PARTS, PARAM_NAMES } from './layout';
-import { paramSizes } from './bufferSpecs';
+import { ARCH_CODE, auxkOn, PARAM_NAMES } from './layout';
+import { adamDispatches } from './bufferSpecs';
 import type { SaeBuffers } from './saeBuffers';
 
 interface Dispatch {
@@ -352,29 +352,28 @@ export class SaePasses {
     );
 
     // ---- update ----
-    const sizes = paramSizes(cfg);
-    let slot = 0;
-    const adam = (label: string, name: string, count: number) => {
-      const pipeline = k(`adam.${label}`, adamCode, {
-        COUNT: count,
-        SLOT: slot++,
-        PARTS: GRAD_PARTS,
-        BIT: PARAM_NAMES.indexOf(label.split('#')[0] as never),
+    for (const a of adamDispatches(cfg, chunks)) {
+      const pipeline = k(`adam.${a.name}`, adamCode, {
+        COUNT: a.count,
+        BASE: a.base,
+        BIT: PARAM_NAMES.indexOf(a.param),
       });
       B.push(
         op(
-          `adam.${label}`,
+          `adam.${a.name}`,
           pipeline,
-          [P, b[name], b[`grad_${name}`], b[`adam_m_${name}`], b[`adam_v_${name}`], b.partials, b.counters],
-          Math.min(GRAD_PARTS, Math.ceil(count / 256)),
+          [
+            P,
+            b[a.name],
+            b[`grad_${a.name}`],
+            b[`adam_m_${a.name}`],
+            b[`adam_v_${a.name}`],
+            b.partials,
+            b.counters,
+          ],
+          a.workgroups,
         ),
       );
-    };
-    for (const p of PARAM_NAMES) {
-      if (p === 'log_threshold' && cfg.architecture !== 'jumprelu') continue;
-      if (p === 'W_enc' || p === 'W_dec')
-        F.forEach((f, fi) => adam(blockName(p, fi), blockName(p, fi), f.feats * d));
-      else adam(p, p, sizes[p]);
     }
     const renorm = k('dec_renorm', renormCode);
     F.forEach((f, fi) => B.push(op(`dec_renorm.f${fi}`, renorm, [P, rb('W_dec', fi), featBlk[fi]], f.feats)));
