@@ -52,8 +52,8 @@ export const SYNTHETIC_PRESETS: Record<SyntheticPreset, Omit<SyntheticConfig, 's
   },
   /**
    * The first screen. F = 128 in d = 64 (2× overcomplete), L0 ≈ 4: a ReLU SAE with d_sae 512 at
-   * SYNTHETIC_RECOMMENDED settings reached mmcs 0.83 / recovered 0.63 after 1250 steps of only 512
-   * tokens (CPU reference) and was still climbing; F = 256 was markedly slower (0.69 / 0.34).
+   * SYNTHETIC_RECOMMENDED settings reached mmcs 0.88 / recovered 0.72 after 1500 steps of only 512
+   * tokens (CPU reference) and was still climbing; F = 256 was slower (0.75 / 0.47 at 1500 steps).
    */
   default: {
     d: 64,
