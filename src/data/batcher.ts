@@ -134,10 +134,12 @@ export async function createBatcher(source: ActivationSource, opts: BatcherOptio
   const batchesPerEpoch = Math.floor(trainWindows / S);
 
   // Memory estimate: each in-flight batch holds the bytes read from the file, their float32 decoding
-  // (whole source sequences) and the batch; buffers of delivered batches live until the garbage
+  // (whole source sequences, or only the windows when the source has readWindows) and the batch;
+  // buffers of delivered batches live until the garbage
   // collector runs. The 2 GB test measured up to 2.1× the live bytes (128 MB of ArrayBuffers for
   // 60 MB live, S 16 × T 128 × d 768, prefetch 2), so the estimate counts them three times.
-  const readBytes = S * source.seqLen * (d * 4 + 4) * 2;
+  const readLen = source.readWindows ? T : source.seqLen;
+  const readBytes = S * readLen * (d * 4 + 4) * 2;
   const batchBytes = S * T * (d * 4 + 4 + 2) + S * 8;
   const hostBytes =
     3 * ((prefetch + 1) * (readBytes + batchBytes) + batchBytes) + trainWindows * 4 + source.numSequences * 8;
@@ -172,26 +174,32 @@ export async function createBatcher(source: ActivationSource, opts: BatcherOptio
     scale: number,
   ): Promise<{ batch: ActivationBatch; bad: number }> => {
     const n = wins.length;
-    const seqs = [...new Set(wins.map((w) => w.seq))];
-    const raw = await src.readSequences(seqs);
     const L = src.seqLen;
-    // When each window is a whole source sequence, the read already has the batch layout: no copy.
-    const whole = L === T && seqs.length === n;
-    const x = whole ? raw.x : new Float32Array(n * T * d);
+    const seqIndex = Int32Array.from(wins, (w) => w.seq);
+    const posOffset = Int32Array.from(wins, (w) => w.offset);
+    let x: Float32Array;
+    let tokenIds: Int32Array | undefined;
+    const seqs = [...new Set(seqIndex)];
+    if (L === T && seqs.length === n) {
+      // Each window is a whole source sequence: the read already has the batch layout.
+      ({ x, tokenIds } = await src.readSequences(seqs));
+    } else if (src.readWindows) {
+      // Long sequences: read just the windows (no whole sequence per window).
+      ({ x, tokenIds } = await src.readWindows(wins, T));
+    } else {
+      const raw = await src.readSequences(seqs);
+      x = new Float32Array(n * T * d);
+      tokenIds = raw.tokenIds ? new Int32Array(n * T) : undefined;
+      const slot = new Map(seqs.map((s, i) => [s, i]));
+      wins.forEach((w, s) => {
+        const base = slot.get(w.seq)! * L + w.offset;
+        x.set(raw.x.subarray(base * d, (base + T) * d), s * T * d);
+        if (tokenIds && raw.tokenIds) tokenIds.set(raw.tokenIds.subarray(base, base + T), s * T);
+      });
+    }
     const start = new Uint8Array(n * T);
     const valid = new Uint8Array(n * T).fill(1);
-    const tokenIds = raw.tokenIds ? new Int32Array(n * T) : undefined;
-    const seqIndex = new Int32Array(n);
-    const posOffset = new Int32Array(n);
     let bad = 0;
-    const slot = new Map(seqs.map((s, i) => [s, i]));
-    wins.forEach((w, s) => {
-      const base = slot.get(w.seq)! * L + w.offset;
-      if (!whole) x.set(raw.x.subarray(base * d, (base + T) * d), s * T * d);
-      if (tokenIds && raw.tokenIds) tokenIds.set(raw.tokenIds.subarray(base, base + T), s * T);
-      seqIndex[s] = w.seq;
-      posOffset[s] = w.offset;
-    });
     for (let r = 0; r < n * T; r++) {
       const t = r % T;
       const id = tokenIds ? tokenIds[r] : -1;

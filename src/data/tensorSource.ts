@@ -67,15 +67,17 @@ export function decodeTokenIds(
 }
 
 /**
- * Consecutive sequence indices (after sorting and removing repeats) become one read each, so a
- * sequential scan reads large contiguous chunks. `at` maps each index to the positions it fills.
+ * Blocks that follow each other in the file (after sorting and removing repeats) become one read each,
+ * so a sequential scan reads large contiguous chunks. Keys are block starts; block k + 1 follows block
+ * k when its start is `step` later. `at` maps each start to the output positions it fills.
  */
 export function contiguousRuns(
-  indices: number[],
+  starts: number[],
+  step = 1,
   maxCount = Infinity,
 ): { first: number; count: number; at: Map<number, number[]> }[] {
   const at = new Map<number, number[]>();
-  indices.forEach((v, pos) => {
+  starts.forEach((v, pos) => {
     const l = at.get(v);
     if (l) l.push(pos);
     else at.set(v, [pos]);
@@ -84,7 +86,7 @@ export function contiguousRuns(
   const out: { first: number; count: number; at: Map<number, number[]> }[] = [];
   for (const v of uniq) {
     const last = out[out.length - 1];
-    if (last && v === last.first + last.count && last.count < maxCount) last.count++;
+    if (last && v === last.first + last.count * step && last.count < maxCount) last.count++;
     else out.push({ first: v, count: 1, at });
   }
   return out;
@@ -97,8 +99,55 @@ export function denseActivationSource(
   tokens?: DenseTokenIds,
 ): ActivationSource {
   const { S, T, d } = shape;
-  const seqElems = T * d;
-  const seqBytes = seqElems * BYTES_PER[x.dtype];
+  /** Reads blocks of `len` tokens starting at flat token positions `starts` (row-major [S·T]). */
+  const readBlocks = async (starts: number[], len: number) => {
+    const blockElems = len * d;
+    const blockBytes = blockElems * BYTES_PER[x.dtype];
+    const out = new Float32Array(starts.length * blockElems);
+    const ids = tokens ? new Int32Array(starts.length * len) : undefined;
+    // Reads of at most ~16 MB each, several in flight (file reads are latency-bound: one at a time
+    // reached a third of the disk's rate), at most IN_FLIGHT_BYTES outstanding.
+    const runs = contiguousRuns(starts, len, Math.max(1, Math.floor(READ_CHUNK_BYTES / blockBytes)));
+    const readRun = async (r: (typeof runs)[number]) => {
+      const [bytes, tb] = await Promise.all([
+        x.src.read(x.offset + r.first * d * BYTES_PER[x.dtype], r.count * blockBytes),
+        tokens ? tokens.src.read(tokens.offset + r.first * tokens.bytes, r.count * len * tokens.bytes) : null,
+      ]);
+      for (let k = 0; k < r.count; k++) {
+        for (const pos of r.at.get(r.first + k * len)!) {
+          decodeFloats(
+            bytes.subarray(k * blockBytes),
+            x.dtype,
+            blockElems,
+            out,
+            pos * blockElems,
+            x.bigEndian,
+          );
+          if (tb && ids && tokens) {
+            const w = tokens.bytes;
+            decodeTokenIds(
+              tokens.src.name,
+              tb.subarray(k * len * w),
+              w,
+              len,
+              ids,
+              pos * len,
+              tokens.bigEndian,
+            );
+          }
+        }
+      }
+    };
+    let next = 0;
+    const worker = async () => {
+      while (next < runs.length) await readRun(runs[next++]);
+    };
+    const first = runs.length ? Math.min(READ_CHUNK_BYTES, blockBytes * runs[0].count) : 1;
+    const lanes = Math.max(1, Math.min(runs.length, Math.floor(IN_FLIGHT_BYTES / first)));
+    await Promise.all(Array.from({ length: lanes }, worker));
+    return ids ? { x: out, tokenIds: ids } : { x: out };
+  };
+
   return {
     name,
     numSequences: S,
@@ -106,44 +155,25 @@ export function denseActivationSource(
     d,
     dtype: x.dtype,
     hasTokenIds: !!tokens,
-    async readSequences(indices) {
+    readSequences(indices) {
       for (const i of indices) {
         if (!Number.isInteger(i) || i < 0 || i >= S)
           throw new RangeError(`${name}: sequence ${i} out of 0..${S - 1}`);
       }
-      const out = new Float32Array(indices.length * seqElems);
-      const ids = tokens ? new Int32Array(indices.length * T) : undefined;
-      // Reads of at most ~16 MB each, several in flight (file reads are latency-bound: one at a time
-      // reached a third of the disk's rate), at most IN_FLIGHT_BYTES outstanding.
-      const runs = contiguousRuns(indices, Math.max(1, Math.floor(READ_CHUNK_BYTES / seqBytes)));
-      const decodeRun = (r: (typeof runs)[number], bytes: Uint8Array, tb: Uint8Array | null) => {
-        for (let k = 0; k < r.count; k++) {
-          for (const pos of r.at.get(r.first + k)!) {
-            decodeFloats(bytes.subarray(k * seqBytes), x.dtype, seqElems, out, pos * seqElems, x.bigEndian);
-            if (tb && ids && tokens) {
-              const w = tokens.bytes;
-              decodeTokenIds(tokens.src.name, tb.subarray(k * T * w), w, T, ids, pos * T, tokens.bigEndian);
-            }
-          }
-        }
-      };
-      const readRun = async (r: (typeof runs)[number]) => {
-        const [bytes, tb] = await Promise.all([
-          x.src.read(x.offset + r.first * seqBytes, r.count * seqBytes),
-          tokens
-            ? tokens.src.read(tokens.offset + r.first * T * tokens.bytes, r.count * T * tokens.bytes)
-            : null,
-        ]);
-        decodeRun(r, bytes, tb);
-      };
-      let next = 0;
-      const worker = async () => {
-        while (next < runs.length) await readRun(runs[next++]);
-      };
-      const first = runs.length ? Math.min(READ_CHUNK_BYTES, seqBytes * runs[0].count) : 1;
-      const lanes = Math.max(1, Math.min(runs.length, Math.floor(IN_FLIGHT_BYTES / first)));
-      await Promise.all(Array.from({ length: lanes }, worker));
-      return ids ? { x: out, tokenIds: ids } : { x: out };
+      return readBlocks(
+        indices.map((i) => i * T),
+        T,
+      );
+    },
+    readWindows(windows, length) {
+      for (const w of windows) {
+        if (!Number.isInteger(w.seq) || w.seq < 0 || w.seq >= S || w.offset < 0 || w.offset + length > T)
+          throw new RangeError(`${name}: window ${w.seq}@${w.offset}+${length} outside ${S} × ${T}`);
+      }
+      return readBlocks(
+        windows.map((w) => w.seq * T + w.offset),
+        length,
+      );
     },
   };
 }

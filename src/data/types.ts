@@ -42,4 +42,13 @@ export interface ActivationSource {
    * source has them, [count·seqLen] token ids.
    */
   readSequences(indices: number[]): Promise<{ x: Float32Array; tokenIds?: Int32Array }>;
+  /**
+   * Optional: read only positions [offset, offset + length) of each sequence (same layout as
+   * readSequences with seqLen = length). Lets the batcher cut long sequences into windows without
+   * reading the whole sequence for each window.
+   */
+  readWindows?(
+    windows: { seq: number; offset: number }[],
+    length: number,
+  ): Promise<{ x: Float32Array; tokenIds?: Int32Array }>;
 }

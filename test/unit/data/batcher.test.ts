@@ -2,7 +2,10 @@
 // held-out sequences, honours document starts and padding, resumes exactly, and scales inputs.
 import { describe, expect, it } from 'vitest';
 import { createBatcher, type BatcherOptions } from '../../../src/data/batcher';
+import { bytesByteSource } from '../../../src/data/byteSource';
 import { DataFileError } from '../../../src/data/errors';
+import { openNpy } from '../../../src/data/npy';
+import { encodeNpy } from '../../../src/data/npyWrite';
 import type { ActivationBatch } from '../../../src/data/types';
 import { arraySource, code } from '../../fixtures/data/arraySource';
 
@@ -58,6 +61,31 @@ describe('createBatcher', () => {
       key(batch).forEach((k) => seen.add(k));
     }
     expect([...seen].sort()).toEqual([0, 1, 2].flatMap((s) => [0, 8, 16, 24].map((o) => `${s}@${o}`)).sort());
+  });
+
+  it('reads only the windows from sources that can (a long-sequence .npy)', async () => {
+    const S = 3,
+      L = 32,
+      d = 2;
+    const vals = new Float32Array(S * L * d);
+    for (let s = 0; s < S; s++)
+      for (let t = 0; t < L; t++) for (let j = 0; j < d; j++) vals[(s * L + t) * d + j] = code(s, t, j);
+    const bytes = bytesByteSource(encodeNpy(vals, [S, L, d], '<f4'), 'long.npy');
+    const reads: number[] = [];
+    const spy = { ...bytes, read: (o: number, n: number) => (reads.push(n), bytes.read(o, n)) };
+    const src = await openNpy(spy);
+    const b = await createBatcher(src, { ...base, seqsPerBatch: 3, prefetch: 0 });
+    reads.length = 0;
+    const seen = new Set<string>();
+    for (let i = 0; i < 4; i++) {
+      const batch = await b.next();
+      expectWholeSequences(batch);
+      key(batch).forEach((k) => seen.add(k));
+    }
+    expect(seen.size).toBe(12);
+    // Each read is one window or a run of adjacent windows, never a whole 32-token sequence per window.
+    expect(reads.length).toBeGreaterThan(0);
+    expect(reads.reduce((a, n) => a + n, 0)).toBe(12 * 8 * d * 4);
   });
 
   it('never trains on held-out sequences, and evaluates on exactly those', async () => {
