@@ -7,7 +7,9 @@ import { isTokenizerFile, openDataset } from '../data/dataset';
 import { idsTokenText, loadTokenText, type TokenText } from '../data/tokenText';
 import {
   createSyntheticSource,
+  SYNTHETIC_BOS,
   SYNTHETIC_PRESETS,
+  SYNTHETIC_RECOMMENDED,
   syntheticConfig,
   type SyntheticPreset,
 } from '../data/synthetic';
@@ -101,7 +103,15 @@ export function loadBuiltin(preset: string): LoadedData {
     size: source.vocabulary().length,
     text: (id) => source.tokenText(id),
   };
-  return publish(source, summary, { d_in: source.d, doc_start_token_ids: [0] }, tokenText);
+  // The method's defaults (λ1 0.04, lr 3e-4) give dense codes on this data; SYNTHETIC_RECOMMENDED holds the
+  // settings measured to recover its true features (src/data/synthetic.ts explains the scale argument).
+  // A link's own values still win (boot.ts re-applies them after this).
+  const implied: Partial<TrainConfig> = {
+    d_in: source.d,
+    doc_start_token_ids: [SYNTHETIC_BOS],
+    ...SYNTHETIC_RECOMMENDED[preset as SyntheticPreset],
+  };
+  return publish(source, summary, implied, tokenText);
 }
 
 /** A dropped or picked file with its path inside a dropped folder (for SAELens cache folders). */
