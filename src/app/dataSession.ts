@@ -153,7 +153,11 @@ export async function loadFiles(files: PickedFile[]): Promise<LoadedData | null>
     const tokenText = tokenizerFiles.length ? await loadTokenText(tokenizerFiles[0]) : null;
     if (tokenText && tokenizerFiles.length === sources.length) return attachTokenText(tokenText);
     const folder = files[0].path.includes('/') ? files[0].path.split('/')[0] : undefined;
-    const source = await openDataset(sources, { folderName: folder });
+    const source = await openDataset(sources, {
+      folderName: folder,
+      // [N, d] arrays carry no sequence boundaries: cut them into sequences of the configured context size.
+      flatSeqLen: useWorkspaceStore.getState().draft.context_size,
+    });
     useWorkspaceStore.getState().chooseData({ kind: 'files', label: source.name });
     const summary = summarize(source, {
       label: source.name,

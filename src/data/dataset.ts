@@ -10,8 +10,10 @@ import { openSafetensors } from './safetensors';
 import type { ActivationSource } from './types';
 
 export interface OpenOptions {
-  /** Tokens per sequence for [N, d] arrays. */
+  /** Tokens per sequence for [N, d] arrays (an [S, T, d] file must then have T = seqLen). */
   seqLen?: number;
+  /** Tokens per sequence for [N, d] arrays only; [S, T, d] files keep their own T (the app passes its context size). */
+  flatSeqLen?: number;
   /** SAELens cache: the activation column. */
   hookName?: string;
   /** Largest deflated .npz member inflated into memory. */

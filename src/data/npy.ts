@@ -130,6 +130,7 @@ export async function readNpyHeader(src: ByteSource): Promise<NpyHeader> {
 export interface NpyOptions {
   /** Tokens per sequence, required when the activations are [N, d]. */
   seqLen?: number;
+  flatSeqLen?: number;
 }
 
 /** An .npy of activations [S, T, d] or [N, d] (float32 / float16), optionally with token ids beside it. */
@@ -143,7 +144,7 @@ export async function openNpy(
   if (h.dtype === 'int32' || h.dtype === 'int64') {
     throw new DataFileError(src.name, `activations must be float32 or float16, got ${h.dtype}`);
   }
-  const shape = sequenceShape(src.name, h.shape, opts.seqLen);
+  const shape = sequenceShape(src.name, h.shape, opts.seqLen, opts.flatSeqLen);
   let tokens: DenseTokenIds | undefined;
   if (tokenIds) {
     const th = tokenIds.header;

@@ -118,6 +118,7 @@ export async function readSafetensorsHeader(
 
 export interface SafetensorsOptions {
   seqLen?: number;
+  flatSeqLen?: number;
   /** Name of the activation tensor when the file holds several float tensors. */
   tensorName?: string;
 }
@@ -150,7 +151,7 @@ export async function openSafetensors(
   }
   const dtype = FLOAT[act.dtype];
   check(dtype, file, `unsupported dtype ${act.dtype} for '${act.name}' (use F32, F16 or BF16)`);
-  const shape = sequenceShape(file, act.shape, opts.seqLen);
+  const shape = sequenceShape(file, act.shape, opts.seqLen, opts.flatSeqLen);
   let tokens: DenseTokenIds | undefined;
   if (ids) {
     check(ids.dtype === 'I32' || ids.dtype === 'I64', file, `token_ids must be I32 or I64, got ${ids.dtype}`);

@@ -183,6 +183,7 @@ export function sequenceShape(
   file: string,
   shape: number[],
   seqLen: number | undefined,
+  flatSeqLen?: number,
 ): { S: number; T: number; d: number } {
   if (shape.length === 3) {
     const [S, T, d] = shape;
@@ -197,6 +198,7 @@ export function sequenceShape(
   }
   if (shape.length === 2) {
     const [N, d] = shape;
+    seqLen ??= flatSeqLen;
     if (seqLen === undefined) {
       throw new DataFileError(
         file,

@@ -107,6 +107,10 @@ export function DataPanel() {
           hidden
           onChange={(e) => void loadFiles(pickedFromInput(e.target.files))}
         />
+        <div className="muted drop-hint">
+          [S, T, d] arrays keep their sequences; [N, d] arrays are cut into sequences of the sequence length
+          set below.
+        </div>
       </div>
       {data.progress && (
         <div className="load-progress" data-testid="data-progress">
