@@ -1,7 +1,8 @@
 // The loaded datasets of this page, outside the store (an ActivationSource holds file handles and
 // generators, not plain data). The store gets a summary and the key; runs refer to data by key.
 // Loading new data never unloads the old: a failed load leaves everything as it was (SPEC §7).
-import { createBatcher, type Batcher, type BatcherState } from '../data/batcher';
+import type { Batcher, BatcherState } from '../data/batcher';
+import { HELD_OUT_FRACTION, openRunBatcher } from '../sae/runBatcher';
 import { blobByteSource, type ByteSource } from '../data/byteSource';
 import { isTokenizerFile, openDataset } from '../data/dataset';
 import { idsTokenText, loadTokenText, type TokenText } from '../data/tokenText';
@@ -19,7 +20,7 @@ import { useWorkspaceStore, type DataSummary } from '../store/workspaceStore';
 import type { RunData } from './trainingLoop';
 
 /** Share of sequences held out for evaluation (never trained on). */
-export const HELD_OUT_FRACTION = 0.1;
+export { HELD_OUT_FRACTION };
 /** The built-in data's own seed: the dataset stays the same whatever the run's seed (that shuffles). */
 export const BUILTIN_DATA_SEED = 1234;
 
@@ -201,15 +202,6 @@ export async function openRunData(
     throw new Error('The data this run was made with is no longer loaded; load it again and reset the run.');
   if (data.source.d !== cfg.d_in)
     throw new Error(`The data is ${data.source.d} wide but the run's d_in is ${cfg.d_in}.`);
-  const batcher = await createBatcher(data.source, {
-    seqsPerBatch: cfg.seqs_per_batch,
-    contextSize: cfg.context_size,
-    seed: cfg.seed,
-    heldOutFraction: HELD_OUT_FRACTION,
-    docStartTokenIds: cfg.doc_start_token_ids,
-    padTokenId: cfg.pad_token_id,
-    normalize: cfg.normalize_activations,
-    resume,
-  });
+  const batcher = await openRunBatcher(data.source, cfg, resume);
   return { batcher, next: () => batcher.next() };
 }

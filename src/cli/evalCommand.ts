@@ -12,7 +12,8 @@ import { flag, flagList, flagNumber, UsageError, type ParsedArgs } from './args'
 import { dataSpecFromFlags, openCliData } from './data';
 import { gpuFor, jsonLine, type CliEnv } from './env';
 import { readFolder } from './runFolder';
-import { evaluateTrainer, HELD_OUT_FRACTION, numericMetrics } from './train';
+import { evaluateTrainer, numericMetrics } from './train';
+import { batcherOptionsFor } from '../sae/runBatcher';
 
 export async function evalCommand(a: ParsedArgs, env: CliEnv): Promise<number> {
   const dir = flag(a, 'sae');
@@ -45,15 +46,10 @@ export async function evalCommand(a: ParsedArgs, env: CliEnv): Promise<number> {
   };
   const problems = validateConfig(cfg);
   if (problems.length) throw new UsageError(`cannot evaluate with this batch shape: ${problems.join('; ')}`);
-  const batcher = await createBatcher(data.source, {
-    seqsPerBatch: cfg.seqs_per_batch,
-    contextSize: cfg.context_size,
-    seed: cfg.seed,
-    docStartTokenIds: cfg.doc_start_token_ids,
-    padTokenId: cfg.pad_token_id,
-    normalize: 'none',
-    ...(split === 'heldout' ? { heldOutFraction: HELD_OUT_FRACTION } : { heldOutSource: data.source }),
-  });
+  const batcher = await createBatcher(
+    data.source,
+    batcherOptionsFor(cfg, split === 'heldout' ? {} : { heldOutSource: data.source }),
+  );
   const gpu = await gpuFor(a, env);
   const trainer = await createTrainer(gpu, cfg, imp.weights);
   try {

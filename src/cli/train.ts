@@ -6,7 +6,8 @@
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { evaluateHeldOut, type EvalResult } from '../analysis/evaluate';
-import { createBatcher, type Batcher, type BatcherState } from '../data/batcher';
+import type { Batcher, BatcherState } from '../data/batcher';
+import { openRunBatcher } from '../sae/runBatcher';
 import type { ActivationBatch } from '../data/types';
 import { serializeCheckpointParts, type Checkpoint } from '../io/checkpoint';
 import { buildSaeFolder, HISTORY_JSON_FILE } from '../io/exportSae';
@@ -30,23 +31,11 @@ import { gpuFor, jsonLine, type CliEnv } from './env';
 import { ProgressBar } from './progress';
 import { checkpointPath, loadLatestCheckpoint, writeFileAtomic, writeFolder } from './runFolder';
 
-/** Share of source sequences held out for evaluation; the app uses the same (src/app/dataSession.ts). */
-export const HELD_OUT_FRACTION = 0.1;
-
 /** Flags that may change on --resume without changing the run's numbers. */
 const RESUME_SAFE = new Set(['metrics-every', 'eval-every', 'checkpoint-every', 'steps']);
 
 export function openBatcher(data: OpenedData, cfg: TrainConfig, resume?: BatcherState): Promise<Batcher> {
-  return createBatcher(data.source, {
-    seqsPerBatch: cfg.seqs_per_batch,
-    contextSize: cfg.context_size,
-    seed: cfg.seed,
-    heldOutFraction: HELD_OUT_FRACTION,
-    docStartTokenIds: cfg.doc_start_token_ids,
-    padTokenId: cfg.pad_token_id,
-    normalize: cfg.normalize_activations,
-    resume,
-  });
+  return openRunBatcher(data.source, cfg, resume);
 }
 
 export async function evaluateTrainer(
