@@ -41,10 +41,12 @@ struct Params {
 @group(0) @binding(5) var<storage, read> state: array<f32>;         // [4] AuxK scale
 @group(0) @binding(6) var<storage, read_write> aux_rows: array<f32>; // [N] ‖r_n‖²
 
-const WG = 256u;
-var<workgroup> red: array<f32, 256>;
+// Invocations per workgroup (one workgroup per row): 256 on real GPUs; the trainer picks 32 on
+// SwiftShader, where every extra invocation costs a CPU lane at each barrier of the tree reduction.
+override WG: u32 = 256u;
+var<workgroup> red: array<f32, WG>;
 
-@compute @workgroup_size(256)
+@compute @workgroup_size(WG)
 fn main(
   @builtin(workgroup_id) wid: vec3<u32>,
   @builtin(num_workgroups) nwg: vec3<u32>,

@@ -48,10 +48,12 @@ struct Block {
 @group(0) @binding(4) var<storage, read_write> grad_b_dec: array<f32>; // [d]
 @group(0) @binding(5) var<uniform> blk: Block; // the feature block of W_enc bound here; first/last accumulate over blocks
 
-const WG = 256u;
-var<workgroup> red: array<f32, 256>;
+// Invocations per workgroup (one workgroup per row): 256 on real GPUs; the trainer picks 32 on
+// SwiftShader, where every extra invocation costs a CPU lane at each barrier of the tree reduction.
+override WG: u32 = 256u;
+var<workgroup> red: array<f32, WG>;
 
-@compute @workgroup_size(256)
+@compute @workgroup_size(WG)
 fn main(
   @builtin(workgroup_id) wid: vec3<u32>,
   @builtin(num_workgroups) nwg: vec3<u32>,

@@ -45,10 +45,12 @@ struct Block {
 @group(0) @binding(1) var<storage, read_write> W_dec: array<f32>; // [feats, d] rows of this feature block
 @group(0) @binding(2) var<uniform> blk: Block; // the feature block: rows feat0.. of W_dec bound here
 
-const WG = 256u;
-var<workgroup> red: array<f32, 256>;
+// Invocations per workgroup (one workgroup per row): 256 on real GPUs; the trainer picks 32 on
+// SwiftShader, where every extra invocation costs a CPU lane at each barrier of the tree reduction.
+override WG: u32 = 256u;
+var<workgroup> red: array<f32, WG>;
 
-@compute @workgroup_size(256)
+@compute @workgroup_size(WG)
 fn main(
   @builtin(workgroup_id) wid: vec3<u32>,
   @builtin(num_workgroups) nwg: vec3<u32>,

@@ -66,8 +66,10 @@ struct Block {
 /** 0 ReLU, 1 TopK, 2 JumpReLU. */
 override ARCH: u32 = 0u;
 
-const WG = 256u;
-var<workgroup> red: array<vec3<f32>, 256>;
+// Invocations per workgroup (one workgroup per row): 256 on real GPUs; the trainer picks 32 on
+// SwiftShader, where every extra invocation costs a CPU lane at each barrier of the tree reduction.
+override WG: u32 = 256u;
+var<workgroup> red: array<vec3<f32>, WG>;
 
 fn sgn(v: f32) -> f32 {
   return select(select(0.0, -1.0, v < 0.0), 1.0, v > 0.0);
@@ -82,7 +84,7 @@ fn has_prev(n: u32) -> bool {
   return n % p.T != 0u && (rowflags[n] & 1u) == 0u && is_valid(n - 1u);
 }
 
-@compute @workgroup_size(256)
+@compute @workgroup_size(WG)
 fn main(
   @builtin(workgroup_id) wid: vec3<u32>,
   @builtin(num_workgroups) nwg: vec3<u32>,
