@@ -91,12 +91,15 @@ describe('training screen', () => {
     await h?.close();
   });
 
-  it('opens on the built-in dataset with the method’s defaults and the formula', async () => {
+  it('opens on the built-in dataset with the method’s defaults (λ1, lr scaled for it) and the formula', async () => {
     const w = await ready(h);
     const { page } = w;
     await expect(page.getByTestId('data-summary').textContent()).resolves.toContain('built-in: default');
     await expect(page.getByTestId('data-summary').textContent()).resolves.toContain('2048 seq × 128 × 64');
-    expect(await page.getByTestId('cfg-l1_coefficient').inputValue()).toBe('0.04');
+    // The method's λ2, β, μ; λ1 and lr scaled for the built-in data (SYNTHETIC_RECOMMENDED: the method's
+    // λ1 0.04 / lr 3e-4 give dense codes on it).
+    expect(await page.getByTestId('cfg-l1_coefficient').inputValue()).toBe('1');
+    expect(await page.getByTestId('cfg-lr').inputValue()).toBe('0.003');
     expect(await page.getByTestId('cfg-temporal_coefficient').inputValue()).toBe('0.02');
     expect(await page.getByTestId('cfg-alpha_beta').inputValue()).toBe('5');
     // The batch arithmetic is spelled out: 16 × 128 = 2048 tokens per step, 2048·2000 tokens = 2000 steps.
@@ -104,11 +107,11 @@ describe('training screen', () => {
       '2048 tokens per step · 2000 steps',
     );
     const formula = await page.getByTestId('loss-formula').textContent();
-    expect(formula).toContain('0.04');
+    expect(formula).toContain('1·');
     expect(formula).toContain('0.02');
     // The URL carries the whole config from the start.
     const url = new URL(page.url());
-    expect(url.searchParams.get('l1_coefficient')).toBe('0.04');
+    expect(url.searchParams.get('l1_coefficient')).toBe('1');
     expect(url.searchParams.get('data')).toBe('builtin:default');
     await expect(page.getByTestId('btn-primary').getAttribute('aria-disabled')).resolves.toBe('false');
     // Editing a field updates the formula and the URL.
