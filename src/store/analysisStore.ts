@@ -122,6 +122,8 @@ export interface AnalysisState {
 
   evaluationStarted(runId: string): void;
   evaluationRecorded(runId: string, record: EvalRecord, latest: LatestEval): void;
+  /** Evaluations of a run read back from storage after a reload. */
+  evaluationsRestored(runId: string, evals: EvalRecord[]): void;
   evaluationFailed(runId: string, error: string): void;
   forgetRun(runId: string): void;
   openFeature(runId: string, feature: number, sequence?: number | null): void;
@@ -179,6 +181,8 @@ export const useAnalysisStore = create<AnalysisState>()((set) => ({
         error: null,
       })),
     ),
+  evaluationsRestored: (id, evals) =>
+    set((s) => patchRun(s, id, (r) => ({ ...r, evals: [...evals].sort((a, b) => a.step - b.step) }))),
   evaluationFailed: (id, error) => set((s) => patchRun(s, id, (r) => ({ ...r, evaluating: false, error }))),
   forgetRun: (id) =>
     set((s) => {

@@ -25,7 +25,7 @@ interface RunView {
 // Tiny preset and a small SAE (a few steps a second on SwiftShader); checkpoints every 50 steps and a
 // readback every 5, so the reload lands between checkpoints with logged steps after the last one.
 const TINY =
-  '?data=builtin:tiny&d_sae=64&seqs_per_batch=4&context_size=32&training_tokens=6400000&metrics_every=5&lr=0.01&seed=11&checkpoint_every=50';
+  '?data=builtin:tiny&d_sae=64&seqs_per_batch=4&context_size=32&training_tokens=6400000&metrics_every=5&lr=0.01&seed=11&checkpoint_every=50&eval_every=25';
 
 const runs = (page: Page) => page.evaluate(() => (window.__temposae!.runs as () => RunView[])());
 
@@ -77,6 +77,26 @@ describe('persistence in the browser', () => {
     // Past the first checkpoint (step 50) with readbacks after it.
     await waitRun(page, '(rs) => rs.length === 1 && rs[0].history.step.at(-1) >= 65', null);
     const before = (await runs(page))[0];
+    const evalsOf = (id: string) =>
+      page.evaluate(
+        (runId) =>
+          (
+            (
+              window.__temposae!.analysis as () => {
+                byRun: Record<string, { evals: { step: number; metrics: { explained_variance: number } }[] }>;
+              }
+            )().byRun[runId]?.evals ?? []
+          ).map((e) => [e.step, e.metrics.explained_variance]),
+        id,
+      );
+    await page.waitForFunction(
+      (runId) =>
+        ((window.__temposae!.analysis as () => { byRun: Record<string, { evals: unknown[] }> })().byRun[runId]
+          ?.evals.length ?? 0) >= 2,
+      before.id,
+      { timeout: 120_000 },
+    );
+    const evalsBefore = await evalsOf(before.id);
     const cks = await checkpointSteps(page, before.id);
     expect(cks.length).toBeGreaterThan(0);
     await page.reload();
@@ -86,6 +106,14 @@ describe('persistence in the browser', () => {
     expect(after.id).toBe(before.id);
     expect(after.name).toBe(before.name);
     const C = after.progress.step;
+    // The storage listing is refreshed just after the runs come back.
+    await page.waitForFunction(
+      (id) =>
+        ((window.__temposae!.persistence as () => { checkpoints: Record<string, unknown[]> })().checkpoints[
+          id
+        ]?.length ?? 0) > 0,
+      after.id,
+    );
     const cksAfter = await checkpointSteps(page, after.id);
     expect(cksAfter).toContain(C);
     expect(C).toBeGreaterThanOrEqual(50);
@@ -96,6 +124,10 @@ describe('persistence in the browser', () => {
       expect(s).toBe(before.history.step[i]);
       expect(after.history.l_recon[i]).toBe(before.history.l_recon[i]);
     });
+    // Held-out evaluations up to the checkpoint come back too, with the same numbers.
+    const evalsAfter = await evalsOf(after.id);
+    expect(evalsAfter).toEqual(evalsBefore.filter(([s]) => s <= C));
+    expect(evalsAfter.length).toBeGreaterThanOrEqual(2);
     // The charts show it before anything is resumed.
     await page.locator(`[data-testid="run-row"][data-run-id="${after.id}"] .run-main`).click();
     const points = Number(

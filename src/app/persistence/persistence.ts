@@ -8,6 +8,7 @@
 import type { Batcher } from '../../data/batcher';
 import type { Checkpoint } from '../../io/checkpoint';
 import type { GpuContext } from '../../gpu/device';
+import { useAnalysisStore, type EvalRecord } from '../../store/analysisStore';
 import { useAppStore } from '../../store/appStore';
 import { findRun, useRunsStore, type MetricHistory, type RunRecord } from '../../store/runsStore';
 import { currentGpu, exposeForTests } from '../gpuSession';
@@ -36,6 +37,8 @@ let repo: RunRepository | null = null;
 /** The data each run trains on, remembered when the run is first saved. */
 const dataRefs = new Map<string, DataRef | null>();
 const saved = new Map<string, RunRecord>();
+/** The evaluation list last written for each run (identity: the store replaces it on change). */
+const savedEvals = new Map<string, readonly EvalRecord[]>();
 let flushTimer: ReturnType<typeof setTimeout> | null = null;
 
 function report(e: unknown, what: string) {
@@ -178,8 +181,14 @@ async function restoreRuns(): Promise<number> {
       r.progress = { ...record.progress, step: 0, tokensSeen: 0, tokensPerSec: null, etaSec: null };
     }
     r.progress.tokensSeen = r.history.tokens_seen.at(-1) ?? (last ? r.progress.tokensSeen : 0);
+    // Held-out evaluations up to the checkpoint come back with the run (later ones will be redone).
+    const upTo = last ? last.step : -1;
+    const evals = (await repo.loadEvals(r.id).catch(() => [])) as EvalRecord[];
+    const kept = evals.filter((e) => e.step <= upTo);
+    if (kept.length) useAnalysisStore.getState().evaluationsRestored(r.id, kept);
     useRunsStore.getState().restoreRun(r);
     saved.set(r.id, r);
+    savedEvals.set(r.id, useAnalysisStore.getState().byRun[r.id]?.evals ?? []);
     if (last) setRunRestore(r.id, restoreSource(r.id));
     n++;
   }
@@ -261,6 +270,14 @@ export async function installPersistence(store?: BlobStore): Promise<void> {
     });
   setCheckpointHook((id) => checkpointRun(id));
   useRunsStore.subscribe(() => scheduleFlush());
+  useAnalysisStore.subscribe((s) => {
+    // Each new evaluation is saved beside the run record (evaluations are rare: every eval_every steps).
+    for (const [id, a] of Object.entries(s.byRun)) {
+      if (savedEvals.get(id) === a.evals || !findRun(id) || !repo) continue;
+      savedEvals.set(id, a.evals);
+      void repo.saveEvals(id, a.evals).catch((e) => report(e, 'the evaluation history'));
+    }
+  });
   onRunEvent((e) => {
     if (e.type === 'reset' && repo) {
       // The old trajectory's checkpoints do not belong to the fresh run.

@@ -27,6 +27,7 @@ export interface StoredRun {
 const runDir = (id: string) => `runs/${id}/`;
 const recordPath = (id: string) => `runs/${id}/run.json`;
 const ckptDir = (id: string) => `runs/${id}/checkpoints/`;
+const evalsPath = (id: string) => `runs/${id}/evals.json`;
 const ckptPath = (id: string, step: number) =>
   `${ckptDir(id)}step-${String(step).padStart(9, '0')}.safetensors`;
 
@@ -120,6 +121,19 @@ export class RunRepository {
       }
     }
     return null;
+  }
+
+  /** A run's held-out evaluation history (plain JSON; NaN kept as null and read back as NaN). */
+  async saveEvals(runId: string, evals: unknown[]): Promise<void> {
+    const json = JSON.stringify(evals, (_k, v) => (typeof v === 'number' && !Number.isFinite(v) ? null : v));
+    await this.store.put(evalsPath(runId), new TextEncoder().encode(json));
+  }
+
+  async loadEvals(runId: string): Promise<unknown[]> {
+    const bytes = await this.store.get(evalsPath(runId));
+    if (!bytes) return [];
+    const o = JSON.parse(new TextDecoder().decode(bytes), (_k, v) => (v === null ? NaN : v)) as unknown;
+    return Array.isArray(o) ? o : [];
   }
 
   async deleteCheckpoint(runId: string, step: number): Promise<void> {
