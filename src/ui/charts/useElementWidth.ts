@@ -1,11 +1,16 @@
-import { useEffect, useRef, useState } from 'react';
+import { useCallback, useRef, useState } from 'react';
 
-/** The content width of an element, kept current with a ResizeObserver (charts fill their cell). */
-export function useElementWidth<T extends HTMLElement>(): [React.RefObject<T | null>, number] {
-  const ref = useRef<T>(null);
+/**
+ * The content width of an element, kept current with a ResizeObserver. Returns a callback ref, so
+ * the observer attaches whenever the element mounts — also when it appears after the first render
+ * (a panel shown once data arrives); an effect with a ref object would miss that and keep width 0.
+ */
+export function useElementWidth<T extends HTMLElement>(): [(el: T | null) => void, number] {
   const [width, setWidth] = useState(0);
-  useEffect(() => {
-    const el = ref.current;
+  const observer = useRef<ResizeObserver | null>(null);
+  const ref = useCallback((el: T | null) => {
+    observer.current?.disconnect();
+    observer.current = null;
     if (!el) return;
     setWidth(el.clientWidth);
     const ro = new ResizeObserver((entries) => {
@@ -13,7 +18,7 @@ export function useElementWidth<T extends HTMLElement>(): [React.RefObject<T | n
       setWidth((old) => (old === w ? old : w));
     });
     ro.observe(el);
-    return () => ro.disconnect();
+    observer.current = ro;
   }, []);
   return [ref, width];
 }
