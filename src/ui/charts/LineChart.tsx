@@ -111,7 +111,7 @@ export function LineChart(p: LineChartProps) {
           ))}
           {model.empty && (
             <text x={innerWidth / 2} y={innerHeight / 2} textAnchor="middle" className="empty-note">
-              no data yet: press Start
+              no points yet: they appear at each metrics readback
             </text>
           )}
           {hoverStep !== null && (
