@@ -20,6 +20,7 @@ import projectCode from '../../../shaders/dec_project.wgsl?raw';
 import renormCode from '../../../shaders/dec_renorm.wgsl?raw';
 import featureGradCode from '../../../shaders/feature_grad.wgsl?raw';
 import finalizeCode from '../../../shaders/finalize.wgsl?raw';
+import saeCommonCode from '../../../shaders/sae_common.wgsl?raw';
 import reconCode from '../../../shaders/recon.wgsl?raw';
 import topkCode from '../../../shaders/topk.wgsl?raw';
 import { grid } from '../../gpu/dispatch';
@@ -36,6 +37,14 @@ interface Dispatch {
   pipeline: GPUComputePipeline;
   bind: GPUBindGroup;
   wg: [number, number];
+}
+
+/**
+ * WGSL has no includes: the Params/Block structs every SAE kernel uses live once in
+ * shaders/sae_common.wgsl and are put in front of each kernel's own code here.
+ */
+export function withSaeStructs(code: string): string {
+  return `${saeCommonCode}\n${code}`;
 }
 
 type Op = Dispatch | GemmOp;
@@ -55,7 +64,7 @@ export class SaePasses {
     const R = chunks.rowBlocks;
     const F = chunks.featBlocks;
     const k = (label: string, code: string, constants?: Record<string, number>) =>
-      createKernel(device, { label: `sae.${label}`, code, constants });
+      createKernel(device, { label: `sae.${label}`, code: withSaeStructs(code), constants });
     const op = (label: string, pipeline: GPUComputePipeline, bufs: GPUBuffer[], wg: number): Dispatch => ({
       pipeline,
       bind: bindBuffers(device, pipeline, `sae.${label}.bind`, bufs),
