@@ -24,6 +24,11 @@ function isNotFound(e: unknown): boolean {
   return n === 'NotFoundError' || n === 'TypeMismatchError';
 }
 
+function skipGone(e: unknown): undefined {
+  if (isNotFound(e)) return undefined;
+  throw e;
+}
+
 /** Opens the OPFS root and checks that files can be written there (some browsers allow reads only). */
 export async function openOpfsStore(): Promise<BlobStore> {
   const root = await navigator.storage.getDirectory();
@@ -65,15 +70,21 @@ export async function openOpfsStore(): Promise<BlobStore> {
     },
     async list(prefix) {
       const out: StoredEntry[] = [];
+      // Checkpoints are pruned and runs deleted while a listing walks the tree (the storage panel
+      // refreshes after every save): an entry or folder that vanishes mid-walk is simply not listed.
       const walk = async (dir: FileSystemDirectoryHandle, base: string) => {
         for await (const [name, h] of (dir as DirWithEntries).entries()) {
           const p = base ? `${base}/${name}` : name;
           if (h.kind === 'directory') {
             // Only descend where the prefix can still match.
             if (prefix.startsWith(p + '/') || p.startsWith(prefix) || (p + '/').startsWith(prefix))
-              await walk(h as FileSystemDirectoryHandle, p);
+              await walk(h as FileSystemDirectoryHandle, p).catch(skipGone);
           } else if (p.startsWith(prefix) && !name.startsWith('.temposae-probe')) {
-            out.push({ path: p, bytes: (await (h as FileSystemFileHandle).getFile()).size });
+            const size = await (h as FileSystemFileHandle)
+              .getFile()
+              .then((f) => f.size)
+              .catch(skipGone);
+            if (size !== undefined) out.push({ path: p, bytes: size });
           }
         }
       };

@@ -52,7 +52,19 @@ function report(e: unknown, what: string) {
   });
 }
 
+/** Re-reads what is stored for the storage panel. Never rejects: it runs from timers and run events,
+ *  and a listing that fails is shown as a storage problem, not an uncaught error. */
 async function refreshUsage() {
+  try {
+    await readUsage();
+  } catch (e) {
+    const detail = `Listing the stored runs failed: ${(e as Error)?.message ?? String(e)}`;
+    useStorageStore.setState({ problem: detail });
+    useAppStore.getState().postMessage({ level: 'warning', title: 'Could not read browser storage', detail });
+  }
+}
+
+async function readUsage() {
   if (!repo) return;
   const [u, est] = await Promise.all([repo.usage(), storageEstimate()]);
   const checkpoints: Record<string, Awaited<ReturnType<RunRepository['checkpoints']>>> = {};
@@ -282,22 +294,28 @@ export async function installPersistence(store?: BlobStore): Promise<void> {
     if (e.type === 'reset' && repo) {
       // The old trajectory's checkpoints do not belong to the fresh run.
       const r = repo;
-      void r.checkpoints(e.runId).then(async (cs) => {
-        for (const c of cs) await r.deleteCheckpoint(e.runId, c.step);
-        await refreshUsage();
-      });
+      void r
+        .checkpoints(e.runId)
+        .then(async (cs) => {
+          for (const c of cs) await r.deleteCheckpoint(e.runId, c.step);
+        })
+        .catch((err) => report(err, 'the old checkpoints of a reset run'))
+        .then(refreshUsage);
     }
     if (e.type === 'started' || e.type === 'resumed') watchGpu();
     if (e.type === 'error' && repo && getRunHandles(e.runId) === null) {
       // A saved run that could not be rebuilt (e.g. its files are not loaded yet) stays resumable:
       // the message says what to do, and Resume tries again from the same checkpoint.
       const r = repo;
-      void r.checkpoints(e.runId).then((cs) => {
-        if (cs.length && findRun(e.runId)?.status === 'error') {
-          useRunsStore.getState().setRunStatus(e.runId, 'paused');
-          setRunRestore(e.runId, restoreSource(e.runId));
-        }
-      });
+      void r
+        .checkpoints(e.runId)
+        .then((cs) => {
+          if (cs.length && findRun(e.runId)?.status === 'error') {
+            useRunsStore.getState().setRunStatus(e.runId, 'paused');
+            setRunRestore(e.runId, restoreSource(e.runId));
+          }
+        })
+        .catch(() => {}); // the run keeps its error message; nothing else to say
     }
   });
   watchGpu();
