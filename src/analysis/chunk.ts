@@ -1,6 +1,7 @@
 // One chunk of held-out evaluation data: whole sequences with their SAE forward pass (SPEC §2, §6).
 // Every accumulator in this folder consumes chunks, so held-out sets of any size stream through in
 // bounded memory: a chunk is one batch, never the whole set.
+import type { EvalSums } from '../sae/trainerApi';
 
 export interface EvalChunk {
   /** Sequences in the chunk. */
@@ -45,4 +46,27 @@ export function checkChunk(c: EvalChunk): void {
   ];
   for (const [name, got, exp] of want)
     if (got !== exp) throw new Error(`evaluation chunk: ${name} has ${got} values, expected ${exp}`);
+}
+
+/**
+ * Checks a batch's GPU evaluation sums (EvalSums) against its flags and the accumulator's T; throws
+ * naming the first mismatch.
+ */
+export function checkSums(
+  s: EvalSums,
+  flags: Pick<EvalChunk, 'S' | 'T' | 'start' | 'valid'>,
+  T: number,
+): void {
+  const rows = flags.S * flags.T;
+  if (s.T !== T || flags.T !== T) throw new Error(`evaluation sums: T is ${s.T}/${flags.T}, expected ${T}`);
+  const want: [string, number, number][] = [
+    ['rows', s.rows, rows],
+    ['rowRecon', s.rowRecon.length, rows * 4],
+    ['rowFeat', s.rowFeat.length, rows * 6],
+    ['start', flags.start.length, rows],
+    ['valid', flags.valid.length, rows],
+    ['runs', s.runs.length, 2 * T],
+  ];
+  for (const [name, got, exp] of want)
+    if (got !== exp) throw new Error(`evaluation sums: ${name} has ${got} values, expected ${exp}`);
 }

@@ -40,14 +40,29 @@ export class TraceCollector {
   }
 
   add(c: EvalChunk): void {
+    const m = c.m;
+    this.addRows(c, (n, j) => c.f[n * m + this.features[j]]);
+  }
+
+  /**
+   * The same from traces gathered on the GPU (eval_gather.wgsl): `traces` [K·rows] feature-major, the
+   * activations of `features` (in order) for every row of the batch.
+   */
+  addGathered(c: Pick<EvalChunk, 'S' | 'T' | 'valid'>, traces: Float32Array): void {
+    const rows = c.S * c.T;
+    if (traces.length !== this.features.length * rows)
+      throw new Error(`traces: ${traces.length} values, expected ${this.features.length}×${rows}`);
+    this.addRows(c, (n, j) => traces[j * rows + n]);
+  }
+
+  private addRows(c: Pick<EvalChunk, 'S' | 'T' | 'valid'>, value: (n: number, j: number) => number): void {
     const K = this.features.length,
-      cap = this.maxTokens,
-      m = c.m;
+      cap = this.maxTokens;
     const N = c.S * c.T;
     for (let n = 0; n < N && this.n < cap; n++) {
       if (!c.valid[n]) continue;
       const k = this.n++;
-      for (let j = 0; j < K; j++) this.traces[j * cap + k] = c.f[n * m + this.features[j]];
+      for (let j = 0; j < K; j++) this.traces[j * cap + k] = value(n, j);
       this.position[k] = n % c.T;
       this.sequence[k] = this.seqBase + Math.floor(n / c.T);
     }

@@ -1,28 +1,37 @@
-// Held-out evaluation (SPEC §6): stream batches through an SAE forward pass (the GPU trainer's
-// `forward`, or any function with its signature) into the metric accumulators, then cluster the most
-// variable features. Memory is bounded: accumulators are O(d_sae·T), forward results are kept only up
-// to `cacheBytes` (else the few batches needed for the clustering traces are run forward again), and
-// the traces hold at most `maxClusterTokens` tokens. With more than `cacheBytes` of forward results the
-// clustering traces come from a second forward pass, possibly at a later training step. The heavy reductions run here on the CPU after a
-// GPU forward; the result is plain data (numbers and arrays) ready for the store and for JSON.
+// Held-out evaluation (SPEC §6): stream batches through an SAE forward pass into the metric
+// accumulators, then cluster the most variable features. Two paths, same EvalResult:
+//   GPU reductions (opts.evalForward, the trainer's evalForward): each batch's forward pass is reduced
+//     on the GPU to the accumulators' sums (EvalSums; shaders/eval_*.wgsl) and only those come back;
+//     the accumulators add them in float64 (addSums). The clustering traces come from a second pass
+//     (forward + gather of the K chosen features, K × tokens read back), submitted all at once.
+//   CPU reductions (`forward` alone, the twin): f and x̂ come back and the accumulators reduce them.
+//     Forward results are kept up to `cacheBytes` for the traces, else the batches needed for them are
+//     run forward again.
+// Memory is bounded: accumulators are O(d_sae·T), the traces hold at most `maxClusterTokens` tokens.
+// A second pass may see a later training step than the first (the trainer keeps training between
+// awaits). The result is plain data (numbers and arrays) ready for the store and for JSON.
 import type { ActivationBatch } from '../data/types';
-import type { ForwardResult } from '../sae/trainerApi';
+import type { EvalForwardOptions, EvalPartials, ForwardResult } from '../sae/trainerApi';
 import type { EvalChunk } from './chunk';
 import { clusterTraces, DEFAULT_CLUSTER_K, mostVariable, TraceCollector } from './clustering';
 import { matchTrueFeatures, mmcs, recovered } from './groundTruth';
 import { densityHistogram, logDensity, type DensityHistogram } from './histogram';
 import { ReconAccumulator } from './reconstruction';
-import { SparsityAccumulator } from './sparsity';
-import { TemporalAccumulator } from './temporal';
+import { positionBins, SparsityAccumulator } from './sparsity';
+import { autocorrBins, TemporalAccumulator } from './temporal';
 
 /** Let other tasks (rendering, input, training steps) run. */
 const nextTask = () => new Promise<void>((resolve) => setTimeout(resolve, 0));
 
 export type ForwardFn = (batch: ActivationBatch) => Promise<ForwardResult>;
+/** Forward + GPU evaluation reductions of one batch (SaeTrainerApi.evalForward). */
+export type EvalForwardFn = (batch: ActivationBatch, opts?: EvalForwardOptions) => Promise<EvalPartials>;
 
 export interface EvalOptions {
   /** Dictionary size of the SAE (the width of f). */
   d_sae: number;
+  /** Reduce on the GPU (the trainer's evalForward); without it f and x̂ are read back and reduced here. */
+  evalForward?: EvalForwardFn;
   /** Features to cluster (SPEC §6 default 128); 0 skips clustering. */
   clusterK?: number;
   /** Held-out tokens whose traces are correlated (default 65 536). */
@@ -149,16 +158,19 @@ export async function evaluateHeldOut(
   let group: ActivationBatch[] = [],
     gBytes = 0,
     groups = 0;
+  const gpu = opts.evalForward;
   const flush = async () => {
     if (!group.length) return;
     // Submit every forward of the group before awaiting any (see groupBytes).
-    const pending = group.map((b) => forward(b));
+    const pending = group.map((b) => (gpu ? gpu(b) : forward(b)));
     const W = opts.groundTruth?.W_dec;
     if (groups === 0 && typeof W === 'function') decoder = W();
     opts.onSubmit?.(groups++);
     const results = await Promise.all(pending);
     for (let k = 0; k < group.length; k++) {
-      consume(group[k], results[k]);
+      const r = results[k];
+      if ('f' in r) consume(group[k], r);
+      else consumeSums(group[k], r);
       // One batch of CPU reductions per task, so a page stays responsive during an evaluation
       // (the results are already read back: yielding cannot change which weights they are of).
       await nextTask();
@@ -166,15 +178,24 @@ export async function evaluateHeldOut(
     group = [];
     gBytes = 0;
   };
+  const init = (b: ActivationBatch) => {
+    if (recon) return;
+    T = b.T;
+    recon = new ReconAccumulator(b.d, T);
+    sparse = new SparsityAccumulator(m, T);
+    temporal = new TemporalAccumulator(m, T);
+  };
+  const consumeSums = (b: ActivationBatch, r: EvalPartials) => {
+    if (!r.sums) throw new Error('evaluation: the GPU returned no evaluation sums');
+    init(b);
+    recon!.addSums(r.sums, b);
+    sparse!.addSums(r.sums, b);
+    temporal!.addSums(r.sums, b);
+  };
   const consume = (b: ActivationBatch, r: ForwardResult) => {
     const c = toChunk(b, r, m);
-    if (!recon) {
-      T = b.T;
-      recon = new ReconAccumulator(b.d, T);
-      sparse = new SparsityAccumulator(m, T);
-      temporal = new TemporalAccumulator(m, T);
-    }
-    recon.add(c);
+    init(b);
+    recon!.add(c);
     sparse!.add(c);
     temporal!.add(c);
     if (cacheOk && K > 0) {
@@ -188,7 +209,12 @@ export async function evaluateHeldOut(
   };
   const add = (b: ActivationBatch) => {
     group.push(b);
-    gBytes += b.S * b.T * (m + b.d) * 4;
+    // Bytes each batch brings back: its sums (GPU path, see EvalSums) or f and x̂.
+    const P = positionBins(m, b.T),
+      Q = autocorrBins(m, b.T);
+    gBytes += gpu
+      ? (b.S * b.T * 10 + b.d * 2 + m * (2 + P + 5 * Q) + 2 * b.T) * 4
+      : b.S * b.T * (m + b.d) * 4;
     return gBytes >= groupBytes;
   };
   const src = heldOut();
@@ -248,7 +274,8 @@ export async function evaluateHeldOut(
   const chosen = K > 0 ? mostVariable(sparse.variance(), K) : new Int32Array(0);
   if (chosen.length >= 2) {
     const col = new TraceCollector(chosen, Math.min(maxTok, recon.tokens));
-    if (cacheOk) for (const c of cache) col.add(c);
+    if (gpu) await gatherTraces(gpu, heldOut, col);
+    else if (cacheOk) for (const c of cache) col.add(c);
     else
       for await (const b of heldOut()) {
         if (col.full) break;
@@ -270,6 +297,29 @@ export async function evaluateHeldOut(
     };
   }
   return { metrics, byPosition, densityHist: densityHistogram(sparse.density()), clustering, features, T };
+}
+
+/**
+ * The clustering traces from the GPU: forward + gather of the chosen features for just enough batches to
+ * fill the collector, all submitted before any is awaited (so they see one set of weights).
+ */
+async function gatherTraces(gpu: EvalForwardFn, heldOut: HeldOut, col: TraceCollector): Promise<void> {
+  const batches: ActivationBatch[] = [];
+  let tokens = 0;
+  const want = (b: ActivationBatch) => {
+    batches.push(b);
+    for (let n = 0; n < b.valid.length; n++) tokens += b.valid[n];
+    return tokens >= col.maxTokens;
+  };
+  const src = heldOut();
+  if (Symbol.iterator in src) {
+    for (const b of src) if (want(b)) break;
+  } else {
+    for await (const b of src) if (want(b)) break;
+  }
+  const pending = batches.map((b) => gpu(b, { gather: col.features, reduce: false }));
+  const results = await Promise.all(pending);
+  batches.forEach((b, k) => col.addGathered(b, results[k].traces!));
 }
 
 function heatmaps(col: TraceCollector, T: number, nSeq: number) {

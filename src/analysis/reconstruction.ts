@@ -5,7 +5,8 @@
 // Σ‖x − x̄‖² needs the mean of the whole set; it is merged chunk by chunk with Chan et al.'s parallel
 // variance update, so no second pass and no cancellation from Σ‖x‖² − N‖x̄‖² on offset data.
 // Tokens with ‖x‖ = 0 (or ‖x̂‖ = 0 for cossim) have no defined ratio/cosine and are left out of those two.
-import { checkChunk, type EvalChunk } from './chunk';
+import type { EvalSums } from '../sae/trainerApi';
+import { checkChunk, checkSums, type EvalChunk } from './chunk';
 
 export interface ReconMetrics {
   explained_variance: number;
@@ -71,20 +72,7 @@ export class ReconAccumulator {
         hx += hv * xv;
         cm[j] += xv;
       }
-      this.sse += err;
-      this.xhatSq += hh;
-      this.xhatDotX += hx;
-      if (xx > 0) {
-        this.ratioSum += Math.sqrt(hh / xx);
-        this.ratioCount++;
-        if (hh > 0) {
-          this.cosSum += hx / Math.sqrt(xx * hh);
-          this.cosCount++;
-        }
-      }
-      const t = n % c.T;
-      this.sseByPos[t] += err;
-      this.countByPos[t]++;
+      this.addToken(err, xx, hh, hx, n % c.T);
     }
     if (nb === 0) return;
     for (let j = 0; j < d; j++) cm[j] /= nb;
@@ -97,6 +85,56 @@ export class ReconAccumulator {
         m2b += e * e;
       }
     }
+    this.merge(cm, nb, m2b);
+  }
+
+  /**
+   * The same sums from a batch reduced on the GPU (EvalSums, src/sae/trainerApi.ts): per-token sums are
+   * added here in float64 exactly as add() adds its own, and the batch's Σx and Σ(x − x̄_b)² per
+   * dimension give its mean and M2 for the merge. Batches are summed in float64 on the host: f32
+   * partial sums of one batch err by ~rows·2⁻²⁴ relative, and adding many batches in f32 would grow that.
+   */
+  addSums(s: EvalSums, flags: Pick<EvalChunk, 'S' | 'T' | 'start' | 'valid'>): void {
+    checkSums(s, flags, this.T);
+    const { valid } = flags;
+    const r = s.rowRecon;
+    let nb = 0;
+    for (let n = 0; n < s.rows; n++) {
+      if (!valid[n]) continue;
+      nb++;
+      this.addToken(r[4 * n], r[4 * n + 1], r[4 * n + 2], r[4 * n + 3], n % s.T);
+    }
+    if (nb === 0) return;
+    if (s.xStats.length !== 2 * this.d)
+      throw new Error(`evaluation sums: xStats has ${s.xStats.length} values, expected ${2 * this.d}`);
+    const cm = this.chunkMean;
+    let m2b = 0;
+    for (let j = 0; j < this.d; j++) {
+      cm[j] = s.xStats[2 * j] / nb;
+      m2b += s.xStats[2 * j + 1];
+    }
+    this.merge(cm, nb, m2b);
+  }
+
+  /** One valid token's ‖x − x̂‖², ‖x‖², ‖x̂‖², x̂·x at position t. */
+  private addToken(err: number, xx: number, hh: number, hx: number, t: number): void {
+    this.sse += err;
+    this.xhatSq += hh;
+    this.xhatDotX += hx;
+    if (xx > 0) {
+      this.ratioSum += Math.sqrt(hh / xx);
+      this.ratioCount++;
+      if (hh > 0) {
+        this.cosSum += hx / Math.sqrt(xx * hh);
+        this.cosCount++;
+      }
+    }
+    this.sseByPos[t] += err;
+    this.countByPos[t]++;
+  }
+
+  private merge(cm: Float64Array, nb: number, m2b: number): void {
+    const d = this.d;
     // Chan, Golub & LeVeque (1979): M2 = M2_a + M2_b + ‖δ‖²·n_a·n_b/(n_a + n_b).
     const na = this.n;
     const tot = na + nb;

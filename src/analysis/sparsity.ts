@@ -2,7 +2,8 @@
 // firing density, dead (density 0) and dense (density > 0.1) counts, L0 by position, and a
 // feature × position firing count. Also the per-feature Σf and Σf² the temporal clustering uses to pick
 // the most variable features. "Active" means f > 0 (TopK/JumpReLU zeros are exact zeros).
-import { checkChunk, type EvalChunk } from './chunk';
+import type { EvalSums } from '../sae/trainerApi';
+import { checkChunk, checkSums, type EvalChunk } from './chunk';
 
 /** SPEC §6: a feature firing on more than this share of tokens counts as dense. */
 export const DENSE_THRESHOLD = 0.1;
@@ -87,6 +88,39 @@ export class SparsityAccumulator {
       this.l1Sum += l1;
       this.l0ByPos[t] += l0;
       this.countByPos[t]++;
+    }
+  }
+
+  /**
+   * The same sums from a batch reduced on the GPU (EvalSums): per-token L0/L1 and per-feature Σf, Σf²
+   * and firing counts by position bin, added in float64 (a batch's f32 sums are of at most rows terms).
+   */
+  addSums(s: EvalSums, flags: Pick<EvalChunk, 'S' | 'T' | 'start' | 'valid'>): void {
+    checkSums(s, flags, this.T);
+    const { m, P } = this;
+    if (s.P !== P || s.fireByPos.length !== m * P || s.featStats.length !== 2 * m)
+      throw new Error(`evaluation sums: per-feature arrays do not match d_sae ${m} × ${P} position bins`);
+    for (let n = 0; n < s.rows; n++) {
+      if (!flags.valid[n]) continue;
+      const t = n % s.T;
+      const l0 = s.rowFeat[6 * n],
+        l1 = s.rowFeat[6 * n + 1];
+      this.n++;
+      this.l0Sum += l0;
+      this.l1Sum += l1;
+      this.l0ByPos[t] += l0;
+      this.countByPos[t]++;
+    }
+    for (let i = 0; i < m; i++) {
+      this.sum[i] += s.featStats[2 * i];
+      this.sumSq[i] += s.featStats[2 * i + 1];
+      let c = 0;
+      for (let b = 0; b < P; b++) {
+        const k = s.fireByPos[i * P + b];
+        this.fireByPos[i * P + b] += k;
+        c += k;
+      }
+      this.fireCount[i] += c;
     }
   }
 

@@ -11,7 +11,8 @@
 //   flip_rate  = Σ_pairs #{i alive : active changed} / (pairs · alive).
 // Features where both sides are 0 add nothing to any sum, so the inner loop skips them: the work is
 // proportional to the active entries plus one read of f.
-import { checkChunk, isValidPair, type EvalChunk } from './chunk';
+import type { EvalSums } from '../sae/trainerApi';
+import { checkChunk, checkSums, isValidPair, type EvalChunk } from './chunk';
 
 export interface TemporalMetrics {
   tv_ratio: number;
@@ -40,6 +41,11 @@ export interface TemporalByPosition {
 
 /** Bound on the per-feature, per-bin autocorrelation sums (5 arrays of m·Q doubles). */
 const MAX_AUTOCORR_CELLS = 2_000_000;
+
+/** Position bins of the per-feature autocorrelation sums: up to 16, fewer when m is large or T small. */
+export function autocorrBins(m: number, T: number): number {
+  return Math.max(1, Math.min(16, T - 1, Math.floor(MAX_AUTOCORR_CELLS / Math.max(1, m))));
+}
 
 export class TemporalAccumulator {
   private pairs = 0;
@@ -79,7 +85,7 @@ export class TemporalAccumulator {
     this.fired = new Uint8Array(m);
     this.runStart = new Int32Array(m).fill(-1);
     this.runLen = new Int32Array(m);
-    this.Q = Math.max(1, Math.min(16, T - 1, Math.floor(MAX_AUTOCORR_CELLS / Math.max(1, m))));
+    this.Q = autocorrBins(m, T);
     const cells = this.Q * m;
     this.sa = new Float64Array(cells);
     this.sb = new Float64Array(cells);
@@ -121,7 +127,6 @@ export class TemporalAccumulator {
       throw new Error(`evaluation chunk shape changed (m ${c.m}, T ${c.T})`);
     const { m, f, valid, T } = c;
     const N = c.S * T;
-    const P = this.pos;
     for (let n = 0; n < N; n++) {
       if (!valid[n]) continue;
       const t = n % T;
@@ -176,25 +181,68 @@ export class TemporalAccumulator {
         this.sbb[q] += b * b;
         this.sab[q] += a * b;
       }
-      this.pairs++;
-      this.pairsByBin[this.binOf(t)]++;
-      this.tvNum += num;
-      this.tvDen += den;
-      this.flips += flips;
-      P.pairs[t]++;
-      P.tvNum[t] += num;
-      P.tvDen[t] += den;
-      P.flips[t] += flips;
-      if (uni > 0) {
-        const j = inter / uni;
-        this.jacSum += j;
-        this.jacCount++;
-        P.jacSum[t] += j;
-        P.jacCount[t]++;
-      }
+      this.addPair(t, num, den, inter, uni, flips);
     }
     // Chunks hold whole sequences, so no run continues into the next chunk.
     for (let i = 0; i < m; i++) if (this.runStart[i] >= 0) this.closeRun(i);
+  }
+
+  /** One valid pair ending at position t: Σ|Δf|, Σ|f|, |A ∩ A'|, |A ∪ A'|, features that switched. */
+  private addPair(t: number, num: number, den: number, inter: number, uni: number, flips: number): void {
+    const P = this.pos;
+    this.pairs++;
+    this.pairsByBin[this.binOf(t)]++;
+    this.tvNum += num;
+    this.tvDen += den;
+    this.flips += flips;
+    P.pairs[t]++;
+    P.tvNum[t] += num;
+    P.tvDen[t] += den;
+    P.flips[t] += flips;
+    if (uni > 0) {
+      const j = inter / uni;
+      this.jacSum += j;
+      this.jacCount++;
+      P.jacSum[t] += j;
+      P.jacCount[t]++;
+    }
+  }
+
+  /**
+   * The same sums from a batch reduced on the GPU (EvalSums): per-token pair sums (kept for valid
+   * pairs only, decided here from the flags as in add), runs by start position, per-feature lag-1
+   * sums by bin, and `fired` from the firing counts. Added in float64 across batches.
+   */
+  addSums(s: EvalSums, flags: Pick<EvalChunk, 'S' | 'T' | 'start' | 'valid'>): void {
+    checkSums(s, flags, this.T);
+    const { m, Q, T } = this;
+    if (s.Q !== Q || s.autocorr.length !== 5 * Q * m)
+      throw new Error(`evaluation sums: autocorrelation sums do not match d_sae ${m} × ${Q} bins`);
+    for (let n = 0; n < s.rows; n++) {
+      const t = n % T;
+      if (!flags.valid[n] || !isValidPair(flags, n, t)) continue;
+      const o = 6 * n;
+      const inter = s.rowFeat[o + 4],
+        uni = s.rowFeat[o + 5];
+      this.addPair(t, s.rowFeat[o + 2], s.rowFeat[o + 3], inter, uni, uni - inter);
+    }
+    for (let t = 0; t < T; t++) {
+      this.runCount += s.runs[t];
+      this.runTokens += s.runs[T + t];
+      this.pos.runs[t] += s.runs[t];
+      this.pos.runLen[t] += s.runs[T + t];
+    }
+    const QM = Q * m;
+    for (let k = 0; k < QM; k++) {
+      this.sa[k] += s.autocorr[k];
+      this.sb[k] += s.autocorr[QM + k];
+      this.saa[k] += s.autocorr[2 * QM + k];
+      this.sbb[k] += s.autocorr[3 * QM + k];
+      this.sab[k] += s.autocorr[4 * QM + k];
+    }
+    const P = s.P;
+    for (let i = 0; i < m; i++)
+      for (let b = 0; b < P && !this.fired[i]; b++) if (s.fireByPos[i * P + b] > 0) this.fired[i] = 1;
   }
 
   private aliveCount(): number {

@@ -34,11 +34,18 @@ import {
   PARAMS_BYTES,
   packRowFlags,
 } from './gpu/layout';
+import { EvalPasses } from './gpu/evalPasses';
 import { allocateSaeBuffers, type SaeBuffers } from './gpu/saeBuffers';
 import { SaePasses } from './gpu/saePasses';
 import { planMemory, type MemoryLimits } from './memoryPlan';
 import { lrAt } from './schedule';
-import type { ForwardResult, SaeTrainerApi, TrainerState } from './trainerApi';
+import type {
+  EvalForwardOptions,
+  EvalPartials,
+  ForwardResult,
+  SaeTrainerApi,
+  TrainerState,
+} from './trainerApi';
 import type { AdamState, SaeWeights, StepMetrics } from './types';
 
 /** A readback found NaN/Inf; the trainer has already restored the last good state. */
@@ -163,6 +170,8 @@ class GpuTrainer implements GpuSaeTrainer {
   private readonly device: GPUDevice;
   private readonly b: SaeBuffers;
   private readonly passes: SaePasses;
+  /** Held-out evaluation reductions, built on the first evalForward. */
+  private evalPasses: EvalPasses | null = null;
   private readonly N: number;
   private readonly rowflags: Uint32Array<ArrayBuffer>;
   private readonly paramsBytes = new ArrayBuffer(PARAMS_BYTES);
@@ -367,6 +376,14 @@ class GpuTrainer implements GpuSaeTrainer {
     return { f: f.slice(0, rows * this.cfg.d_sae), xhat: xhat.slice(0, rows * this.cfg.d_in) };
   }
 
+  async evalForward(batch: ActivationBatch, opts?: EvalForwardOptions): Promise<EvalPartials> {
+    if (this.destroyed) throw new Error('evalForward: the trainer was destroyed');
+    this.checkBatch(batch, 'evalForward', false);
+    this.evalPasses ??= new EvalPasses(this.device, this.cfg, this.b, this.gemmDesign, this.chunks);
+    this.upload(batch, Math.max(1, this.stepCount), 0);
+    return this.evalPasses.run(batch, (pass) => this.passes.recordForward(pass), opts);
+  }
+
   /** A logical buffer, assembled from its blocks: W_enc-shaped by columns, the rest by rows. */
   private async read(name: string): Promise<Float32Array> {
     const parts = this.physical(name);
@@ -486,6 +503,7 @@ class GpuTrainer implements GpuSaeTrainer {
     if (this.destroyed) return;
     this.destroyed = true;
     this.passes.destroy();
+    this.evalPasses?.destroy();
     for (const buf of Object.values(this.b)) buf.destroy();
   }
 }

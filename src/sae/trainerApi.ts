@@ -34,6 +34,52 @@ export interface ForwardResult {
   xhat: Float32Array;
 }
 
+/**
+ * Held-out evaluation sums of one batch, reduced on the GPU (shaders/eval_*.wgsl): exactly the per-token,
+ * per-dimension, per-feature and per-position quantities the SPEC §6 accumulators (src/analysis/
+ * reconstruction.ts, sparsity.ts, temporal.ts) form from x, x̂ and f, so f and x̂ never come back.
+ * Sums over the tokens of the batch are f32; the accumulators add batches in float64.
+ * CPU twin: evalSumsFromChunk (src/analysis/evalPartials.ts).
+ */
+export interface EvalSums {
+  /** Batch rows (S·T) and positions per sequence. */
+  rows: number;
+  T: number;
+  /** [rows·4] per token: ‖x − x̂‖², ‖x‖², ‖x̂‖², x̂·x. */
+  rowRecon: Float32Array | Float64Array;
+  /**
+   * [rows·6] per token: L0, L1, and against the previous position of its row (zeros at t = 0):
+   * Σ|f − f'|, Σ|f|, |A ∩ A'|, |A ∪ A'| (A: active features). The host keeps only valid pairs.
+   */
+  rowFeat: Float32Array | Float64Array;
+  /** [d·2] per input dimension over valid tokens: Σx, Σ(x − batch mean)². */
+  xStats: Float32Array | Float64Array;
+  /** [m·2] per feature over valid tokens: Σf, Σf². */
+  featStats: Float32Array | Float64Array;
+  /** [m·P] tokens on which each feature fired, by position bin (P = positionBins(m, T)). */
+  fireByPos: Uint32Array;
+  P: number;
+  /** [2·T] active runs starting at each position, then the summed lengths of those runs. */
+  runs: Uint32Array;
+  /** [5·Q·m] lag-1 sums over valid pairs by autocorrelation bin: Σf', Σf, Σf'², Σf², Σf'f (Q = autocorrBins). */
+  autocorr: Float32Array | Float64Array;
+  Q: number;
+}
+
+export interface EvalForwardOptions {
+  /** Features whose activations to gather for every row of the batch (clustering traces). */
+  gather?: Int32Array;
+  /** Compute the evaluation sums (default true; false: the gather only). */
+  reduce?: boolean;
+}
+
+export interface EvalPartials {
+  /** The evaluation sums (absent when `reduce: false`). */
+  sums?: EvalSums;
+  /** [K·rows] feature-major activations of the gathered features (when `gather` was given). */
+  traces?: Float32Array;
+}
+
 export interface SaeTrainerApi {
   readonly cfg: TrainConfig;
   /** Bytes of GPU memory this trainer allocated. */
@@ -45,6 +91,11 @@ export interface SaeTrainerApi {
   readMetrics(): Promise<StepMetrics>;
   /** Forward pass only (no training) on a batch of at most the training batch size. */
   forward(batch: ActivationBatch): Promise<ForwardResult>;
+  /**
+   * Forward pass plus the held-out evaluation reductions on the GPU, in one submit; reads back only
+   * the sums (and the gathered traces), not f and x̂. Optional: evaluation falls back to `forward`.
+   */
+  evalForward?(batch: ActivationBatch, opts?: EvalForwardOptions): Promise<EvalPartials>;
   getWeights(): Promise<SaeWeights>;
   getState(): Promise<TrainerState>;
   setState(state: TrainerState): void;

@@ -1,0 +1,259 @@
+// Held-out evaluation on the GPU (issue 6, SPEC §6): after the trainer's forward passes, reduce f, x̂
+// and x of one batch to the sums the metric accumulators keep (EvalSums, src/sae/trainerApi.ts) and, on
+// request, gather the K clustered features' activations; read back only those. Kernels:
+//   eval_recon    per token ‖x − x̂‖², ‖x‖², ‖x̂‖², x̂·x                        [N, 4]
+//   eval_rows     per token L0, L1 and the pair sums against the previous token    [N, 6]   (per row block)
+//   eval_xstats   per input dimension Σx, Σ(x − x̄)² over valid tokens             [d, 2]
+//   eval_features per feature Σf, Σf², firing by position bin, runs, lag-1 sums    (per row block)
+//   eval_gather   traces[k, n] = f[n, ids[k]]                                       [K, rows] (per row block)
+// Pipelines, bind groups and output buffers are built once (the trainer builds this object on its first
+// evaluation); per batch only the mapped readback buffer is allocated. Works with row blocks
+// (src/sae/gpu/chunks.ts): every kernel that reads f runs once per block and adds into the same outputs.
+import evalFeaturesCode from '../../../shaders/eval_features.wgsl?raw';
+import evalGatherCode from '../../../shaders/eval_gather.wgsl?raw';
+import evalReconCode from '../../../shaders/eval_recon.wgsl?raw';
+import evalRowsCode from '../../../shaders/eval_rows.wgsl?raw';
+import evalXstatsCode from '../../../shaders/eval_xstats.wgsl?raw';
+import { positionBins } from '../../analysis/sparsity';
+import { autocorrBins } from '../../analysis/temporal';
+import { createStorageBuffer, createUniformBuffer } from '../../gpu/buffers';
+import { grid } from '../../gpu/dispatch';
+import type { GemmDesign } from '../../gpu/gemm';
+import { bindBuffers, createKernel } from '../../gpu/kernel';
+import type { ActivationBatch } from '../../data/types';
+import { tokensPerStep, type TrainConfig } from '../config';
+import type { EvalForwardOptions, EvalPartials, EvalSums } from '../trainerApi';
+import { blockName, type ChunkPlan } from './chunks';
+import { withSaeStructs } from './saePasses';
+import type { SaeBuffers } from './saeBuffers';
+
+interface Op {
+  pipeline: GPUComputePipeline;
+  bind: GPUBindGroup;
+  wg: [number, number];
+}
+
+/** Invocations per workgroup of the one-invocation-per-item kernels (xstats, features, gather). */
+const WG = 64;
+
+export class EvalPasses {
+  private readonly device: GPUDevice;
+  private readonly N: number;
+  private readonly T: number;
+  /** Position bins of the firing counts and autocorrelation bins (the accumulators' P and Q). */
+  readonly P: number;
+  readonly Q: number;
+  private readonly out: Record<
+    'rowRecon' | 'rowFeat' | 'xStats' | 'featStats' | 'fireByPos' | 'runs' | 'ac',
+    GPUBuffer
+  >;
+  private readonly reduceOps: Op[] = [];
+  private readonly gatherPipeline: GPUComputePipeline;
+  private readonly gatherParams: GPUBuffer;
+  private readonly blocks: GPUBuffer[];
+  private gatherIds: GPUBuffer | null = null;
+  private traces: GPUBuffer | null = null;
+  private gatherOps: Op[] = [];
+  private gatherK = 0;
+
+  constructor(
+    device: GPUDevice,
+    private readonly cfg: TrainConfig,
+    private readonly b: SaeBuffers,
+    design: GemmDesign,
+    private readonly chunks: ChunkPlan,
+  ) {
+    this.device = device;
+    const N = (this.N = tokensPerStep(cfg));
+    const T = (this.T = cfg.context_size);
+    const { d_in: d, d_sae: m } = cfg;
+    this.P = positionBins(m, T);
+    this.Q = autocorrBins(m, T);
+    const buf = (name: string, floats: number) => createStorageBuffer(device, `sae.eval.${name}`, floats * 4);
+    this.out = {
+      rowRecon: buf('rowRecon', N * 4), // [N, 4]
+      rowFeat: buf('rowFeat', N * 6), // [N, 6]
+      xStats: buf('xStats', d * 2), // [d, 2]
+      featStats: buf('featStats', m * 2), // [m, 2]
+      fireByPos: buf('fireByPos', m * this.P), // [m, P] u32
+      runs: buf('runs', 2 * T), // [2, T] u32
+      ac: buf('autocorr', 5 * this.Q * m), // [5, Q, m]
+    };
+    this.gatherParams = createUniformBuffer(device, 'sae.eval.gatherParams', 16);
+    const k = (label: string, code: string, constants: Record<string, number>) =>
+      createKernel(device, { label: `sae.eval.${label}`, code: withSaeStructs(code), constants });
+    const op = (label: string, pipeline: GPUComputePipeline, bufs: GPUBuffer[], wg: number): Op => ({
+      pipeline,
+      bind: bindBuffers(device, pipeline, `sae.eval.${label}.bind`, bufs),
+      wg: grid(wg),
+    });
+    // One workgroup per row: 32 invocations on SwiftShader, 256 on real GPUs (as saePasses.ts rowWg).
+    const rowWg = { WG: design === 'tiled' ? 256 : 32 };
+    const R = chunks.rowBlocks;
+    this.blocks = R.map((r, i) => {
+      if (r.row0 % T !== 0 || r.rows % T !== 0)
+        throw new Error(`evaluation: row block ${i} does not hold whole sequences of ${T} positions`);
+      const u = createUniformBuffer(device, `sae.eval.rowBlock${i}`, 32);
+      device.queue.writeBuffer(
+        u,
+        0,
+        new Uint32Array([r.row0, r.rows, 0, m, +(i === 0), +(i === R.length - 1), 0, 0]),
+      );
+      return u;
+    });
+    const P = b.params;
+    const o = this.out;
+    this.reduceOps.push(
+      op('recon', k('recon', evalReconCode, rowWg), [P, b.x, b.xhat, o.rowRecon], N),
+      op('xstats', k('xstats', evalXstatsCode, { WG }), [P, b.x, b.rowflags, o.xStats], Math.ceil(d / WG)),
+    );
+    const rowsK = k('rows', evalRowsCode, rowWg);
+    const featK = k('features', evalFeaturesCode, { P: this.P, Q: this.Q, WG });
+    R.forEach((r, ri) => {
+      const f = b[blockName('f', ri)];
+      this.reduceOps.push(
+        op(`rows.r${ri}`, rowsK, [P, f, o.rowFeat, this.blocks[ri]], r.rows),
+        op(
+          `features.r${ri}`,
+          featK,
+          [P, f, b.rowflags, this.blocks[ri], o.featStats, o.fireByPos, o.runs, o.ac],
+          Math.ceil(m / WG),
+        ),
+      );
+    });
+    this.gatherPipeline = k('gather', evalGatherCode, { WG });
+  }
+
+  /** (Re)build the gather buffers and bind groups for K features (grows only). */
+  private gatherFor(K: number): void {
+    if (K <= this.gatherK && this.gatherIds && this.traces) return;
+    this.gatherIds?.destroy();
+    this.traces?.destroy();
+    this.gatherK = K;
+    this.gatherIds = createStorageBuffer(this.device, 'sae.eval.gatherIds', K * 4);
+    this.traces = createStorageBuffer(this.device, 'sae.eval.traces', K * this.N * 4);
+    this.gatherOps = this.chunks.rowBlocks.map((r, ri) => ({
+      pipeline: this.gatherPipeline,
+      bind: bindBuffers(this.device, this.gatherPipeline, `sae.eval.gather.r${ri}.bind`, [
+        this.b.params,
+        this.gatherParams,
+        this.gatherIds!,
+        this.b[blockName('f', ri)],
+        this.blocks[ri],
+        this.traces!,
+      ]),
+      // Enough invocations for K × rows of the block (the kernel bounds-checks the actual K).
+      wg: grid(Math.ceil((K * r.rows) / WG)),
+    }));
+  }
+
+  /**
+   * Record `recordForward` (the trainer's forward passes, after it uploaded the batch), the reductions
+   * and/or the gather into one command buffer, submit, and read back the sums. The batch must have the
+   * trainer's context_size (P, Q and the row blocks are built for it).
+   */
+  async run(
+    batch: ActivationBatch,
+    recordForward: (pass: GPUComputePassEncoder) => void,
+    opts: EvalForwardOptions = {},
+  ): Promise<EvalPartials> {
+    const { T } = this;
+    const { d_in: d, d_sae: m } = this.cfg;
+    if (batch.T !== T)
+      throw new Error(
+        `evalForward: the batch has ${batch.T} positions per sequence, the trainer ${T} (context_size)`,
+      );
+    const rows = batch.S * batch.T;
+    const reduce = opts.reduce ?? true;
+    const ids = opts.gather;
+    const K = ids?.length ?? 0;
+    if (ids) {
+      for (const i of ids)
+        if (!(i >= 0 && i < m)) throw new Error(`evalForward: gather feature ${i} is outside 0..${m - 1}`);
+      if (K > 0) {
+        this.gatherFor(K);
+        this.device.queue.writeBuffer(this.gatherIds!, 0, Uint32Array.from(ids));
+        this.device.queue.writeBuffer(this.gatherParams, 0, new Uint32Array([K, rows, 0, 0]));
+      }
+    }
+    const o = this.out;
+    const enc = this.device.createCommandEncoder({ label: 'sae.evalForward' });
+    if (reduce) for (const key of ['featStats', 'fireByPos', 'runs', 'ac'] as const) enc.clearBuffer(o[key]);
+    const pass = enc.beginComputePass({ label: 'sae.evalForward' });
+    recordForward(pass);
+    const ops = [...(reduce ? this.reduceOps : []), ...(K > 0 ? this.gatherOps : [])];
+    for (const op of ops) {
+      pass.setPipeline(op.pipeline);
+      pass.setBindGroup(0, op.bind);
+      pass.dispatchWorkgroups(op.wg[0], op.wg[1]);
+    }
+    pass.end();
+    // One readback buffer: [name, source, floats] in order.
+    const parts: [string, GPUBuffer, number][] = [];
+    if (reduce)
+      parts.push(
+        ['rowRecon', o.rowRecon, rows * 4],
+        ['rowFeat', o.rowFeat, rows * 6],
+        ['xStats', o.xStats, d * 2],
+        ['featStats', o.featStats, m * 2],
+        ['fireByPos', o.fireByPos, m * this.P],
+        ['runs', o.runs, 2 * T],
+        ['ac', o.ac, 5 * this.Q * m],
+      );
+    if (K > 0) parts.push(['traces', this.traces!, K * rows]);
+    const total = parts.reduce((a, p) => a + p[2], 0);
+    const staging = this.device.createBuffer({
+      label: 'sae.eval.readback',
+      size: Math.max(4, total * 4),
+      usage: GPUBufferUsage.MAP_READ | GPUBufferUsage.COPY_DST,
+    });
+    let at = 0;
+    const offsets: Record<string, number> = {};
+    for (const [name, src, n] of parts) {
+      offsets[name] = at;
+      if (n > 0) enc.copyBufferToBuffer(src, 0, staging, at * 4, n * 4);
+      at += n;
+    }
+    this.device.queue.submit([enc.finish()]);
+    await staging.mapAsync(GPUMapMode.READ);
+    const raw = staging.getMappedRange().slice(0);
+    staging.unmap();
+    staging.destroy();
+    const f32 = (name: string, n: number) => new Float32Array(raw, offsets[name] * 4, n);
+    const u32 = (name: string, n: number) => new Uint32Array(raw, offsets[name] * 4, n);
+    const res: EvalPartials = {};
+    if (reduce) {
+      const sums: EvalSums = {
+        rows,
+        T,
+        rowRecon: f32('rowRecon', rows * 4),
+        rowFeat: f32('rowFeat', rows * 6),
+        xStats: f32('xStats', d * 2),
+        featStats: f32('featStats', m * 2),
+        fireByPos: u32('fireByPos', m * this.P),
+        P: this.P,
+        runs: u32('runs', 2 * T),
+        autocorr: f32('ac', 5 * this.Q * m),
+        Q: this.Q,
+      };
+      res.sums = sums;
+    }
+    if (ids) res.traces = K > 0 ? f32('traces', K * rows) : new Float32Array(0);
+    return res;
+  }
+
+  /** Bytes one batch reads back: the sums, plus K × rows when gathering. */
+  readbackBytes(rows: number, K = 0, reduce = true): number {
+    const { d_in: d, d_sae: m } = this.cfg;
+    const sums = rows * 10 + d * 2 + m * 2 + m * this.P + 2 * this.T + 5 * this.Q * m;
+    return ((reduce ? sums : 0) + K * rows) * 4;
+  }
+
+  destroy(): void {
+    for (const x of Object.values(this.out)) x.destroy();
+    for (const u of this.blocks) u.destroy();
+    this.gatherParams.destroy();
+    this.gatherIds?.destroy();
+    this.traces?.destroy();
+  }
+}
