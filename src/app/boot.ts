@@ -16,12 +16,16 @@ export function bootTrainingScreen(): void {
   installEvaluation();
   const link = applyUrlConfig(location.search);
   const linkData = link.data;
-  // The link's config wins over what the data implies for everything but the width.
-  const linkDraft = useWorkspaceStore.getState().draft;
+  // The fields the link sets win over what the data implies (but the width); the fields it leaves out
+  // keep the data's settings (a hand-written `?d_sae=256` keeps the built-in data's λ1 and lr). A link
+  // the app wrote sets every field, so it reproduces its config exactly.
   try {
     const preset = linkData?.kind === 'builtin' ? linkData.preset : 'default';
     const loaded = loadBuiltin(preset);
-    if (link.hasConfig) useWorkspaceStore.getState().replaceDraft({ ...linkDraft, d_in: loaded.source.d });
+    if (link.hasConfig) {
+      const implied = useWorkspaceStore.getState().draft;
+      useWorkspaceStore.getState().replaceDraft({ ...implied, ...link.given, d_in: loaded.source.d });
+    }
     if (linkData?.kind === 'files') {
       useAppStore.getState().postMessage({
         level: 'info',

@@ -43,6 +43,8 @@ export interface ParsedQuery {
   data: DataChoice | null;
   /** True when the link carried at least one config field. */
   hasConfig: boolean;
+  /** Only the fields the link itself set, well-formed (a hand-written link may set a few). */
+  given: Partial<TrainConfig>;
   /** Each problem in words, naming the parameter; the default was kept for it. */
   problems: string[];
 }
@@ -56,6 +58,7 @@ function parseNumber(text: string): number | null {
 export function configFromQuery(search: string, base: TrainConfig = DEFAULT_CONFIG): ParsedQuery {
   const p = new URLSearchParams(search);
   const config: Record<string, unknown> = { ...base };
+  const given: Record<string, unknown> = {};
   const problems: string[] = [];
   let hasConfig = false;
   const known = new Set<string>(['v', 'data', ...Object.keys(DEFAULT_CONFIG)]);
@@ -69,19 +72,19 @@ export function configFromQuery(search: string, base: TrainConfig = DEFAULT_CONF
     const bad = (what: string) =>
       problems.push(`URL parameter ${key}=“${text}” is not ${what}; kept ${JSON.stringify(base[key])}.`);
     if (ENUMS[key]) {
-      if (ENUMS[key]!.includes(text)) config[key] = text;
+      if (ENUMS[key]!.includes(text)) config[key] = given[key] = text;
       else bad(`one of ${ENUMS[key]!.join(', ')}`);
     } else if (Array.isArray(def)) {
       const parts = text === '' ? [] : text.split(',').map(parseNumber);
-      if (parts.every((x) => x !== null && Number.isInteger(x))) config[key] = parts;
+      if (parts.every((x) => x !== null && Number.isInteger(x))) config[key] = given[key] = parts;
       else bad('a comma-separated list of integers');
     } else if (key === 'pad_token_id') {
       const n = text === 'none' ? null : parseNumber(text);
-      if (text === 'none' || (n !== null && Number.isInteger(n))) config[key] = n;
+      if (text === 'none' || (n !== null && Number.isInteger(n))) config[key] = given[key] = n;
       else bad('an integer or “none”');
     } else {
       const n = parseNumber(text);
-      if (n !== null) config[key] = n;
+      if (n !== null) config[key] = given[key] = n;
       else bad('a finite number');
     }
   }
@@ -103,7 +106,7 @@ export function configFromQuery(search: string, base: TrainConfig = DEFAULT_CONF
   const invalid = validateConfig(cfg);
   if (invalid.length) {
     problems.push(`The link's config is not valid (${invalid.join('; ')}); using the defaults instead.`);
-    return { config: base, data, hasConfig, problems };
+    return { config: base, data, hasConfig, given: {}, problems };
   }
-  return { config: cfg, data, hasConfig, problems };
+  return { config: cfg, data, hasConfig, given: given as Partial<TrainConfig>, problems };
 }

@@ -4,9 +4,15 @@ import { useWorkspaceStore } from '../store/workspaceStore';
 import { useAppStore } from '../store/appStore';
 import { configFromQuery, configToQuery } from './urlConfig';
 import type { DataChoice } from '../store/workspaceStore';
+import type { TrainConfig } from '../sae/config';
 
-/** Apply the config in `search` to the draft; returns the data the link names and whether it had a config. */
-export function applyUrlConfig(search: string): { data: DataChoice | null; hasConfig: boolean } {
+/** Apply the config in `search` to the draft; returns the data the link names, whether it had a config,
+ *  and the fields it set itself. */
+export function applyUrlConfig(search: string): {
+  data: DataChoice | null;
+  hasConfig: boolean;
+  given: Partial<TrainConfig>;
+} {
   const parsed = configFromQuery(search, useWorkspaceStore.getState().draft);
   if (parsed.hasConfig) useWorkspaceStore.getState().replaceDraft(parsed.config);
   if (parsed.problems.length) {
@@ -16,7 +22,7 @@ export function applyUrlConfig(search: string): { data: DataChoice | null; hasCo
       detail: parsed.problems.join(' '),
     });
   }
-  return { data: parsed.data, hasConfig: parsed.hasConfig };
+  return { data: parsed.data, hasConfig: parsed.hasConfig, given: parsed.given };
 }
 
 /** Mirror the draft into the URL from now on; returns the unsubscribe function. */

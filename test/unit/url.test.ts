@@ -56,6 +56,8 @@ describe('config ⇄ URL', () => {
     expect(r.config.architecture).toBe(DEFAULT_CONFIG.architecture);
     expect(r.config.doc_start_token_ids).toEqual([]);
     expect(r.config.lr).toBe(0.001); // the good value is still taken
+    // Only the well-formed fields the link set are "given" (they win over what the data implies).
+    expect(r.given).toEqual({ lr: 0.001 });
     const text = r.problems.join('\n');
     expect(text).toContain('d_sae');
     expect(text).toContain('architecture');
@@ -67,6 +69,7 @@ describe('config ⇄ URL', () => {
   it('rejects a well-formed but invalid config as a whole (k > d_sae)', () => {
     const r = configFromQuery('architecture=topk&k=600&d_sae=512');
     expect(r.config).toEqual(DEFAULT_CONFIG);
+    expect(r.given).toEqual({});
     expect(r.problems.join()).toMatch(/k must be an integer in 1\.\.d_sae/);
   });
 
