@@ -114,6 +114,12 @@ describe('buildChartModel', () => {
     expect(one.paths[0].dots).toHaveLength(1);
     expect(one.paths[0].dots[0].x).toBeCloseTo(one.x(5), 9);
     expect(buildChartModel(series, { width: 100, height: 50 }).paths[0].dots).toEqual([]);
+    // markPoints: every drawable point is marked (a NaN is not).
+    const marked = buildChartModel(
+      [{ id: 'a', label: 'a', color: '#fff', x: [0, 0.1, 0.5], y: [1.2, NaN, 1.07] }],
+      { width: 100, height: 50, markPoints: true },
+    );
+    expect(marked.paths[0].dots.map((d) => d.x)).toEqual([marked.x(0), marked.x(0.5)]);
     expect(one.yTicks.every((t) => Number.isFinite(t.pos))).toBe(true);
   });
 });

@@ -49,6 +49,7 @@ export function HistoryPanel({ analysis, runId }: { analysis: RunAnalysis; runId
       <LineChart
         series={series}
         height={160}
+        markPoints={evals.length <= 40}
         xLabel="step"
         ariaLabel="Held-out metrics over training"
         testId="history-chart"

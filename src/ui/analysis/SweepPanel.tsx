@@ -137,6 +137,7 @@ export function SweepPanel({ sweeps, runs }: { sweeps: SweepRecord[]; runs: RunR
           <LineChart
             series={series}
             height={180}
+            markPoints
             xLabel={String(sweep.knob)}
             ariaLabel={`${metric} versus ${String(sweep.knob)}`}
             testId="sweep-chart"

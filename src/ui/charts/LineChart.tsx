@@ -9,6 +9,8 @@ export interface LineChartProps {
   smoothing?: number;
   yDomain?: [number, number];
   xDomain?: [number, number];
+  /** Mark every point with a dot (charts of a few values). */
+  markPoints?: boolean;
   /** Formats a y value in the hover read-out. */
   format?: (v: number) => string;
   xLabel?: string;
@@ -41,8 +43,9 @@ export function LineChart(p: LineChartProps) {
         smoothing: p.smoothing,
         yDomain: p.yDomain,
         xDomain: p.xDomain,
+        markPoints: p.markPoints,
       }),
-    [p.series, width, p.height, p.logY, p.smoothing, p.yDomain, p.xDomain],
+    [p.series, width, p.height, p.logY, p.smoothing, p.yDomain, p.xDomain, p.markPoints],
   );
   const fmt = p.format ?? defaultFormat;
   const { margin, innerWidth, innerHeight, x, y } = model;

@@ -24,6 +24,8 @@ export interface ChartOptions {
   yDomain?: [number, number];
   /** Shared x-domain, so charts stacked or side by side line up step for step; otherwise from the data. */
   xDomain?: [number, number];
+  /** Mark every point (few points, e.g. a sweep over 3–6 values); otherwise only a lone point is marked. */
+  markPoints?: boolean;
 }
 
 export interface ChartPath {
@@ -244,7 +246,10 @@ export function buildChartModel(series: Series[], opts: ChartOptions): ChartMode
       d: pathOf(s.x, smoothed[si]),
       // Dashed series are comparisons (other runs): their raw points would only add clutter.
       rawD: w > 0 && !s.dash ? pathOf(s.x, s.y) : null,
-      dots: drawable.length === 1 ? drawable.map((i) => ({ x: x(s.x[i]), y: y(smoothed[si][i]) })) : [],
+      dots:
+        drawable.length === 1 || opts.markPoints
+          ? drawable.map((i) => ({ x: x(s.x[i]), y: y(smoothed[si][i]) }))
+          : [],
     };
   });
 
