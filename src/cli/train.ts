@@ -46,6 +46,8 @@ export async function evaluateTrainer(
 ): Promise<EvalResult> {
   return evaluateHeldOut((b) => trainer.forward(b), heldOut, {
     d_sae: trainer.cfg.d_sae,
+    // Reductions on the GPU: per-batch sums come back instead of f and x̂.
+    evalForward: trainer.evalForward?.bind(trainer),
     clusterK: 0,
     groundTruth: data.truth && W_dec ? { ...data.truth, W_dec } : undefined,
   });
