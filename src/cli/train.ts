@@ -14,7 +14,8 @@ import { buildSaeFolder, HISTORY_JSON_FILE } from '../io/exportSae';
 import { emptyHistory, historyFromJson, historyToJson, type MetricHistory } from '../io/history';
 import { DEFAULT_CONFIG, totalSteps, validateConfig, type TrainConfig } from '../sae/config';
 import { initWeights } from '../sae/init';
-import { createTrainer } from '../sae/trainer';
+import { createTrainer, TrainingDivergedError } from '../sae/trainer';
+import type { GpuContext } from '../gpu/device';
 import type { SaeTrainerApi } from '../sae/trainerApi';
 import type { StepMetrics } from '../sae/types';
 import {
@@ -175,7 +176,9 @@ export async function trainCommand(a: ParsedArgs, env: CliEnv): Promise<number> 
     };
     writeFileAtomic(checkpointPath(out, state.step), serializeCheckpointParts(ck));
     writeFileAtomic(path.join(out, HISTORY_JSON_FILE), historyToJson(history));
+    lastCheckpoint = state.step;
   };
+  let lastCheckpoint: number | null = resume ? trainer.step : null;
 
   let interrupted = false;
   const onSigint = () => {
@@ -210,6 +213,14 @@ export async function trainCommand(a: ParsedArgs, env: CliEnv): Promise<number> 
       }
       if (cfg.checkpoint_every > 0 && step % cfg.checkpoint_every === 0 && !isLast) await checkpoint();
     }
+  } catch (e) {
+    // A fault in the middle of a run: say what happened, at which step, and what is safe on disk.
+    bar.finish();
+    const failure = describeFailure(e, gpu, trainer.step, lastCheckpoint, out);
+    env.err.write(`error: ${failure.message}\n`);
+    env.out(jsonLine({ command: 'train', status: 'failed', ...failure.json }));
+    trainer.destroy();
+    return 1;
   } finally {
     process.removeListener('SIGINT', onSigint);
     bar.finish();
@@ -261,4 +272,44 @@ export function numericMetrics(ev: EvalResult): Record<string, number> {
   const out: Record<string, number> = {};
   for (const [k, v] of Object.entries(ev.metrics)) if (typeof v === 'number') out[k] = v;
   return out;
+}
+
+/**
+ * The message for a run that failed mid-way. A lost device (driver reset, GPU removed, another process
+ * taking it) makes every later GPU call fail with errors that do not say why; the device's fault log
+ * does. Checkpoints already written are complete (written atomically), so the run can continue from the
+ * newest one.
+ */
+export function describeFailure(
+  e: unknown,
+  gpu: GpuContext,
+  step: number,
+  lastCheckpoint: number | null,
+  out: string,
+): { message: string; json: Record<string, unknown> } {
+  const lost = gpu.faults.find((f) => f.kind === 'lost');
+  const diverged = e instanceof TrainingDivergedError;
+  const what = lost
+    ? `the GPU device was lost during step ${step} (${lost.message || lost.reason})`
+    : diverged
+      ? (e as Error).message
+      : `training failed at step ${step}: ${e instanceof Error ? e.message : String(e)}`;
+  const saved =
+    lastCheckpoint === null
+      ? 'no checkpoint was written yet (a lower --checkpoint-every saves sooner)'
+      : diverged
+        ? // Resuming would replay the same batches with the same settings and diverge again.
+          `the checkpoint of step ${lastCheckpoint} in ${out} is intact; train again with a lower --lr`
+        : `the checkpoint of step ${lastCheckpoint} in ${out} is intact: continue with ` +
+          `\`npm run cli -- train --resume ${out}\``;
+  return {
+    message: `${what}; ${saved}`,
+    json: {
+      step,
+      error: lost ? 'device-lost' : diverged ? 'diverged' : 'error',
+      message: what,
+      last_checkpoint: lastCheckpoint,
+      out,
+    },
+  };
 }

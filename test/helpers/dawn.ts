@@ -17,3 +17,9 @@ export function getTestGpu(): Promise<GpuContext> {
   }
   return ctx;
 }
+
+/** A device of its own (tests that destroy it must not take the shared one down). */
+export async function newTestGpu(label = 'TempoSAE-test-own'): Promise<GpuContext> {
+  await getTestGpu();
+  return requestGpu(dawnGpu, label);
+}
