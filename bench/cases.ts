@@ -7,6 +7,12 @@
 //   --warmup N          untimed steps first (default 1: pipelines compile, buffers get allocated)
 //   --no-peer           skip the TensorFlow.js peer
 //   --no-extras         skip the loader-throughput and clustering lines
+//   --architecture A    relu (default) | topk | jumprelu: the SAE the trainer cases train (the peer is
+//                       ReLU only, so another architecture runs without it); --k N sets TopK's k
+
+import type { Architecture } from '../src/sae/config';
+
+const ARCHITECTURES: readonly Architecture[] = ['relu', 'topk', 'jumprelu'];
 
 export interface TrainerCase {
   d: number;
@@ -42,6 +48,10 @@ export const SWIFTSHADER_SMALL_FLOP = 2e9;
 
 export interface BenchOptions {
   cases: 'small' | 'all';
+  /** The trained SAE's architecture (absent: the config default, relu). */
+  architecture?: Architecture;
+  /** TopK's k (absent: the config default). */
+  k?: number;
   steps: number;
   repeats: number;
   warmup: number;
@@ -80,10 +90,19 @@ export function parseBenchArgs(argv: string[]): BenchOptions {
     else if (flag === '--warmup') o.warmup = count(flag, value(), 0);
     else if (flag === '--no-peer') o.peer = false;
     else if (flag === '--no-extras') o.extras = false;
+    else if (flag === '--architecture' || flag === '--arch') {
+      const v = value();
+      if (!ARCHITECTURES.includes(v as Architecture))
+        throw new Error(`--architecture must be ${ARCHITECTURES.join('|')} (got ${v})`);
+      o.architecture = v as Architecture;
+    } else if (flag === '--k') o.k = count(flag, value(), 1);
     else
       throw new Error(
-        `unknown flag ${a} (flags: --cases small|all, --steps N, --repeats N, --warmup N, --no-peer, --no-extras)`,
+        `unknown flag ${a} (flags: --cases small|all, --steps N, --repeats N, --warmup N, --no-peer, ` +
+          `--no-extras, --architecture relu|topk|jumprelu, --k N)`,
       );
   }
+  // The tf.js peer implements the ReLU SAE only (bench/tfjsPeer.ts).
+  if (o.architecture && o.architecture !== 'relu') o.peer = false;
   return o;
 }

@@ -25,11 +25,11 @@ export type Emit = (line: Record<string, unknown>) => void;
 /** Why a case is not run on this adapter with these options, or null to run it. */
 export function skipReason(
   c: TrainerCase,
-  o: Pick<BenchOptions, 'cases'>,
+  o: Pick<BenchOptions, 'cases' | 'architecture' | 'k'>,
   isSwiftShader: boolean,
   limits: { maxStorageBufferBindingSize: number; maxBufferSize: number },
 ): string | null {
-  const plan = planMemory(caseConfig(c), limits);
+  const plan = planMemory(caseConfig(c, o), limits);
   if (!plan.fits) return `does not fit the adapter: ${plan.reason}`;
   const gflop = stepFlops(c.d, c.d_sae, c.tokens) / 1e9;
   if (o.cases === 'small' && isSwiftShader && gflop * 1e9 > SWIFTSHADER_SMALL_FLOP)

@@ -1,7 +1,7 @@
 // One trainer-step case of the bench: our WGSL trainer and the tf.js peer on the same adapter, same
 // shapes, same initial weights, same batches, timed the same way; the result is one JSON line.
 import { benchBatch } from './batch';
-import type { TrainerCase } from './cases';
+import type { BenchOptions, TrainerCase } from './cases';
 import { oursEngine, peerEngine, type BenchEngine, type PeerEngine } from './engines';
 import { gflopsPerSecond, stepFlops } from './flops';
 import { interleavedWindows } from './timing';
@@ -21,9 +21,17 @@ export interface BenchEnv {
   command: string;
 }
 
-/** The run's config for a case: the method's defaults (SPEC §1) at the case's shape. */
-export function caseConfig(c: TrainerCase): TrainConfig {
-  return { ...DEFAULT_CONFIG, d_in: c.d, d_sae: c.d_sae, seqs_per_batch: c.S, context_size: c.T };
+/** The run's config for a case: the method's defaults (SPEC §1) at the case's shape (and architecture). */
+export function caseConfig(c: TrainerCase, o: Pick<BenchOptions, 'architecture' | 'k'> = {}): TrainConfig {
+  return {
+    ...DEFAULT_CONFIG,
+    d_in: c.d,
+    d_sae: c.d_sae,
+    seqs_per_batch: c.S,
+    context_size: c.T,
+    ...(o.architecture ? { architecture: o.architecture } : {}),
+    ...(o.k ? { k: o.k } : {}),
+  };
 }
 
 const message = (e: unknown) => (e instanceof Error ? e.message : String(e));
@@ -100,9 +108,12 @@ async function measure(e: Engines, o: { warmup: number; steps: number; repeats: 
 export async function runTrainerCase(
   env: BenchEnv,
   c: TrainerCase,
-  o: { warmup: number; steps: number; repeats: number; peer: boolean },
+  o: { warmup: number; steps: number; repeats: number; peer: boolean } & Pick<
+    BenchOptions,
+    'architecture' | 'k'
+  >,
 ): Promise<Record<string, unknown>> {
-  const cfg = caseConfig(c);
+  const cfg = caseConfig(c, o);
   const batches = [benchBatch(c.S, c.T, c.d, 1), benchBatch(c.S, c.T, c.d, 2)];
   const e = await startEngines(env, cfg, initWeights(cfg, batches[0]), batches, o.peer);
   let m: Measured;
@@ -121,6 +132,7 @@ export async function runTrainerCase(
     command: env.command,
     adapter: env.adapter,
     arch: cfg.architecture,
+    ...(cfg.architecture === 'topk' ? { k: cfg.k } : {}),
     d: c.d,
     d_sae: c.d_sae,
     tokens: c.tokens,

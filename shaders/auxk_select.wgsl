@@ -6,7 +6,8 @@
 //   f_aux_ni = pre_ni for i ∈ A_n (raw, may be negative), else 0
 // Same radix select as topk.wgsl but over all floats: the key of v maps the float order onto u32 order
 // (positive: set the sign bit; negative: invert every bit). Workgroup 0 writes scale and num_dead to
-// state[4..5]. CPU twin: referenceAuxk in src/sae/reference/auxk.ts.
+// state[4..5]. Like topk.wgsl, the select stops early once the bin holding the k_aux-th key holds exactly
+// the keys still needed. CPU twin: referenceAuxk in src/sae/reference/auxk.ts.
 
 @group(0) @binding(0) var<uniform> p: Params;                          // sizes, aux_k, dead window
 @group(0) @binding(1) var<storage, read> pre: array<f32>;              // [rows, m] pre-activations of the row block
@@ -16,13 +17,17 @@
 @group(0) @binding(5) var<storage, read_write> state: array<f32>;      // [4] scale, [5] num_dead
 @group(0) @binding(6) var<uniform> blk: Block; // the row block this dispatch covers (pre/f_aux hold only its rows)
 
-const WG = 256u;
-var<workgroup> hist: array<atomic<u32>, 256>;
-var<workgroup> ties: array<u32, 256>;
+// Invocations per workgroup: 256 on real GPUs, 32 on SwiftShader (see topk.wgsl).
+override WG: u32 = 256u;
+const BINS = 256u;
+var<workgroup> hist: array<atomic<u32>, BINS>;
+var<workgroup> ties: array<u32, WG>;
 var<workgroup> dead_atomic: atomic<u32>;
 var<workgroup> dead_total: u32;
 var<workgroup> sel_prefix: u32;
+var<workgroup> sel_mask: u32;      // which key bits are decided
 var<workgroup> sel_remaining: u32;
+var<workgroup> sel_done: u32;      // 1: every dead key at the prefix is on (no tie to cut)
 
 fn key_of(v: f32) -> u32 {
   let b = bitcast<u32>(v);
@@ -33,7 +38,7 @@ fn is_dead(i: u32) -> bool {
   return tokens_since_fired[i] >= p.dead_window;
 }
 
-@compute @workgroup_size(256)
+@compute @workgroup_size(WG)
 fn main(
   @builtin(workgroup_id) wid: vec3<u32>,
   @builtin(num_workgroups) nwg: vec3<u32>,
@@ -73,18 +78,24 @@ fn main(
   }
   if (li == 0u) {
     sel_prefix = 0u;
+    sel_mask = 0u;
     sel_remaining = k_aux;
+    sel_done = 0u;
   }
   for (var round = 0u; round < 4u; round++) {
     let shift = 24u - 8u * round;
-    atomicStore(&hist[li], 0u);
-    workgroupBarrier();
+    for (var b = li; b < BINS; b += WG) {
+      atomicStore(&hist[b], 0u);
+    }
+    if (workgroupUniformLoad(&sel_done) != 0u) {
+      break;
+    }
     let prefix = sel_prefix;
-    let hiMask = select(0xffffffffu << (shift + 8u), 0u, round == 0u);
+    let mask = sel_mask;
     for (var i = li; i < p.m; i += WG) {
       if (is_dead(i)) {
         let key = key_of(pre[base + i]);
-        if ((key & hiMask) == (prefix & hiMask)) {
+        if ((key & mask) == prefix) {
           atomicAdd(&hist[(key >> shift) & 255u], 1u);
         }
       }
@@ -102,40 +113,48 @@ fn main(
         bin -= 1u;
       }
       sel_prefix = prefix | (bin << shift);
+      sel_mask = mask | (255u << shift);
       sel_remaining = remaining;
+      sel_done = select(0u, 1u, atomicLoad(&hist[bin]) == remaining);
     }
     workgroupBarrier();
   }
   let kth = workgroupUniformLoad(&sel_prefix);
+  let mask = workgroupUniformLoad(&sel_mask);
   let need = workgroupUniformLoad(&sel_remaining);
+  let done = workgroupUniformLoad(&sel_done) != 0u;
   let per = (p.m + WG - 1u) / WG;
   let lo = min(li * per, p.m);
   let hi = min(lo + per, p.m);
-  var myTies = 0u;
-  for (var i = lo; i < hi; i++) {
-    if (is_dead(i) && key_of(pre[base + i]) == kth) {
-      myTies++;
+  var rank = 0u;
+  if (!done) {
+    var myTies = 0u;
+    for (var i = lo; i < hi; i++) {
+      if (is_dead(i) && key_of(pre[base + i]) == kth) {
+        myTies++;
+      }
     }
-  }
-  ties[li] = myTies;
-  workgroupBarrier();
-  if (li == 0u) {
-    var run = 0u;
-    for (var t = 0u; t < WG; t++) {
-      let c = ties[t];
-      ties[t] = run;
-      run += c;
+    ties[li] = myTies;
+    workgroupBarrier();
+    if (li == 0u) {
+      var run = 0u;
+      for (var t = 0u; t < WG; t++) {
+        let c = ties[t];
+        ties[t] = run;
+        run += c;
+      }
     }
+    workgroupBarrier();
+    rank = ties[li];
   }
-  workgroupBarrier();
-  var rank = ties[li];
   for (var i = lo; i < hi; i++) {
     let v = pre[base + i];
     var on = false;
     if (is_dead(i)) {
       let key = key_of(v);
-      on = key > kth;
-      if (key == kth) {
+      let masked = key & mask;
+      on = masked > kth || (done && masked == kth);
+      if (!done && key == kth) {
         on = rank < need;
         rank++;
       }

@@ -53,6 +53,15 @@ export function auxkOn(cfg: TrainConfig): boolean {
   return cfg.architecture === 'topk' && cfg.aux_k_coefficient > 0 && cfg.aux_k > 0;
 }
 
+/**
+ * TopK's products with f go through the zero-skipping kernel (shaders/topk_spmm.wgsl) when f is at most a
+ * quarter non-zero: below that its zero tests plus k·d products per row beat the dense GEMM's d_sae·d
+ * (measured on SwiftShader, bench/passes.ts), at k = d_sae the dense GEMM is faster.
+ */
+export function topkSparse(cfg: TrainConfig): boolean {
+  return cfg.architecture === 'topk' && 4 * cfg.k <= cfg.d_sae;
+}
+
 export const ARCH_CODE = { relu: 0, topk: 1, jumprelu: 2 } as const;
 
 export interface StepScalars {

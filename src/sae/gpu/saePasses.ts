@@ -28,12 +28,14 @@ import { GemmOp, type GemmDesign } from '../../gpu/gemm';
 import { bindBuffers, createKernel } from '../../gpu/kernel';
 import { tokensPerStep, type TrainConfig } from '../config';
 import { createUniformBuffer } from '../../gpu/buffers';
-import { blockName, type ChunkPlan } from './chunks';
-import { ARCH_CODE, auxkOn, PARAM_NAMES } from './layout';
+import { blockName, type ChunkPlan, type FeatBlock, type RowBlock } from './chunks';
+import { ARCH_CODE, auxkOn, PARAM_NAMES, topkSparse } from './layout';
+import { SparseGemmOp, type SparseShape } from './sparseGemm';
 import { adamDispatches } from './bufferSpecs';
 import type { SaeBuffers } from './saeBuffers';
 
 interface Dispatch {
+  label: string;
   pipeline: GPUComputePipeline;
   bind: GPUBindGroup;
   wg: [number, number];
@@ -47,12 +49,12 @@ export function withSaeStructs(code: string): string {
   return `${saeCommonCode}\n${code}`;
 }
 
-type Op = Dispatch | GemmOp;
+type Op = Dispatch | GemmOp | SparseGemmOp;
 
 export class SaePasses {
   private readonly forwardOps: Op[] = [];
   private readonly backwardOps: Op[] = [];
-  private readonly gemms: GemmOp[] = [];
+  private readonly gemms: (GemmOp | SparseGemmOp)[] = [];
   private readonly uniforms: GPUBuffer[] = [];
 
   constructor(device: GPUDevice, cfg: TrainConfig, b: SaeBuffers, design: GemmDesign, chunks: ChunkPlan) {
@@ -66,12 +68,25 @@ export class SaePasses {
     const k = (label: string, code: string, constants?: Record<string, number>) =>
       createKernel(device, { label: `sae.${label}`, code: withSaeStructs(code), constants });
     const op = (label: string, pipeline: GPUComputePipeline, bufs: GPUBuffer[], wg: number): Dispatch => ({
+      label: `sae.${label}`,
       pipeline,
       bind: bindBuffers(device, pipeline, `sae.${label}.bind`, bufs),
       wg: grid(wg),
     });
     const gemm = (...a: ConstructorParameters<typeof GemmOp>) => {
       const g = new GemmOp(...a);
+      this.gemms.push(g);
+      return g;
+    };
+    const sparse = (
+      label: string,
+      shape: SparseShape,
+      A: GPUBuffer,
+      B: GPUBuffer,
+      C: GPUBuffer,
+      bias?: GPUBuffer,
+    ) => {
+      const g = new SparseGemmOp(device, `sae.${label}`, rowWg.WG, shape, A, B, C, bias);
       this.gemms.push(g);
       return g;
     };
@@ -95,11 +110,42 @@ export class SaePasses {
     // at every barrier: 32 made those passes ~6× faster there (d=16, m=64, N=256: 300 → ~50 ms a step).
     const rowWg = { WG: design === 'tiled' ? 256 : 32 };
 
+    // TopK's products with f, f_aux and g_pre skip their zeros (shaders/topk_spmm.wgsl): f has k non-zeros
+    // per row, so it pays when k is a small part of d_sae; f_aux (k_aux per row, none while nothing is dead)
+    // always goes that way. Shapes of the sparse products per (row block r, feature block f):
+    const sparseF = topkSparse(cfg);
+    // [rows, d] (+)= A_rows[:, feats]·W_dec_block: the decoder (A = f) and AuxK's ê (A = f_aux).
+    const decodeShape = (r: RowBlock, f: FeatBlock, fi: number): SparseShape => ({
+      rows: r.rows,
+      cols: d,
+      K: f.feats,
+      offA: f.feat0,
+      sAr: m,
+      sAk: 1,
+      sBk: d,
+      offC: r.row0 * d,
+      sCr: d,
+      accumulate: fi > 0,
+    });
+    // [feats, d] (+)= A_rows[:, feats]ᵀ·B_rows: ∂W_dec (A = f, B = g_x̂) and AuxK's (A = f_aux, B = g_ê).
+    const featRowsShape = (r: RowBlock, f: FeatBlock, accumulate: boolean): SparseShape => ({
+      rows: f.feats,
+      cols: d,
+      K: r.rows,
+      offA: f.feat0,
+      sAr: 1,
+      sAk: m,
+      offB: r.row0 * d,
+      sBk: d,
+      sCr: d,
+      accumulate,
+    });
+
     // ---- forward ----
     this.forwardOps.push(
       op('center', k('center', centerCode), [P, b.x, b.b_dec, b.xc], Math.ceil((N * d) / 256)),
     );
-    const topkK = cfg.architecture === 'topk' ? k('topk', topkCode) : null;
+    const topkK = cfg.architecture === 'topk' ? k('topk', topkCode, rowWg) : null;
     const actK = cfg.architecture === 'topk' ? null : k('activate', activateCode, jump);
     R.forEach((r, ri) => {
       F.forEach((f, fi) =>
@@ -135,27 +181,37 @@ export class SaePasses {
               Math.ceil((r.rows * m) / 256),
             ),
       );
+      // x̂ = f·W_dec + b_dec: TopK skips the zeros of f (k per row) when they are most of it.
       F.forEach((f, fi) =>
         this.forwardOps.push(
-          gemm(
-            device,
-            `sae.decoder.r${ri}.f${fi}`,
-            design,
-            {
-              layout: 'NN',
-              M: r.rows,
-              N: d,
-              K: f.feats,
-              offA: f.feat0,
-              lda: m,
-              offC: r.row0 * d,
-              accumulate: fi > 0,
-            },
-            rb('f', ri),
-            rb('W_dec', fi),
-            b.xhat,
-            fi === 0 ? b.b_dec : undefined,
-          ),
+          sparseF
+            ? sparse(
+                `decoder.r${ri}.f${fi}`,
+                decodeShape(r, f, fi),
+                rb('f', ri),
+                rb('W_dec', fi),
+                b.xhat,
+                fi === 0 ? b.b_dec : undefined,
+              )
+            : gemm(
+                device,
+                `sae.decoder.r${ri}.f${fi}`,
+                design,
+                {
+                  layout: 'NN',
+                  M: r.rows,
+                  N: d,
+                  K: f.feats,
+                  offA: f.feat0,
+                  lda: m,
+                  offC: r.row0 * d,
+                  accumulate: fi > 0,
+                },
+                rb('f', ri),
+                rb('W_dec', fi),
+                b.xhat,
+                fi === 0 ? b.b_dec : undefined,
+              ),
         ),
       );
     });
@@ -186,7 +242,7 @@ export class SaePasses {
       );
     // TopK AuxK: choose dead features, ê = f_aux·W_dec, residual loss and g_ê (Gao et al. 2024).
     if (aux) {
-      const sel = k('auxk_select', auxkSelectCode);
+      const sel = k('auxk_select', auxkSelectCode, rowWg);
       R.forEach((r, ri) => {
         B.push(
           op(
@@ -198,24 +254,7 @@ export class SaePasses {
         );
         F.forEach((f, fi) =>
           B.push(
-            gemm(
-              device,
-              `sae.aux_ehat.r${ri}.f${fi}`,
-              design,
-              {
-                layout: 'NN',
-                M: r.rows,
-                N: d,
-                K: f.feats,
-                offA: f.feat0,
-                lda: m,
-                offC: r.row0 * d,
-                accumulate: fi > 0,
-              },
-              rb('f_aux', ri),
-              rb('W_dec', fi),
-              b.ehat,
-            ),
+            sparse(`aux_ehat.r${ri}.f${fi}`, decodeShape(r, f, fi), rb('f_aux', ri), rb('W_dec', fi), b.ehat),
           ),
         );
       });
@@ -270,58 +309,74 @@ export class SaePasses {
     F.forEach((f, fi) =>
       R.forEach((r, ri) => {
         // ∂W_dec (rows of this feature block) = Σ_row-blocks f_blockᵀ·g_x̂ (+ AuxK's f_auxᵀ·g_ê).
-        const shape = {
-          layout: 'TN' as const,
-          M: f.feats,
-          N: d,
-          K: r.rows,
-          offA: f.feat0,
-          lda: m,
-          offB: r.row0 * d,
-        };
         B.push(
-          gemm(
-            device,
-            `sae.grad_W_dec.f${fi}.r${ri}`,
-            design,
-            { ...shape, accumulate: ri > 0 },
-            rb('f', ri),
-            b.g_xhat,
-            rb('grad_W_dec', fi),
-          ),
+          sparseF
+            ? sparse(
+                `grad_W_dec.f${fi}.r${ri}`,
+                featRowsShape(r, f, ri > 0),
+                rb('f', ri),
+                b.g_xhat,
+                rb('grad_W_dec', fi),
+              )
+            : gemm(
+                device,
+                `sae.grad_W_dec.f${fi}.r${ri}`,
+                design,
+                {
+                  layout: 'TN',
+                  M: f.feats,
+                  N: d,
+                  K: r.rows,
+                  offA: f.feat0,
+                  lda: m,
+                  offB: r.row0 * d,
+                  accumulate: ri > 0,
+                },
+                rb('f', ri),
+                b.g_xhat,
+                rb('grad_W_dec', fi),
+              ),
         );
         if (aux)
           B.push(
-            gemm(
-              device,
-              `sae.aux_grad_W_dec.f${fi}.r${ri}`,
-              design,
-              { ...shape, accumulate: true },
+            sparse(
+              `aux_grad_W_dec.f${fi}.r${ri}`,
+              featRowsShape(r, f, true),
               rb('f_aux', ri),
               b.ehat,
               rb('grad_W_dec', fi),
             ),
           );
         // ∂W_enc (columns of this feature block) = Σ_row-blocks xcᵀ·g_pre.
+        // With TopK g_pre is non-zero only at active (and AuxK-chosen) features: the transposed sparse
+        // product g_preᵀ·xc, written into W_enc's [d, feats] layout through C's strides.
         B.push(
-          gemm(
-            device,
-            `sae.grad_W_enc.f${fi}.r${ri}`,
-            design,
-            {
-              layout: 'TN',
-              M: d,
-              N: f.feats,
-              K: r.rows,
-              offA: r.row0 * d,
-              offB: f.feat0,
-              ldb: m,
-              accumulate: ri > 0,
-            },
-            b.xc,
-            rb('g', ri),
-            rb('grad_W_enc', fi),
-          ),
+          sparseF
+            ? sparse(
+                `grad_W_enc.f${fi}.r${ri}`,
+                { ...featRowsShape(r, f, ri > 0), sCr: 1, sCc: f.feats },
+                rb('g', ri),
+                b.xc,
+                rb('grad_W_enc', fi),
+              )
+            : gemm(
+                device,
+                `sae.grad_W_enc.f${fi}.r${ri}`,
+                design,
+                {
+                  layout: 'TN',
+                  M: d,
+                  N: f.feats,
+                  K: r.rows,
+                  offA: r.row0 * d,
+                  offB: f.feat0,
+                  ldb: m,
+                  accumulate: ri > 0,
+                },
+                b.xc,
+                rb('g', ri),
+                rb('grad_W_enc', fi),
+              ),
         );
       }),
     );
@@ -400,15 +455,25 @@ export class SaePasses {
     );
   }
 
-  private static run(pass: GPUComputePassEncoder, ops: Op[]) {
-    for (const o of ops) {
-      if (o instanceof GemmOp) o.record(pass);
-      else {
-        pass.setPipeline(o.pipeline);
-        pass.setBindGroup(0, o.bind);
-        pass.dispatchWorkgroups(o.wg[0], o.wg[1]);
-      }
+  private static record(pass: GPUComputePassEncoder, o: Op) {
+    if (o instanceof GemmOp || o instanceof SparseGemmOp) o.record(pass);
+    else {
+      pass.setPipeline(o.pipeline);
+      pass.setBindGroup(0, o.bind);
+      pass.dispatchWorkgroups(o.wg[0], o.wg[1]);
     }
+  }
+
+  private static run(pass: GPUComputePassEncoder, ops: Op[]) {
+    for (const o of ops) SaePasses.record(pass, o);
+  }
+
+  /** Every pass of a training step in order, each recordable alone (the per-pass bench, bench/passes.ts). */
+  stepOps(): { label: string; record: (pass: GPUComputePassEncoder) => void }[] {
+    return [...this.forwardOps, ...this.backwardOps].map((o) => ({
+      label: o.label,
+      record: (pass) => SaePasses.record(pass, o),
+    }));
   }
 
   recordForward(pass: GPUComputePassEncoder): void {
