@@ -94,6 +94,17 @@ export interface RunsState {
 
 let nextRunNumber = 1;
 
+/**
+ * Run ids are unique across page loads and tabs, not only within one page: runs are saved under their
+ * id, and a run started while the saved ones are still being restored (or in another tab) must never
+ * take a saved run's id — it would be replaced by the saved record, and their checkpoints would mix.
+ */
+function newRunId(n: number): string {
+  const salt = new Uint32Array(1);
+  globalThis.crypto.getRandomValues(salt);
+  return `run-${Date.now().toString(36)}-${salt[0].toString(36).padStart(7, '0').slice(0, 4)}-${n}`;
+}
+
 function initialProgress(config: TrainConfig): RunProgress {
   const totalSteps = Math.max(
     1,
@@ -110,8 +121,7 @@ export const useRunsStore = create<RunsState>()((set, get) => ({
   runs: [],
   selectedRunId: null,
   addRun: (r) => {
-    const n = nextRunNumber++;
-    const id = `run-${n}`;
+    const id = newRunId(nextRunNumber++);
     const used = new Set(get().runs.map((x) => x.colorIndex));
     let colorIndex = 0;
     while (used.has(colorIndex)) colorIndex++;
@@ -173,9 +183,9 @@ export const useRunsStore = create<RunsState>()((set, get) => ({
       })),
     })),
   restoreRun: (r) => {
-    const m = /^run-(\d+)$/.exec(r.id);
-    if (m) nextRunNumber = Math.max(nextRunNumber, Number(m[1]) + 1);
-    set((s) => ({ runs: [...s.runs.filter((x) => x.id !== r.id), r] }));
+    // A run already in the page (started meanwhile) is never replaced by a saved record.
+    if (get().runs.some((x) => x.id === r.id)) return;
+    set((s) => ({ runs: [...s.runs, r] }));
   },
 }));
 

@@ -30,6 +30,21 @@ describe('runs store', () => {
   const add = (name: string) =>
     useRunsStore.getState().addRun({ name, config: DEFAULT_CONFIG, dataKey: 'd', dataLabel: 'data' });
 
+  it('run ids do not repeat across page loads; a saved run never replaces a run of the page', () => {
+    const a = add('a');
+    // A new page load starts counting again: its first run must not take the saved run's id.
+    const saved = { ...useRunsStore.getState().runs[0], name: 'saved', config: { ...DEFAULT_CONFIG, lr: 1 } };
+    useRunsStore.setState({ runs: [], selectedRunId: null });
+    const b = add('b');
+    expect(b).not.toBe(a);
+    useRunsStore.getState().restoreRun(saved);
+    expect(useRunsStore.getState().runs.map((r) => r.name)).toEqual(['b', 'saved']);
+    // Restoring a record whose id is already in the page leaves the page's run as it is.
+    useRunsStore.getState().restoreRun({ ...saved, id: b });
+    expect(useRunsStore.getState().runs.find((r) => r.id === b)!.name).toBe('b');
+    expect(useRunsStore.getState().runs).toHaveLength(2);
+  });
+
   it('adds runs ready, selected, with the step count of the config', () => {
     const id = add('a');
     const r = useRunsStore.getState().runs[0];

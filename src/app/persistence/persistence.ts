@@ -196,6 +196,7 @@ async function restoreRuns(): Promise<number> {
     // Held-out evaluations up to the checkpoint come back with the run (later ones will be redone).
     const upTo = last ? last.step : -1;
     const evals = (await repo.loadEvals(r.id).catch(() => [])) as EvalRecord[];
+    if (findRun(r.id)) continue; // a run with this id appeared meanwhile: it is not replaced
     const kept = evals.filter((e) => e.step <= upTo);
     if (kept.length) useAnalysisStore.getState().evaluationsRestored(r.id, kept);
     useRunsStore.getState().restoreRun(r);
