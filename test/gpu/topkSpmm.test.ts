@@ -1,3 +1,4 @@
+// shaders/topk_masked_nt.wgsl (A·Bᵀ where a mask is non-zero) vs maskedNtTwin and the dense product.
 // shaders/topk_spmm.wgsl (C = A·B with A's zeros skipped) vs its float64 twin sparseGemmTwin, for the
 // four shapes TopK training uses (decoder / ê, ∂W_dec, transposed ∂W_enc), both workgroup sizes, sizes
 // that are not multiples of WG·CPI, several column chunks, offsets, bias and accumulate; and equal to the
@@ -7,9 +8,15 @@
 import { describe, expect, it } from 'vitest';
 import { Rng } from '../../src/data/rng';
 import { createBufferWithData, readFloat32 } from '../../src/gpu/buffers';
-import { SparseGemmOp, spmmChunks, type SparseShape } from '../../src/sae/gpu/sparseGemm';
+import {
+  MaskedNtOp,
+  SparseGemmOp,
+  spmmChunks,
+  type MaskedShape,
+  type SparseShape,
+} from '../../src/sae/gpu/sparseGemm';
 import { gemmTwin } from '../../src/sae/twins/gemm';
-import { sparseGemmTwin } from '../../src/sae/twins/topkSpmm';
+import { maskedNtTwin, sparseGemmTwin } from '../../src/sae/twins/topkSpmm';
 import { getTestGpu } from '../helpers/dawn';
 import { expectClose } from '../helpers/parity';
 
@@ -162,4 +169,65 @@ describe('sparse products (topk_spmm) vs twin', () => {
     const nan = await runSparse(32, s, a, W, new Float32Array(rows * d));
     expect(Array.from(nan).map((v, i) => Number.isNaN(v) === (Math.floor(i / d) === 2))).not.toContain(false);
   });
+});
+
+async function runMasked(
+  wg: number,
+  shape: MaskedShape,
+  a: Float32Array,
+  b: Float32Array,
+  mask: Float32Array,
+  c0: Float32Array,
+): Promise<Float32Array> {
+  const { device } = await getTestGpu();
+  const bufs = [a, b, mask, c0].map((x, i) => createBufferWithData(device, `test.masked${i}`, x));
+  const op = new MaskedNtOp(device, 'test.masked', wg, shape, bufs[0], bufs[1], bufs[2], bufs[3]);
+  const enc = device.createCommandEncoder();
+  const pass = enc.beginComputePass();
+  op.record(pass);
+  pass.end();
+  device.queue.submit([enc.finish()]);
+  const out = await readFloat32(device, bufs[3]);
+  op.destroy();
+  for (const x of bufs) x.destroy();
+  return out;
+}
+
+describe('masked products (topk_masked_nt) vs twin', () => {
+  // [rows, m, d, k]; a feature block [f0, f0 + feats) of a row block starting at row0, as the trainer binds
+  // them: C and the mask are [rows, m] buffers, A = g_x̂ rows from row0, B = the block's W_dec rows.
+  const sizes: [number, number, number, number][] = [
+    [37, 50, 13, 4],
+    [9, 300, 33, 1],
+    [20, 33, 7, 33],
+  ];
+  for (const wg of [32, 256])
+    for (const [rows, m, d, k] of sizes)
+      it(`WG ${wg}, (${rows}×${d})·(${m}×${d})ᵀ masked by k ${k} per row`, async () => {
+        const rng = new Rng(rows + m * 7 + wg, 5);
+        const [row0, f0] = [3, 2];
+        const feats = m - f0 - 1;
+        const mask = sparseRows(rows, m, k, rng);
+        const g = rand((row0 + rows) * d, rng);
+        const W = rand(feats * d, rng);
+        const s: MaskedShape = { rows, cols: feats, K: d, offA: row0 * d, offM: f0, offC: f0, ldc: m };
+        const c0 = new Float32Array(rows * m).fill(5);
+        const gpu = await runMasked(wg, s, g, W, mask, c0);
+        const block = (C: ArrayLike<number>) =>
+          Array.from({ length: rows * feats }, (_, e) => C[Math.floor(e / feats) * m + f0 + (e % feats)]);
+        const want = maskedNtTwin(s, g, W, mask);
+        expectClose('masked', block(gpu), want, 2e-5, 1e-5);
+        // Where the mask is non-zero it is the dense NT product; elsewhere 0; outside the block untouched.
+        const dense = gemmTwin({ layout: 'NT', M: rows, N: feats, K: d, offA: row0 * d }, g, W, null);
+        const maskBlock = block(mask);
+        expectClose(
+          'masked = dense ⊙ mask',
+          want,
+          dense.map((v, e) => (maskBlock[e] !== 0 ? v : 0)),
+          1e-12,
+          1e-12,
+        );
+        const outside = Array.from(gpu).filter((_, i) => i % m < f0 || i % m >= f0 + feats);
+        expect(outside.every((v) => v === 5)).toBe(true);
+      });
 });

@@ -30,7 +30,7 @@ import { tokensPerStep, type TrainConfig } from '../config';
 import { createUniformBuffer } from '../../gpu/buffers';
 import { blockName, type ChunkPlan, type FeatBlock, type RowBlock } from './chunks';
 import { ARCH_CODE, auxkOn, PARAM_NAMES, topkSparse } from './layout';
-import { SparseGemmOp, type SparseShape } from './sparseGemm';
+import { MaskedNtOp, SparseGemmOp, type SparseShape } from './sparseGemm';
 import { adamDispatches } from './bufferSpecs';
 import type { SaeBuffers } from './saeBuffers';
 
@@ -49,12 +49,19 @@ export function withSaeStructs(code: string): string {
   return `${saeCommonCode}\n${code}`;
 }
 
-type Op = Dispatch | GemmOp | SparseGemmOp;
+/** A pass with its own pipeline and bind group (GEMMs and TopK's sparse products). */
+interface Recorded {
+  readonly label: string;
+  record(pass: GPUComputePassEncoder): void;
+  destroy(): void;
+}
+
+type Op = Dispatch | Recorded;
 
 export class SaePasses {
   private readonly forwardOps: Op[] = [];
   private readonly backwardOps: Op[] = [];
-  private readonly gemms: (GemmOp | SparseGemmOp)[] = [];
+  private readonly gemms: Recorded[] = [];
   private readonly uniforms: GPUBuffer[] = [];
 
   constructor(device: GPUDevice, cfg: TrainConfig, b: SaeBuffers, design: GemmDesign, chunks: ChunkPlan) {
@@ -73,11 +80,12 @@ export class SaePasses {
       bind: bindBuffers(device, pipeline, `sae.${label}.bind`, bufs),
       wg: grid(wg),
     });
-    const gemm = (...a: ConstructorParameters<typeof GemmOp>) => {
-      const g = new GemmOp(...a);
-      this.gemms.push(g);
-      return g;
+    // Passes with their own pipeline (GEMMs, TopK's sparse products), destroyed with the trainer.
+    const owned = <T extends Recorded>(o: T): T => {
+      this.gemms.push(o);
+      return o;
     };
+    const gemm = (...a: ConstructorParameters<typeof GemmOp>) => owned(new GemmOp(...a));
     const sparse = (
       label: string,
       shape: SparseShape,
@@ -85,11 +93,7 @@ export class SaePasses {
       B: GPUBuffer,
       C: GPUBuffer,
       bias?: GPUBuffer,
-    ) => {
-      const g = new SparseGemmOp(device, `sae.${label}`, rowWg.WG, shape, A, B, C, bias);
-      this.gemms.push(g);
-      return g;
-    };
+    ) => owned(new SparseGemmOp(device, `sae.${label}`, rowWg.WG, shape, A, B, C, bias));
     // The Block uniform of each row block and feature block (shaders: struct Block), written once.
     const blockUniform = (label: string, v: number[]) => {
       const u = createUniformBuffer(device, `sae.${label}`, 32);
@@ -223,20 +227,48 @@ export class SaePasses {
       op('recon', k('recon', reconCode, rowWg), [P, b.x, b.xhat, b.rowflags, b.g_xhat, b.row_stats], N),
       op('alpha', k('alpha', alphaCode), [P, b.row_stats, b.state], 1),
     );
-    // ∂L/∂f-shaped product g_rows·W_decᵀ into the [rows, m] block `out` (NT GEMM per feature block).
-    const productWdecT = (label: string, src: GPUBuffer, out: (ri: number) => GPUBuffer) =>
+    // ∂L/∂f-shaped product g_rows·W_decᵀ into the [rows, m] block `out` (NT GEMM per feature block). With a
+    // `mask` (TopK's f or AuxK's f_aux) only the elements where it is non-zero are computed, the rest are 0:
+    // the only ones the next pass reads (feature_grad keeps ∂L/∂f where f is active, aux_add where f_aux ≠ 0).
+    const productWdecT = (
+      label: string,
+      src: GPUBuffer,
+      out: (ri: number) => GPUBuffer,
+      mask?: (ri: number) => GPUBuffer,
+    ) =>
       R.forEach((r, ri) =>
         F.forEach((f, fi) =>
           B.push(
-            gemm(
-              device,
-              `sae.${label}.r${ri}.f${fi}`,
-              design,
-              { layout: 'NT', M: r.rows, N: f.feats, K: d, offA: r.row0 * d, offC: f.feat0, ldc: m },
-              src,
-              rb('W_dec', fi),
-              out(ri),
-            ),
+            mask
+              ? owned(
+                  new MaskedNtOp(
+                    device,
+                    `sae.${label}.r${ri}.f${fi}`,
+                    rowWg.WG,
+                    {
+                      rows: r.rows,
+                      cols: f.feats,
+                      K: d,
+                      offA: r.row0 * d,
+                      offM: f.feat0,
+                      offC: f.feat0,
+                      ldc: m,
+                    },
+                    src,
+                    rb('W_dec', fi),
+                    mask(ri),
+                    out(ri),
+                  ),
+                )
+              : gemm(
+                  device,
+                  `sae.${label}.r${ri}.f${fi}`,
+                  design,
+                  { layout: 'NT', M: r.rows, N: f.feats, K: d, offA: r.row0 * d, offC: f.feat0, ldc: m },
+                  src,
+                  rb('W_dec', fi),
+                  out(ri),
+                ),
           ),
         ),
       );
@@ -269,7 +301,7 @@ export class SaePasses {
     }
 
     // ---- backward ----
-    productWdecT('grad_f', b.g_xhat, (ri) => rb('g', ri));
+    productWdecT('grad_f', b.g_xhat, (ri) => rb('g', ri), sparseF ? (ri) => rb('f', ri) : undefined);
     const fg = k('feature_grad', featureGradCode, { ARCH: arch, ...rowWg });
     R.forEach((r, ri) =>
       B.push(
@@ -293,7 +325,12 @@ export class SaePasses {
     );
     if (aux) {
       // g_ê·W_decᵀ into `pre` (free for TopK once both selections are done), then masked into g_pre.
-      productWdecT('aux_grad_f', b.ehat, (ri) => rb('pre', ri));
+      productWdecT(
+        'aux_grad_f',
+        b.ehat,
+        (ri) => rb('pre', ri),
+        (ri) => rb('f_aux', ri),
+      );
       const add = k('aux_add', auxAddCode);
       R.forEach((r, ri) =>
         B.push(
@@ -456,7 +493,7 @@ export class SaePasses {
   }
 
   private static record(pass: GPUComputePassEncoder, o: Op) {
-    if (o instanceof GemmOp || o instanceof SparseGemmOp) o.record(pass);
+    if ('record' in o) o.record(pass);
     else {
       pass.setPipeline(o.pipeline);
       pass.setBindGroup(0, o.bind);

@@ -1,6 +1,9 @@
-// Host side of shaders/topk_spmm.wgsl: C = A·B (+C) (+bias) with the zero terms of A skipped, for the
-// products of TopK training whose left operand is mostly zeros (f, f_aux, g_pre). Built once with fixed
-// operands like GemmOp (src/gpu/gemm.ts), recorded per step.
+// Host side of TopK's sparse products, built once with fixed operands like GemmOp (src/gpu/gemm.ts) and
+// recorded per step:
+//   SparseGemmOp  shaders/topk_spmm.wgsl: C = A·B (+C) (+bias) with the zero terms of A skipped, for the
+//                 products whose left operand is mostly zeros (f, f_aux, g_pre);
+//   MaskedNtOp    shaders/topk_masked_nt.wgsl: C = A·Bᵀ only where a mask (f, f_aux) is non-zero.
+import maskedNtCode from '../../../shaders/topk_masked_nt.wgsl?raw';
 import spmmCode from '../../../shaders/topk_spmm.wgsl?raw';
 import { createStorageBuffer, createUniformBuffer } from '../../gpu/buffers';
 import { grid } from '../../gpu/dispatch';
@@ -59,51 +62,37 @@ export function sparseUniform(s: SparseShape, hasBias: boolean, wg: number): Uin
   ]);
 }
 
-const pipelines = new WeakMap<GPUDevice, Map<number, GPUComputePipeline>>();
+const pipelines = new WeakMap<GPUDevice, Map<string, GPUComputePipeline>>();
 
-function spmmPipeline(device: GPUDevice, wg: number): GPUComputePipeline {
-  let byWg = pipelines.get(device);
-  if (!byWg) pipelines.set(device, (byWg = new Map()));
-  let p = byWg.get(wg);
-  if (!p)
-    byWg.set(
-      wg,
-      (p = createKernel(device, { label: `sae.spmm.wg${wg}`, code: spmmCode, constants: { WG: wg } })),
-    );
+function pipeline(device: GPUDevice, kernel: 'spmm' | 'masked_nt', wg: number): GPUComputePipeline {
+  let byKey = pipelines.get(device);
+  if (!byKey) pipelines.set(device, (byKey = new Map()));
+  const key = `${kernel}.wg${wg}`;
+  let p = byKey.get(key);
+  if (!p) {
+    const code = kernel === 'spmm' ? spmmCode : maskedNtCode;
+    byKey.set(key, (p = createKernel(device, { label: `sae.${key}`, code, constants: { WG: wg } })));
+  }
   return p;
 }
 
-/** One sparse product with fixed operands: uniform and bind group made once. */
-export class SparseGemmOp {
-  private readonly pipeline: GPUComputePipeline;
+/** A kernel with its uniform and bind group made once: binding 0 the uniform, then the buffers. */
+class BoundOp {
   private readonly bindGroup: GPUBindGroup;
   private readonly uniform: GPUBuffer;
-  private readonly placeholder?: GPUBuffer;
-  private readonly workgroups: [number, number];
 
   constructor(
     device: GPUDevice,
     readonly label: string,
-    /** Workgroup size: 32 on SwiftShader, 256 on real GPUs (as the row reductions). */
-    wg: number,
-    readonly shape: SparseShape,
-    A: GPUBuffer,
-    B: GPUBuffer,
-    C: GPUBuffer,
-    bias?: GPUBuffer,
+    private readonly pipeline: GPUComputePipeline,
+    words: Uint32Array<ArrayBuffer>,
+    buffers: GPUBuffer[],
+    private readonly workgroups: [number, number],
+    private readonly owned: GPUBuffer[] = [],
   ) {
-    this.pipeline = spmmPipeline(device, wg);
-    this.uniform = createUniformBuffer(device, `${label}.dims`, 64);
-    device.queue.writeBuffer(this.uniform, 0, sparseUniform(shape, !!bias, wg));
-    if (!bias) this.placeholder = createStorageBuffer(device, `${label}.noBias`, 16);
-    this.bindGroup = bindBuffers(device, this.pipeline, `${label}.bind`, [
-      this.uniform,
-      A,
-      B,
-      C,
-      bias ?? this.placeholder!,
-    ]);
-    this.workgroups = grid(shape.rows * spmmChunks(shape.cols, wg));
+    this.uniform = createUniformBuffer(device, `${label}.dims`, words.byteLength);
+    device.queue.writeBuffer(this.uniform, 0, words);
+    this.bindGroup = bindBuffers(device, pipeline, `${label}.bind`, [this.uniform, ...buffers]);
   }
 
   record(pass: GPUComputePassEncoder): void {
@@ -114,6 +103,75 @@ export class SparseGemmOp {
 
   destroy(): void {
     this.uniform.destroy();
-    this.placeholder?.destroy();
+    for (const b of this.owned) b.destroy();
+  }
+}
+
+/** One sparse product C = A·B (+C) (+bias) with fixed operands. */
+export class SparseGemmOp extends BoundOp {
+  constructor(
+    device: GPUDevice,
+    label: string,
+    /** Workgroup size: 32 on SwiftShader, 256 on real GPUs (as the row reductions). */
+    wg: number,
+    shape: SparseShape,
+    A: GPUBuffer,
+    B: GPUBuffer,
+    C: GPUBuffer,
+    /** Column bias [cols]; without one a small placeholder is bound (WebGPU needs every binding). */
+    bias?: GPUBuffer,
+  ) {
+    const placeholder = bias ? undefined : createStorageBuffer(device, `${label}.noBias`, 16);
+    super(
+      device,
+      label,
+      pipeline(device, 'spmm', wg),
+      sparseUniform(shape, !!bias, wg),
+      [A, B, C, bias ?? placeholder!],
+      grid(shape.rows * spmmChunks(shape.cols, wg)),
+      placeholder ? [placeholder] : [],
+    );
+  }
+}
+
+export interface MaskedShape {
+  /** Rows and columns of C (and of the mask), and the reduction length. */
+  rows: number;
+  cols: number;
+  K: number;
+  /** A(r, t) = A[offA + r·K + t]; B(c, t) = B[offB + c·K + t]. */
+  offA?: number;
+  offB?: number;
+  /** mask(r, c) = M[offM + r·ldc + c]; C(r, c) = C[offC + r·ldc + c]. */
+  offM?: number;
+  offC?: number;
+  ldc: number;
+}
+
+/** The 8 u32 of the Masked uniform (shaders/topk_masked_nt.wgsl). */
+export function maskedUniform(s: MaskedShape): Uint32Array<ArrayBuffer> {
+  return new Uint32Array([s.rows, s.cols, s.K, s.offA ?? 0, s.offB ?? 0, s.offM ?? 0, s.offC ?? 0, s.ldc]);
+}
+
+/** One masked product C = (A·Bᵀ) ⊙ [M ≠ 0] with fixed operands. */
+export class MaskedNtOp extends BoundOp {
+  constructor(
+    device: GPUDevice,
+    label: string,
+    wg: number,
+    shape: MaskedShape,
+    A: GPUBuffer,
+    B: GPUBuffer,
+    M: GPUBuffer,
+    C: GPUBuffer,
+  ) {
+    super(
+      device,
+      label,
+      pipeline(device, 'masked_nt', wg),
+      maskedUniform(shape),
+      [A, B, M, C],
+      grid(Math.ceil((shape.rows * shape.cols) / wg)),
+    );
   }
 }

@@ -1,0 +1,48 @@
+// C = (A·Bᵀ) ⊙ [mask ≠ 0]: the product computed only where the mask is non-zero, 0 elsewhere (a sampled
+// dense-dense product). TopK's backward needs ∂L/∂f = g_x̂·W_decᵀ only where f is active (SPEC §5:
+// g_pre = ∂L/∂f ⊙ active, feature_grad.wgsl) and AuxK's g_ê·W_decᵀ only where f_aux ≠ 0 (aux_add.wgsl),
+// so the masked product costs O(rows·m) mask tests + O(nnz·d) products instead of the dense NT GEMM's
+// O(rows·m·d). One invocation per element of C; an active one sums its d products in order.
+// The mask test is on the bits (±0 masked out, NaN kept), as in topk_spmm.wgsl. CPU twin: maskedNtTwin.
+
+struct Masked {
+  rows: u32,  // rows of C
+  cols: u32,  // columns of C
+  K: u32,     // reduction length (d)
+  offA: u32,  // A(r, t) = A[offA + r·K + t]      (g_x̂ or g_ê rows of the row block)
+  offB: u32,  // B(c, t) = B[offB + c·K + t]      (W_dec rows of the feature block)
+  offM: u32,  // mask(r, c) = M[offM + r·ldc + c] (f or f_aux of the row block)
+  offC: u32,  // C(r, c) = C[offC + r·ldc + c]
+  ldc: u32,   // row stride of the mask and of C (d_sae)
+}
+
+@group(0) @binding(0) var<uniform> s: Masked;                 // sizes, offsets
+@group(0) @binding(1) var<storage, read> A: array<f32>;       // [rows, K]
+@group(0) @binding(2) var<storage, read> B: array<f32>;       // [cols, K]
+@group(0) @binding(3) var<storage, read> M: array<f32>;       // mask, same layout as C
+@group(0) @binding(4) var<storage, read_write> C: array<f32>; // result
+
+override WG: u32 = 256u;
+
+@compute @workgroup_size(WG)
+fn main(
+  @builtin(global_invocation_id) gid: vec3<u32>,
+  @builtin(num_workgroups) nwg: vec3<u32>,
+) {
+  let e = gid.x + gid.y * nwg.x * WG;
+  if (e >= s.rows * s.cols) {
+    return;
+  }
+  let r = e / s.cols;
+  let c = e % s.cols;
+  let at = r * s.ldc + c;
+  var acc = 0.0;
+  if ((bitcast<u32>(M[s.offM + at]) & 0x7fffffffu) != 0u) {
+    let a = s.offA + r * s.K;
+    let b = s.offB + c * s.K;
+    for (var t = 0u; t < s.K; t++) {
+      acc += A[a + t] * B[b + t];
+    }
+  }
+  C[s.offC + at] = acc;
+}
