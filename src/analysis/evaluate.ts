@@ -2,8 +2,10 @@
 // accumulators, then cluster the most variable features. Two paths, same EvalResult:
 //   GPU reductions (opts.evalForward, the trainer's evalForward): each batch's forward pass is reduced
 //     on the GPU to the accumulators' sums (EvalSums; shaders/eval_*.wgsl) and only those come back;
-//     the accumulators add them in float64 (addSums). The clustering traces come from a second pass
-//     (forward + gather of the K chosen features, K × tokens read back), submitted all at once.
+//     the accumulators add them in float64 (addSums). For the clustering traces the batches' f stay on
+//     the GPU while they fit the trainer's evaluation cache (evalForward's `keep`), and the K chosen
+//     features are gathered from there (K × tokens read back); beyond it, from a second pass of
+//     forward + gather, submitted all at once.
 //   CPU reductions (`forward` alone, the twin): f and x̂ come back and the accumulators reduce them.
 //     Forward results are kept up to `cacheBytes` for the traces, else the batches needed for them are
 //     run forward again.
@@ -11,7 +13,7 @@
 // A second pass may see a later training step than the first (the trainer keeps training between
 // awaits). The result is plain data (numbers and arrays) ready for the store and for JSON.
 import type { ActivationBatch } from '../data/types';
-import type { EvalForwardOptions, EvalPartials, ForwardResult } from '../sae/trainerApi';
+import type { EvalForwardOptions, EvalPartials, ForwardResult, KeptFeatures } from '../sae/trainerApi';
 import type { EvalChunk } from './chunk';
 import { clusterTraces, DEFAULT_CLUSTER_K, mostVariable, TraceCollector } from './clustering';
 import { matchTrueFeatures, mmcs, recovered } from './groundTruth';
@@ -159,10 +161,13 @@ export async function evaluateHeldOut(
     gBytes = 0,
     groups = 0;
   const gpu = opts.evalForward;
+  // GPU path: batches whose f the trainer kept on the GPU, in order, while every batch so far was kept.
+  const kept: KeptFeatures[] = [];
+  let keepOk = K > 0;
   const flush = async () => {
     if (!group.length) return;
     // Submit every forward of the group before awaiting any (see groupBytes).
-    const pending = group.map((b) => (gpu ? gpu(b) : forward(b)));
+    const pending = group.map((b) => (gpu ? gpu(b, { keep: keepOk }) : forward(b)));
     const W = opts.groundTruth?.W_dec;
     if (groups === 0 && typeof W === 'function') decoder = W();
     opts.onSubmit?.(groups++);
@@ -186,6 +191,14 @@ export async function evaluateHeldOut(
     temporal = new TemporalAccumulator(m, T);
   };
   const consumeSums = (b: ActivationBatch, r: EvalPartials) => {
+    if (r.kept) {
+      if (keepOk) kept.push(r.kept);
+      else r.kept.release();
+    } else if (keepOk) {
+      // Out of room: the traces will come from a second pass; free what was kept.
+      keepOk = false;
+      releaseAll(kept);
+    }
     if (!r.sums) throw new Error('evaluation: the GPU returned no evaluation sums');
     init(b);
     recon!.addSums(r.sums, b);
@@ -217,86 +230,116 @@ export async function evaluateHeldOut(
       : b.S * b.T * (m + b.d) * 4;
     return gBytes >= groupBytes;
   };
+  try {
+    return await finish();
+  } finally {
+    releaseAll(kept);
+  }
+
+  async function finish(): Promise<EvalResult> {
+    const src = heldOut();
+    if (Symbol.iterator in src) {
+      // A synchronous source (batches already in memory): the first group is submitted before this
+      // function first awaits, i.e. at the training step at which it was called.
+      for (const b of src) if (add(b)) await flush();
+    } else {
+      for await (const b of src) if (add(b)) await flush();
+    }
+    await flush();
+    if (!recon || !sparse || !temporal || recon.tokens === 0)
+      throw new Error('evaluation: the held-out set has no valid tokens');
+    const rm = recon.result(),
+      sm = sparse.result(),
+      tm = temporal.result();
+    const metrics: EvalMetrics = {
+      ...rm,
+      l0: sm.l0,
+      l1: sm.l1,
+      dead_count: sm.dead_count,
+      dense_count: sm.dense_count,
+      dead_share: sm.dead_share,
+      tv_ratio: tm.tv_ratio,
+      jaccard: tm.jaccard,
+      autocorr: tm.autocorr,
+      mean_run_length: tm.mean_run_length,
+      flip_rate: tm.flip_rate,
+      tokens: recon.tokens,
+      pairs: tm.pairs,
+    };
+    const features: EvalFeatures = {
+      density: arr(sparse.density()),
+      logDensity: arr(logDensity(sparse.density())),
+    };
+    if (opts.groundTruth && decoder) {
+      const g = opts.groundTruth;
+      const d = recon.d;
+      const match = matchTrueFeatures(g.trueDict, g.F, await decoder, m, d);
+      metrics.mmcs = mmcs(match);
+      metrics.recovered = recovered(match);
+      features.trueMatch = { index: arr(match.index), cos: arr(match.cos) };
+    }
+    const rb = recon.byPosition(),
+      tb = temporal.byPosition();
+    const byPosition: EvalByPosition = {
+      recon_loss: arr(rb.recon_loss),
+      l0: arr(sparse.l0ByPosition()),
+      tv_ratio: arr(tb.tv_ratio),
+      jaccard: arr(tb.jaccard),
+      flip_rate: arr(tb.flip_rate),
+      mean_run_length: arr(tb.mean_run_length),
+      autocorr: arr(tb.autocorr),
+      autocorr_bin_start: arr(tb.autocorr_bin_start),
+    };
+    let clustering: EvalClustering | null = null;
+    const chosen = K > 0 ? mostVariable(sparse.variance(), K) : new Int32Array(0);
+    if (chosen.length >= 2) {
+      const col = new TraceCollector(chosen, Math.min(maxTok, recon.tokens));
+      if (gpu && keepOk && kept.length) await gatherKept(kept, heldOut, col);
+      else if (gpu) await gatherTraces(gpu, heldOut, col);
+      else if (cacheOk) for (const c of cache) col.add(c);
+      else
+        for await (const b of heldOut()) {
+          if (col.full) break;
+          col.add(toChunk(b, await forward(b), m));
+        }
+      const res = clusterTraces(col.traces, chosen, col.n, col.maxTokens);
+      clustering = {
+        features: arr(res.features),
+        order: arr(res.order),
+        linkage: {
+          a: arr(res.linkage.a),
+          b: arr(res.linkage.b),
+          dist: arr(res.linkage.dist),
+          size: arr(res.linkage.size),
+        },
+        ...heatmaps(col, T, nSeqHeat),
+        ...fireHeat(sparse, chosen),
+        tokens: col.n,
+      };
+    }
+    return { metrics, byPosition, densityHist: densityHistogram(sparse.density()), clustering, features, T };
+  }
+}
+
+function releaseAll(kept: KeptFeatures[]): void {
+  for (const k of kept) k.release();
+  kept.length = 0;
+}
+
+/** The clustering traces gathered from the batches' f kept on the GPU (same batches, same order). */
+async function gatherKept(kept: KeptFeatures[], heldOut: HeldOut, col: TraceCollector): Promise<void> {
+  const batches: ActivationBatch[] = [];
   const src = heldOut();
   if (Symbol.iterator in src) {
-    // A synchronous source (batches already in memory): the first group is submitted before this
-    // function first awaits, i.e. at the training step at which it was called.
-    for (const b of src) if (add(b)) await flush();
+    for (const b of src) if (batches.push(b) >= kept.length) break;
   } else {
-    for await (const b of src) if (add(b)) await flush();
+    for await (const b of src) if (batches.push(b) >= kept.length) break;
   }
-  await flush();
-  if (!recon || !sparse || !temporal || recon.tokens === 0)
-    throw new Error('evaluation: the held-out set has no valid tokens');
-  const rm = recon.result(),
-    sm = sparse.result(),
-    tm = temporal.result();
-  const metrics: EvalMetrics = {
-    ...rm,
-    l0: sm.l0,
-    l1: sm.l1,
-    dead_count: sm.dead_count,
-    dense_count: sm.dense_count,
-    dead_share: sm.dead_share,
-    tv_ratio: tm.tv_ratio,
-    jaccard: tm.jaccard,
-    autocorr: tm.autocorr,
-    mean_run_length: tm.mean_run_length,
-    flip_rate: tm.flip_rate,
-    tokens: recon.tokens,
-    pairs: tm.pairs,
-  };
-  const features: EvalFeatures = {
-    density: arr(sparse.density()),
-    logDensity: arr(logDensity(sparse.density())),
-  };
-  if (opts.groundTruth && decoder) {
-    const g = opts.groundTruth;
-    const d = recon.d;
-    const match = matchTrueFeatures(g.trueDict, g.F, await decoder, m, d);
-    metrics.mmcs = mmcs(match);
-    metrics.recovered = recovered(match);
-    features.trueMatch = { index: arr(match.index), cos: arr(match.cos) };
-  }
-  const rb = recon.byPosition(),
-    tb = temporal.byPosition();
-  const byPosition: EvalByPosition = {
-    recon_loss: arr(rb.recon_loss),
-    l0: arr(sparse.l0ByPosition()),
-    tv_ratio: arr(tb.tv_ratio),
-    jaccard: arr(tb.jaccard),
-    flip_rate: arr(tb.flip_rate),
-    mean_run_length: arr(tb.mean_run_length),
-    autocorr: arr(tb.autocorr),
-    autocorr_bin_start: arr(tb.autocorr_bin_start),
-  };
-  let clustering: EvalClustering | null = null;
-  const chosen = K > 0 ? mostVariable(sparse.variance(), K) : new Int32Array(0);
-  if (chosen.length >= 2) {
-    const col = new TraceCollector(chosen, Math.min(maxTok, recon.tokens));
-    if (gpu) await gatherTraces(gpu, heldOut, col);
-    else if (cacheOk) for (const c of cache) col.add(c);
-    else
-      for await (const b of heldOut()) {
-        if (col.full) break;
-        col.add(toChunk(b, await forward(b), m));
-      }
-    const res = clusterTraces(col.traces, chosen, col.n, col.maxTokens);
-    clustering = {
-      features: arr(res.features),
-      order: arr(res.order),
-      linkage: {
-        a: arr(res.linkage.a),
-        b: arr(res.linkage.b),
-        dist: arr(res.linkage.dist),
-        size: arr(res.linkage.size),
-      },
-      ...heatmaps(col, T, nSeqHeat),
-      ...fireHeat(sparse, chosen),
-      tokens: col.n,
-    };
-  }
-  return { metrics, byPosition, densityHist: densityHistogram(sparse.density()), clustering, features, T };
+  let tokens = 0,
+    n = 0;
+  while (n < batches.length && tokens < col.maxTokens) for (const v of batches[n++].valid) tokens += v;
+  const traces = await Promise.all(kept.slice(0, n).map((k) => k.gather(col.features)));
+  for (let k = 0; k < n; k++) col.addGathered(batches[k], traces[k]);
 }
 
 /**

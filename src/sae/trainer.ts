@@ -84,6 +84,8 @@ export interface GpuSaeTrainer extends SaeTrainerApi {
   readonly chunks: ChunkPlan;
   /** Raw contents of one of the trainer's buffers (names in src/sae/gpu/bufferSpecs.ts); for tests. */
   readRaw(name: string): Promise<Float32Array>;
+  /** Always present on the GPU trainer (optional in SaeTrainerApi). */
+  evalForward(batch: ActivationBatch, opts?: EvalForwardOptions): Promise<EvalPartials>;
 }
 
 export interface TrainerOptions {
@@ -93,6 +95,8 @@ export interface TrainerOptions {
   limits?: Partial<MemoryLimits>;
   /** Keep a GPU copy of weights + Adam state to restore after divergence (default true; costs one copy). */
   snapshots?: boolean;
+  /** GPU bytes for batches' f kept by evalForward({ keep }) (default EVAL_KEEP_BYTES, 64 MB). */
+  evalKeepBytes?: number;
 }
 
 function isState(init: SaeWeights | TrainerState): init is TrainerState {
@@ -142,6 +146,7 @@ export async function createTrainer(
     options.gemmDesign ?? pickGemmDesign(gpu.adapter.isSwiftShader),
     plan.chunks!,
     snapshots,
+    options.evalKeepBytes,
   );
   const state: TrainerState = isState(init)
     ? init
@@ -193,6 +198,7 @@ class GpuTrainer implements GpuSaeTrainer {
     /** How the big matrices are split across buffers (one block each when they fit one binding). */
     readonly chunks: ChunkPlan,
     private readonly snapshots: boolean,
+    private readonly evalKeepBytes?: number,
   ) {
     this.gpu = gpu;
     this.faultsSeen = gpu.faults.length;
@@ -379,7 +385,14 @@ class GpuTrainer implements GpuSaeTrainer {
   async evalForward(batch: ActivationBatch, opts?: EvalForwardOptions): Promise<EvalPartials> {
     if (this.destroyed) throw new Error('evalForward: the trainer was destroyed');
     this.checkBatch(batch, 'evalForward', false);
-    this.evalPasses ??= new EvalPasses(this.device, this.cfg, this.b, this.gemmDesign, this.chunks);
+    this.evalPasses ??= new EvalPasses(
+      this.device,
+      this.cfg,
+      this.b,
+      this.gemmDesign,
+      this.chunks,
+      this.evalKeepBytes,
+    );
     this.upload(batch, Math.max(1, this.stepCount), 0);
     return this.evalPasses.run(batch, (pass) => this.passes.recordForward(pass), opts);
   }

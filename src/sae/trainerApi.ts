@@ -71,6 +71,19 @@ export interface EvalForwardOptions {
   gather?: Int32Array;
   /** Compute the evaluation sums (default true; false: the gather only). */
   reduce?: boolean;
+  /**
+   * Also keep this batch's f on the GPU, if the trainer's evaluation cache has room, so the clustering
+   * traces can be gathered later without a second forward pass (EvalPartials.kept).
+   */
+  keep?: boolean;
+}
+
+/** A batch's f kept on the GPU by evalForward({ keep: true }). */
+export interface KeptFeatures {
+  /** [K·rows] feature-major activations of `ids` for every row of the batch. */
+  gather(ids: Int32Array): Promise<Float32Array>;
+  /** Free the GPU memory (idempotent). */
+  release(): void;
 }
 
 export interface EvalPartials {
@@ -78,6 +91,8 @@ export interface EvalPartials {
   sums?: EvalSums;
   /** [K·rows] feature-major activations of the gathered features (when `gather` was given). */
   traces?: Float32Array;
+  /** With `keep`, when the batch's f fit the evaluation cache. */
+  kept?: KeptFeatures;
 }
 
 export interface SaeTrainerApi {

@@ -10,6 +10,7 @@
 import { describe, expect, it } from 'vitest';
 import { evalSumsFromChunk, gatherTwin } from '../../src/analysis/evalPartials';
 import type { ActivationBatch } from '../../src/data/types';
+import type { GemmDesign } from '../../src/gpu/gemm';
 import type { TrainConfig } from '../../src/sae/config';
 import { initWeights } from '../../src/sae/init';
 import { createTrainer, type GpuSaeTrainer } from '../../src/sae/trainer';
@@ -20,12 +21,15 @@ import { gpuBatch, gpuCfg } from './fixtures';
 
 const DEAD = [5, 17];
 
-async function trainerFor(cfg: TrainConfig, limit?: number): Promise<GpuSaeTrainer> {
+async function trainerFor(cfg: TrainConfig, limit?: number, gemmDesign?: GemmDesign): Promise<GpuSaeTrainer> {
   const w = initWeights(cfg, gpuBatch(cfg, 900));
   // Two features that never fire: b_enc far below any pre-activation.
   for (const i of DEAD) w.b_enc[i] = -1e3;
   const gpu = await getTestGpu();
-  return createTrainer(gpu, cfg, w, limit ? { limits: { maxStorageBufferBindingSize: limit } } : {});
+  return createTrainer(gpu, cfg, w, {
+    limits: limit ? { maxStorageBufferBindingSize: limit } : undefined,
+    gemmDesign,
+  });
 }
 
 function half(b: ActivationBatch, S: number): ActivationBatch {
@@ -45,7 +49,7 @@ async function check(t: GpuSaeTrainer, batch: ActivationBatch, label: string) {
   const fwd = await t.forward(batch);
   const chunk = { ...batch, m, f: fwd.f, xhat: fwd.xhat };
   const want = evalSumsFromChunk(chunk);
-  const ids = Int32Array.from([69, 0, DEAD[0], 33, 34]);
+  const ids = Int32Array.from([m - 1, 0, DEAD[0], 33, 34]);
   const got = await t.evalForward(batch, { gather: ids });
   const s = got.sums as EvalSums;
   expect(s.rows).toBe(batch.S * batch.T);
@@ -85,6 +89,16 @@ describe('evaluation reductions on the GPU = CPU twin', () => {
         t.destroy();
       }
     });
+
+  // The 'tiled' design is what real GPUs get: 256 invocations reduce each row together (one row per
+  // workgroup) instead of SwiftShader's one invocation per row, 64 rows per workgroup.
+  it('the real-GPU workgroup shape (tiled design): 256 invocations per row, m = 300 above it and d = 12 below', async () => {
+    const cfg = gpuCfg({ d_sae: 300 });
+    const t = await trainerFor(cfg, undefined, 'tiled');
+    await check(t, gpuBatch(cfg, 905), 'tiled');
+    await check(t, half(gpuBatch(cfg, 906), 1), 'tiled S=1');
+    t.destroy();
+  });
 
   it('a longer context: 16 autocorrelation bins, T = 40 not a multiple of any workgroup', async () => {
     const cfg = gpuCfg({ d_sae: 70, context_size: 40, seqs_per_batch: 2 });

@@ -22,7 +22,7 @@ import type { GemmDesign } from '../../gpu/gemm';
 import { bindBuffers, createKernel } from '../../gpu/kernel';
 import type { ActivationBatch } from '../../data/types';
 import { tokensPerStep, type TrainConfig } from '../config';
-import type { EvalForwardOptions, EvalPartials, EvalSums } from '../trainerApi';
+import type { EvalForwardOptions, EvalPartials, KeptFeatures } from '../trainerApi';
 import { blockName, type ChunkPlan } from './chunks';
 import { withSaeStructs } from './saePasses';
 import type { SaeBuffers } from './saeBuffers';
@@ -35,6 +35,42 @@ interface Op {
 
 /** Invocations per workgroup of the one-invocation-per-item kernels (xstats, features, gather). */
 const WG = 64;
+
+/**
+ * GPU memory for batches' f kept for the clustering gather (evalForward({ keep })), as the CPU path's
+ * forward cache (evaluate.ts cacheBytes): within it the traces need no second forward pass.
+ */
+export const EVAL_KEEP_BYTES = 64 * 1024 * 1024;
+
+/** Copies `parts` ([name, source, floats]) into one mapped buffer; resolves to views by name. */
+async function readParts(
+  device: GPUDevice,
+  enc: GPUCommandEncoder,
+  parts: [string, GPUBuffer, number][],
+): Promise<{ f32(name: string): Float32Array; u32(name: string): Uint32Array }> {
+  const total = parts.reduce((a, p) => a + p[2], 0);
+  const staging = device.createBuffer({
+    label: 'sae.eval.readback',
+    size: Math.max(4, total * 4),
+    usage: GPUBufferUsage.MAP_READ | GPUBufferUsage.COPY_DST,
+  });
+  let at = 0;
+  const where: Record<string, [number, number]> = {};
+  for (const [name, src, n] of parts) {
+    where[name] = [at, n];
+    if (n > 0) enc.copyBufferToBuffer(src, 0, staging, at * 4, n * 4);
+    at += n;
+  }
+  device.queue.submit([enc.finish()]);
+  await staging.mapAsync(GPUMapMode.READ);
+  const raw = staging.getMappedRange().slice(0);
+  staging.unmap();
+  staging.destroy();
+  return {
+    f32: (name) => new Float32Array(raw, where[name][0] * 4, where[name][1]),
+    u32: (name) => new Uint32Array(raw, where[name][0] * 4, where[name][1]),
+  };
+}
 
 export class EvalPasses {
   private readonly device: GPUDevice;
@@ -55,6 +91,10 @@ export class EvalPasses {
   private traces: GPUBuffer | null = null;
   private gatherOps: Op[] = [];
   private gatherK = 0;
+  /** The Block uniform of a kept batch (row0 0, its rows), written before each gather from it. */
+  private readonly keptBlock: GPUBuffer;
+  private readonly kept = new Set<GPUBuffer>();
+  private keptBytes = 0;
 
   constructor(
     device: GPUDevice,
@@ -62,6 +102,8 @@ export class EvalPasses {
     private readonly b: SaeBuffers,
     design: GemmDesign,
     private readonly chunks: ChunkPlan,
+    /** GPU bytes for kept batches (evalForward's `keep`). */
+    private readonly keepBytes = EVAL_KEEP_BYTES,
   ) {
     this.device = device;
     const N = (this.N = tokensPerStep(cfg));
@@ -80,6 +122,7 @@ export class EvalPasses {
       ac: buf('autocorr', 5 * this.Q * m), // [5, Q, m]
     };
     this.gatherParams = createUniformBuffer(device, 'sae.eval.gatherParams', 16);
+    this.keptBlock = createUniformBuffer(device, 'sae.eval.keptBlock', 32);
     const k = (label: string, code: string, constants: Record<string, number>) =>
       createKernel(device, { label: `sae.eval.${label}`, code: withSaeStructs(code), constants });
     const op = (label: string, pipeline: GPUComputePipeline, bufs: GPUBuffer[], wg: number): Op => ({
@@ -87,8 +130,11 @@ export class EvalPasses {
       bind: bindBuffers(device, pipeline, `sae.eval.${label}.bind`, bufs),
       wg: grid(wg),
     });
-    // One workgroup per row: 32 invocations on SwiftShader, 256 on real GPUs (as saePasses.ts rowWg).
-    const rowWg = { WG: design === 'tiled' ? 256 : 32 };
+    // Per-row reductions: 256 invocations share a row on real GPUs; on SwiftShader (the 'blocked' GEMM
+    // design), where each workgroup and barrier costs CPU time, one invocation per row and 64 rows per
+    // workgroup (measured at d_sae 512, 2048 rows: eval_rows 126 → see README).
+    const RPW = design === 'tiled' ? 1 : 64;
+    const rowWg = design === 'tiled' ? { WG: 256, ROWS: 1 } : { WG: 1, ROWS: RPW };
     const R = chunks.rowBlocks;
     this.blocks = R.map((r, i) => {
       if (r.row0 % T !== 0 || r.rows % T !== 0)
@@ -104,7 +150,7 @@ export class EvalPasses {
     const P = b.params;
     const o = this.out;
     this.reduceOps.push(
-      op('recon', k('recon', evalReconCode, rowWg), [P, b.x, b.xhat, o.rowRecon], N),
+      op('recon', k('recon', evalReconCode, rowWg), [P, b.x, b.xhat, o.rowRecon], Math.ceil(N / RPW)),
       op('xstats', k('xstats', evalXstatsCode, { WG }), [P, b.x, b.rowflags, o.xStats], Math.ceil(d / WG)),
     );
     const rowsK = k('rows', evalRowsCode, rowWg);
@@ -112,7 +158,7 @@ export class EvalPasses {
     R.forEach((r, ri) => {
       const f = b[blockName('f', ri)];
       this.reduceOps.push(
-        op(`rows.r${ri}`, rowsK, [P, f, o.rowFeat, this.blocks[ri]], r.rows),
+        op(`rows.r${ri}`, rowsK, [P, f, o.rowFeat, this.blocks[ri]], Math.ceil(r.rows / RPW)),
         op(
           `features.r${ri}`,
           featK,
@@ -147,6 +193,24 @@ export class EvalPasses {
     }));
   }
 
+  /** Checks the ids, sizes the gather buffers and writes the ids and the Gather uniform. */
+  private prepareGather(ids: Int32Array, rows: number): void {
+    const m = this.cfg.d_sae;
+    for (const i of ids)
+      if (!(i >= 0 && i < m)) throw new Error(`evalForward: gather feature ${i} is outside 0..${m - 1}`);
+    this.gatherFor(ids.length);
+    this.device.queue.writeBuffer(this.gatherIds!, 0, Uint32Array.from(ids));
+    this.device.queue.writeBuffer(this.gatherParams, 0, new Uint32Array([ids.length, rows, 0, 0]));
+  }
+
+  private static dispatch(pass: GPUComputePassEncoder, ops: Op[]): void {
+    for (const op of ops) {
+      pass.setPipeline(op.pipeline);
+      pass.setBindGroup(0, op.bind);
+      pass.dispatchWorkgroups(op.wg[0], op.wg[1]);
+    }
+  }
+
   /**
    * Record `recordForward` (the trainer's forward passes, after it uploaded the batch), the reductions
    * and/or the gather into one command buffer, submit, and read back the sums. The batch must have the
@@ -167,28 +231,15 @@ export class EvalPasses {
     const reduce = opts.reduce ?? true;
     const ids = opts.gather;
     const K = ids?.length ?? 0;
-    if (ids) {
-      for (const i of ids)
-        if (!(i >= 0 && i < m)) throw new Error(`evalForward: gather feature ${i} is outside 0..${m - 1}`);
-      if (K > 0) {
-        this.gatherFor(K);
-        this.device.queue.writeBuffer(this.gatherIds!, 0, Uint32Array.from(ids));
-        this.device.queue.writeBuffer(this.gatherParams, 0, new Uint32Array([K, rows, 0, 0]));
-      }
-    }
+    if (ids && K > 0) this.prepareGather(ids, rows);
     const o = this.out;
     const enc = this.device.createCommandEncoder({ label: 'sae.evalForward' });
     if (reduce) for (const key of ['featStats', 'fireByPos', 'runs', 'ac'] as const) enc.clearBuffer(o[key]);
     const pass = enc.beginComputePass({ label: 'sae.evalForward' });
     recordForward(pass);
-    const ops = [...(reduce ? this.reduceOps : []), ...(K > 0 ? this.gatherOps : [])];
-    for (const op of ops) {
-      pass.setPipeline(op.pipeline);
-      pass.setBindGroup(0, op.bind);
-      pass.dispatchWorkgroups(op.wg[0], op.wg[1]);
-    }
+    EvalPasses.dispatch(pass, [...(reduce ? this.reduceOps : []), ...(K > 0 ? this.gatherOps : [])]);
     pass.end();
-    // One readback buffer: [name, source, floats] in order.
+    const kept = opts.keep ? this.keep(enc, rows) : undefined;
     const parts: [string, GPUBuffer, number][] = [];
     if (reduce)
       parts.push(
@@ -201,45 +252,77 @@ export class EvalPasses {
         ['ac', o.ac, 5 * this.Q * m],
       );
     if (K > 0) parts.push(['traces', this.traces!, K * rows]);
-    const total = parts.reduce((a, p) => a + p[2], 0);
-    const staging = this.device.createBuffer({
-      label: 'sae.eval.readback',
-      size: Math.max(4, total * 4),
-      usage: GPUBufferUsage.MAP_READ | GPUBufferUsage.COPY_DST,
-    });
-    let at = 0;
-    const offsets: Record<string, number> = {};
-    for (const [name, src, n] of parts) {
-      offsets[name] = at;
-      if (n > 0) enc.copyBufferToBuffer(src, 0, staging, at * 4, n * 4);
-      at += n;
-    }
-    this.device.queue.submit([enc.finish()]);
-    await staging.mapAsync(GPUMapMode.READ);
-    const raw = staging.getMappedRange().slice(0);
-    staging.unmap();
-    staging.destroy();
-    const f32 = (name: string, n: number) => new Float32Array(raw, offsets[name] * 4, n);
-    const u32 = (name: string, n: number) => new Uint32Array(raw, offsets[name] * 4, n);
+    const r = await readParts(this.device, enc, parts);
     const res: EvalPartials = {};
-    if (reduce) {
-      const sums: EvalSums = {
+    if (reduce)
+      res.sums = {
         rows,
         T,
-        rowRecon: f32('rowRecon', rows * 4),
-        rowFeat: f32('rowFeat', rows * 6),
-        xStats: f32('xStats', d * 2),
-        featStats: f32('featStats', m * 2),
-        fireByPos: u32('fireByPos', m * this.P),
+        rowRecon: r.f32('rowRecon'),
+        rowFeat: r.f32('rowFeat'),
+        xStats: r.f32('xStats'),
+        featStats: r.f32('featStats'),
+        fireByPos: r.u32('fireByPos'),
         P: this.P,
-        runs: u32('runs', 2 * T),
-        autocorr: f32('ac', 5 * this.Q * m),
+        runs: r.u32('runs'),
+        autocorr: r.f32('ac'),
         Q: this.Q,
       };
-      res.sums = sums;
-    }
-    if (ids) res.traces = K > 0 ? f32('traces', K * rows) : new Float32Array(0);
+    if (ids) res.traces = K > 0 ? r.f32('traces') : new Float32Array(0);
+    if (kept) res.kept = kept;
     return res;
+  }
+
+  /** Copy the batch's rows of f (from every row block) into a new kept buffer, if the budget allows. */
+  private keep(enc: GPUCommandEncoder, rows: number): KeptFeatures | undefined {
+    const m = this.cfg.d_sae;
+    const bytes = rows * m * 4;
+    if (this.keptBytes + bytes > this.keepBytes) return undefined;
+    const buf = createStorageBuffer(this.device, 'sae.eval.kept', bytes);
+    this.kept.add(buf);
+    this.keptBytes += buf.size;
+    this.chunks.rowBlocks.forEach((blk, ri) => {
+      const n = Math.min(blk.rows, rows - blk.row0);
+      if (n > 0) enc.copyBufferToBuffer(this.b[blockName('f', ri)], 0, buf, blk.row0 * m * 4, n * m * 4);
+    });
+    let live = true;
+    return {
+      gather: (ids) => {
+        if (!live) return Promise.reject(new Error('evaluation: gather from released features'));
+        return this.gatherKept(buf, rows, ids);
+      },
+      release: () => {
+        if (!live) return;
+        live = false;
+        this.kept.delete(buf);
+        this.keptBytes -= buf.size;
+        buf.destroy();
+      },
+    };
+  }
+
+  /** eval_gather over a kept batch's f: [K·rows] traces. */
+  private async gatherKept(buf: GPUBuffer, rows: number, ids: Int32Array): Promise<Float32Array> {
+    const K = ids.length;
+    if (K === 0) return new Float32Array(0);
+    this.prepareGather(ids, rows);
+    const m = this.cfg.d_sae;
+    this.device.queue.writeBuffer(this.keptBlock, 0, new Uint32Array([0, rows, 0, m, 1, 1, 0, 0]));
+    const bind = bindBuffers(this.device, this.gatherPipeline, 'sae.eval.gatherKept.bind', [
+      this.b.params,
+      this.gatherParams,
+      this.gatherIds!,
+      buf,
+      this.keptBlock,
+      this.traces!,
+    ]);
+    const enc = this.device.createCommandEncoder({ label: 'sae.eval.gatherKept' });
+    const pass = enc.beginComputePass({ label: 'sae.eval.gatherKept' });
+    EvalPasses.dispatch(pass, [
+      { pipeline: this.gatherPipeline, bind, wg: grid(Math.ceil((K * rows) / WG)) },
+    ]);
+    pass.end();
+    return (await readParts(this.device, enc, [['traces', this.traces!, K * rows]])).f32('traces');
   }
 
   /** Bytes one batch reads back: the sums, plus K × rows when gathering. */
@@ -253,6 +336,9 @@ export class EvalPasses {
     for (const x of Object.values(this.out)) x.destroy();
     for (const u of this.blocks) u.destroy();
     this.gatherParams.destroy();
+    this.keptBlock.destroy();
+    for (const k of this.kept) k.destroy();
+    this.kept.clear();
     this.gatherIds?.destroy();
     this.traces?.destroy();
   }

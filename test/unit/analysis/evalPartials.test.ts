@@ -150,4 +150,57 @@ describe('evaluateHeldOut with evalForward', () => {
     expect(gpu.clustering!.features).toEqual(cpu.clustering!.features);
     expect(gpu.clustering!.tokens).toBe(50);
   });
+
+  for (const budget of [4, 2])
+    it(`keeps f on the GPU for the traces while it fits (${budget} of 4 batches), and releases it`, async () => {
+      const cs = chunks(8, 4, 3, 12, 14);
+      const batches = cs.map(
+        (c) =>
+          ({
+            S: c.S,
+            T: c.T,
+            d: c.d,
+            x: c.x,
+            start: c.start,
+            valid: c.valid,
+            seqIndex: new Int32Array(c.S),
+          }) as ActivationBatch,
+      );
+      const find = (b: ActivationBatch) => cs[batches.indexOf(b)];
+      let live = 0,
+        released = 0,
+        keptGathers = 0,
+        secondPass = 0;
+      const evalForward = async (b: ActivationBatch, o: EvalForwardOptions = {}): Promise<EvalPartials> => {
+        const c = find(b);
+        if (o.gather) secondPass++;
+        const r: EvalPartials = {
+          sums: o.reduce === false ? undefined : evalSumsFromChunk(c),
+          traces: o.gather ? gatherTwin(c, o.gather) : undefined,
+        };
+        if (o.keep && live < budget) {
+          live++;
+          let on = true;
+          r.kept = {
+            gather: async (ids) => {
+              keptGathers++;
+              return gatherTwin(c, ids);
+            },
+            release: () => {
+              if (on) [on, live, released] = [false, live - 1, released + 1];
+            },
+          };
+        }
+        return r;
+      };
+      const forward = async (b: ActivationBatch) => ({ f: find(b).f, xhat: find(b).xhat });
+      const opts = { d_sae: 14, clusterK: 6, maxClusterTokens: 50, groupBytes: 1 }; // one batch per group
+      const cpu = await evaluateHeldOut(forward, () => batches, opts);
+      const gpu = await evaluateHeldOut(forward, () => batches, { ...opts, evalForward });
+      expectAllClose(gpu as unknown as Record<string, unknown>, cpu as unknown as Record<string, unknown>);
+      expect(live).toBe(0);
+      // All kept: the 2 batches the 50 traced tokens need are gathered from kept f, no second pass.
+      // Out of room after 2: those 2 are released at once and the traces come from a second pass.
+      expect([keptGathers, secondPass, released]).toEqual(budget === 4 ? [2, 0, 4] : [0, 2, 2]);
+    });
 });
