@@ -2,6 +2,7 @@
 // generators, not plain data). The store gets a summary and the key; runs refer to data by key.
 // Loading new data never unloads the old: a failed load leaves everything as it was (SPEC §7).
 import type { Batcher, BatcherState } from '../data/batcher';
+import { opfsScratch } from '../data/opfsScratch';
 import { HELD_OUT_FRACTION, openRunBatcher } from '../sae/runBatcher';
 import { blobByteSource, type ByteSource } from '../data/byteSource';
 import { isTokenizerFile, openDataset } from '../data/dataset';
@@ -158,6 +159,8 @@ export async function loadFiles(files: PickedFile[]): Promise<LoadedData | null>
       folderName: folder,
       // [N, d] arrays carry no sequence boundaries: cut them into sequences of the configured context size.
       flatSeqLen: useWorkspaceStore.getState().draft.context_size,
+      // Deflated .npz members over the in-memory cap are inflated once into browser files.
+      scratch: await opfsScratch(),
     });
     useWorkspaceStore.getState().chooseData({ kind: 'files', label: source.name });
     const summary = summarize(source, {

@@ -5,6 +5,7 @@
 import { readdirSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { openDataset } from '../data/dataset';
+import { nodeScratch } from '../data/nodeScratch';
 import { fileByteSource } from '../data/nodeByteSource';
 import {
   createSyntheticSource,
@@ -66,7 +67,12 @@ export async function openCliData(spec: DataSpec): Promise<OpenedData> {
       return { ...s, name: path.relative(process.cwd(), f), read: s.read.bind(s) };
     }),
   );
-  const source = await openDataset(sources, { seqLen: spec.seqLen, hookName: spec.hookName });
+  const source = await openDataset(sources, {
+    seqLen: spec.seqLen,
+    hookName: spec.hookName,
+    // Deflated .npz members over the in-memory cap are inflated once into the temp folder.
+    scratch: nodeScratch(),
+  });
   return { source, label: source.name, spec, truth: null };
 }
 

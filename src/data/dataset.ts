@@ -7,6 +7,7 @@ import { DataFileError } from './errors';
 import { openNpy, readNpyHeader } from './npy';
 import { openNpz } from './npz';
 import { openSafetensors } from './safetensors';
+import type { Scratch } from './scratch';
 import type { ActivationSource } from './types';
 
 export interface OpenOptions {
@@ -18,6 +19,8 @@ export interface OpenOptions {
   hookName?: string;
   /** Largest deflated .npz member inflated into memory. */
   maxInflateBytes?: number;
+  /** Where larger deflated .npz members are inflated to (streaming); without one they are refused. */
+  scratch?: Scratch | null;
 }
 
 /** Files that are not activations (tokenizers, vocabularies) and are ignored here. */

@@ -1,8 +1,11 @@
 // Minimal zip reader for .npz (APPNOTE.TXT: end of central directory, central directory, local
 // headers; zip64 records because numpy writes them for large arrays). Stored members are read in
-// place; deflated members must be inflated whole (deflate has no random access), so their
-// uncompressed size is bounded by `maxInflateBytes` and a larger one is refused with advice.
-import { inflateSync } from 'fflate';
+// place. Deflated members have no random access: up to `maxInflateBytes` they are inflated into memory;
+// a larger one is inflated once, streaming, into a scratch file when the caller gives one (else it is
+// refused with advice). Inflated bytes are checked against the member's CRC-32.
+import { Inflate, inflateSync } from 'fflate';
+import { crc32 } from './crc32';
+import { scratchKey, type Scratch } from './scratch';
 import { bytesByteSource, sliceByteSource, type ByteSource } from './byteSource';
 import { DataFileError, check, guarded } from './errors';
 
@@ -10,6 +13,8 @@ export interface ZipEntry {
   name: string;
   /** 0 stored, 8 deflated. */
   method: number;
+  /** CRC-32 of the uncompressed bytes (from the central directory). */
+  crc32: number;
   compressedSize: number;
   size: number;
   localHeaderOffset: number;
@@ -71,6 +76,7 @@ export async function readZipDirectory(src: ByteSource): Promise<ZipEntry[]> {
     );
     const flags = dv.getUint16(p + 8, true);
     const method = dv.getUint16(p + 10, true);
+    const crc = dv.getUint32(p + 16, true);
     let compressedSize = dv.getUint32(p + 20, true);
     let size = dv.getUint32(p + 24, true);
     const nameLen = dv.getUint16(p + 28, true);
@@ -101,7 +107,7 @@ export async function readZipDirectory(src: ByteSource): Promise<ZipEntry[]> {
       }
       x += 4 + len;
     }
-    entries.push({ name, method, compressedSize, size, localHeaderOffset });
+    entries.push({ name, method, crc32: crc, compressedSize, size, localHeaderOffset });
     p += 46 + nameLen + extraLen + commentLen;
   }
   return entries;
@@ -110,7 +116,14 @@ export async function readZipDirectory(src: ByteSource): Promise<ZipEntry[]> {
 export interface ZipMemberOptions {
   /** Largest deflated member inflated into memory (bytes). */
   maxInflateBytes: number;
+  /** Where a larger deflated member is inflated to (streaming); without one it is refused. */
+  scratch?: Scratch | null;
 }
+
+/** Compressed bytes read per step of a streaming inflate (the only large buffer it holds). */
+const INFLATE_READ_BYTES = 8 << 20;
+/** Compressed bytes given to the inflater at once. */
+const INFLATE_PUSH_BYTES = 64 << 10;
 
 /** A ByteSource over one member: a window of the archive when stored, the inflated bytes when deflated. */
 export async function openZipMember(
@@ -138,6 +151,9 @@ export async function openZipMember(
     return sliceByteSource(src, dataStart, entry.size, file);
   }
   if (entry.method !== 8) throw new DataFileError(file, `unsupported zip compression method ${entry.method}`);
+  if (entry.size > opts.maxInflateBytes && opts.scratch) {
+    return inflateToScratch(src, entry, dataStart, opts.scratch, file);
+  }
   if (entry.size > opts.maxInflateBytes) {
     throw new DataFileError(
       file,
@@ -150,5 +166,56 @@ export async function openZipMember(
     inflateSync(comp, { out: new Uint8Array(entry.size) }),
   );
   check(out.length === entry.size, file, `inflated to ${out.length} bytes, the directory says ${entry.size}`);
+  check(crc32(out) === entry.crc32, file, 'corrupt member: its CRC-32 does not match the inflated bytes');
   return bytesByteSource(out, file);
+}
+
+/** Inflate a member chunk by chunk into a scratch file (or reuse the one made earlier for it). */
+async function inflateToScratch(
+  src: ByteSource,
+  entry: ZipEntry,
+  dataStart: number,
+  scratch: Scratch,
+  file: string,
+): Promise<ByteSource> {
+  const key = scratchKey(entry.crc32, entry.size);
+  const again = await scratch.reuse(key, entry.size);
+  if (again) return renamed(again, file);
+  const w = await scratch.create(key);
+  try {
+    let written = 0,
+      crc = 0;
+    let pending: Uint8Array[] = [];
+    const inflater = new Inflate((chunk) => {
+      // A hostile member may claim a small size and inflate to far more: stop at the claimed size.
+      written += chunk.length;
+      check(written <= entry.size, file, `inflates past the ${entry.size} bytes the directory says`);
+      crc = crc32(chunk, crc);
+      pending.push(chunk);
+    });
+    for (let off = 0; off < entry.compressedSize; off += INFLATE_READ_BYTES) {
+      const n = Math.min(INFLATE_READ_BYTES, entry.compressedSize - off);
+      const comp = await src.read(dataStart + off, n);
+      // Pushed in small slices: the inflater allocates one output buffer per push (≤ 1032× its input
+      // for a hostile stream), so the bytes held at once stay small; each slice's output is written out.
+      for (let q = 0; q < n; q += INFLATE_PUSH_BYTES) {
+        const part = comp.subarray(q, Math.min(n, q + INFLATE_PUSH_BYTES));
+        const final = off + q + part.length >= entry.compressedSize;
+        await guarded(file, 'corrupt deflate data', () => inflater.push(part, final));
+        for (const c of pending) await w.write(c);
+        pending = [];
+      }
+    }
+    check(written === entry.size, file, `inflated to ${written} bytes, the directory says ${entry.size}`);
+    check(crc === entry.crc32, file, 'corrupt member: its CRC-32 does not match the inflated bytes');
+    return renamed(await w.finish(), file);
+  } catch (e) {
+    await w.abort();
+    throw e;
+  }
+}
+
+/** The scratch file under the member's name (messages name the archive member, not the cache file). */
+function renamed(s: ByteSource, name: string): ByteSource {
+  return { name, size: s.size, read: (o, l) => s.read(o, l), close: s.close?.bind(s) };
 }

@@ -4,6 +4,7 @@
 // value (lengths, offsets, counts are u32/u64 fields in every format), ASCII digits changed in text
 // headers (npy dict, safetensors JSON).
 import { describe, expect, it } from 'vitest';
+import type { Scratch } from '../../../src/data/scratch';
 import { bytesByteSource, type ByteSource } from '../../../src/data/byteSource';
 import { openDataset } from '../../../src/data/dataset';
 import { DataFileError } from '../../../src/data/errors';
@@ -59,6 +60,31 @@ function mutate(src: Uint8Array, r: Rng): Uint8Array {
   }
 }
 
+/** Scratch files in memory (the streaming-inflate path without touching the disk). */
+function memoryScratch(): Scratch {
+  const files = new Map<string, Uint8Array>();
+  return {
+    reuse: async (key, size) => {
+      const b = files.get(key);
+      return b && b.length === size ? bytesByteSource(b, key) : null;
+    },
+    create: async (key) => {
+      const parts: Uint8Array[] = [];
+      return {
+        write: async (b) => void parts.push(b.slice()),
+        finish: async () => {
+          const all = new Uint8Array(parts.reduce((a, p) => a + p.length, 0));
+          let o = 0;
+          for (const p of parts) all.set(p, (o += p.length) - p.length);
+          files.set(key, all);
+          return bytesByteSource(all, key);
+        },
+        abort: async () => {},
+      };
+    },
+  };
+}
+
 describe('fuzzing the parsers', () => {
   it(`${CASES} mutated files give data or a DataFileError, nothing else`, async () => {
     const seeds = fuzzSeeds();
@@ -70,7 +96,13 @@ describe('fuzzing the parsers', () => {
       const bytes = mutate(seed.bytes, r);
       const files: ByteSource[] = [bytesByteSource(bytes, seed.name), ...(seed.extra ?? [])];
       try {
-        const src = await openDataset(files, { maxInflateBytes: 1 << 20, folderName: 'f' });
+        // Every other case sends deflated members through the streaming scratch path (cap 64 bytes).
+        const src = await openDataset(
+          files,
+          c % 2
+            ? { maxInflateBytes: 64, scratch: memoryScratch(), folderName: 'f' }
+            : { maxInflateBytes: 1 << 20, folderName: 'f' },
+        );
         const n = src.numSequences;
         const idx = [0, n - 1, r.int(n)];
         const out = await src.readSequences(idx);
