@@ -1,8 +1,11 @@
 // Per-pass time of one SAE training step: `node scripts/run-ts.mjs bench/passes.ts [--architecture A]
-// [--k N] [--d D --d-sae M --tokens N] [--repeats R]`. Timestamp queries are missing on SwiftShader, so each
-// pass is recorded R times in a compute pass of its own and timed by wall clock around the awaited
-// submission (after one full step, so every buffer holds a step's real values). Prints one JSON line per
-// pass and a summary grouped by kernel. Passes that accumulate change their outputs; only times matter here.
+// [--k N] [--d D --d-sae M --tokens N] [--repeats R] [--dead F]`. Timestamp queries are missing on SwiftShader, so each
+// pass is recorded twice in a compute pass of its own and timed by wall clock around the awaited
+// submission (after one full step, so every buffer holds a step's real values); the best of R rounds
+// counts. For TopK the trainer's step and the same step with dense GEMMs for every product alternate
+// round by round. Prints one JSON line: step time and time per kernel of each variant. Passes that
+// accumulate change their outputs; only times matter here.
+import { availableParallelism, loadavg } from 'node:os';
 import { nodeGpu } from './nodeGpu';
 import { benchBatch } from './batch';
 import { BENCH_T, TRAINER_CASES } from './cases';
@@ -23,7 +26,8 @@ function parse(argv: string[]) {
     d: c.d,
     m: c.d_sae,
     tokens: c.tokens,
-    repeats: 5,
+    repeats: 3,
+    dead: 0,
   };
   for (let i = 0; i < argv.length; i += 2) {
     const [flag, v] = [argv[i], argv[i + 1]];
@@ -33,6 +37,7 @@ function parse(argv: string[]) {
     else if (flag === '--d-sae') o.m = Number(v);
     else if (flag === '--tokens') o.tokens = Number(v);
     else if (flag === '--repeats') o.repeats = Number(v);
+    else if (flag === '--dead') o.dead = Number(v);
     else throw new Error(`unknown flag ${flag}`);
   }
   return o;
@@ -64,11 +69,22 @@ export async function main(argv: string[]): Promise<number> {
   put('b_enc', w.b_enc);
   put('b_dec', w.b_dec);
   put('x', batch.x);
+  // --dead F: the first F·d_sae features count as dead, so that TopK's AuxK has work (0: none, as early on).
+  const deadCount = Math.round(o.dead * o.m);
+  put(
+    'tokens_since_fired',
+    Float32Array.from({ length: o.m }, (_, i) => (i < deadCount ? 1e9 : 0)),
+  );
   const flags = new Uint32Array(o.tokens);
   const nValid = packRowFlags(batch.start, batch.valid, flags);
   put('rowflags', flags);
   q.writeBuffer(b.params, 0, packParams(cfg, { N: o.tokens, T: BENCH_T, nValid, lr: 1e-4, step: 1 }));
-  const passes = new SaePasses(device, cfg, b, pickGemmDesign(ctx.adapter.isSwiftShader), chunks);
+  const design = pickGemmDesign(ctx.adapter.isSwiftShader);
+  // TopK: the trainer's passes ('auto': sparse products) and the same step with dense GEMMs, timed in
+  // alternation so that both see the same machine load.
+  const variants: ['auto' | 'dense', SaePasses][] = [['auto', new SaePasses(device, cfg, b, design, chunks)]];
+  if (cfg.architecture === 'topk')
+    variants.push(['dense', new SaePasses(device, cfg, b, design, chunks, 'dense')]);
   const submit = async (rec: (p: GPUComputePassEncoder) => void) => {
     const enc = device.createCommandEncoder();
     const pass = enc.beginComputePass();
@@ -77,25 +93,41 @@ export async function main(argv: string[]): Promise<number> {
     q.submit([enc.finish()]);
     await q.onSubmittedWorkDone();
   };
-  await submit((p) => passes.recordTrainStep(p));
-  const t0 = performance.now();
-  await submit((p) => passes.recordTrainStep(p));
-  const stepMs = performance.now() - t0;
-  const byKernel = new Map<string, number>();
-  let total = 0;
-  for (const op of passes.stepOps()) {
-    await submit((p) => op.record(p)); // warm
+  const timed = async (rec: (p: GPUComputePassEncoder) => void, reps: number) => {
     const t = performance.now();
     await submit((p) => {
-      for (let r = 0; r < o.repeats; r++) op.record(p);
+      for (let r = 0; r < reps; r++) rec(p);
     });
-    const ms = (performance.now() - t) / o.repeats;
-    total += ms;
-    const kernel = op.label.replace(/\.[rf]\d+/g, '');
-    byKernel.set(kernel, (byKernel.get(kernel) ?? 0) + ms);
-    console.log(JSON.stringify({ bench: 'pass', label: op.label, ms: Number(ms.toFixed(2)) }));
+    return (performance.now() - t) / reps;
+  };
+  for (const [, passes] of variants) await submit((p) => passes.recordTrainStep(p));
+  const result: Record<string, unknown> = {};
+  const stepMs = new Map<string, number>();
+  const opMs = new Map<string, number[]>();
+  for (let round = 0; round < o.repeats; round++)
+    for (const [name, passes] of variants) {
+      const ms = await timed((p) => passes.recordTrainStep(p), 1);
+      stepMs.set(name, Math.min(stepMs.get(name) ?? Infinity, ms));
+      const ops = passes.stepOps();
+      const prev = opMs.get(name) ?? ops.map(() => Infinity);
+      for (const [i, op] of ops.entries()) prev[i] = Math.min(prev[i], await timed(op.record, 2));
+      opMs.set(name, prev);
+    }
+  for (const [name, passes] of variants) {
+    const byKernel = new Map<string, number>();
+    const ms = opMs.get(name)!;
+    passes.stepOps().forEach((op, i) => {
+      const kernel = op.label.replace(/\.[rf]\d+/g, '');
+      byKernel.set(kernel, (byKernel.get(kernel) ?? 0) + ms[i]);
+    });
+    const kernels = [...byKernel.entries()].sort((x, y) => y[1] - x[1]);
+    result[name] = {
+      step_ms: Number(stepMs.get(name)!.toFixed(1)),
+      sum_of_passes_ms: Number(ms.reduce((x, y) => x + y, 0).toFixed(1)),
+      by_kernel: Object.fromEntries(kernels.map(([k, v]) => [k, Number(v.toFixed(1))])),
+    };
+    passes.destroy();
   }
-  const kernels = [...byKernel.entries()].sort((a, b) => b[1] - a[1]);
   console.log(
     JSON.stringify({
       bench: 'passes',
@@ -104,11 +136,11 @@ export async function main(argv: string[]): Promise<number> {
       d_sae: o.m,
       tokens: o.tokens,
       k: cfg.architecture === 'topk' ? cfg.k : undefined,
-      step_ms: Number(stepMs.toFixed(1)),
-      sum_of_passes_ms: Number(total.toFixed(1)),
-      by_kernel: Object.fromEntries(kernels.map(([k, v]) => [k, Number(v.toFixed(1))])),
+      dead_fraction: o.dead,
+      repeats: o.repeats,
+      host_load_per_core: Number((loadavg()[0] / availableParallelism()).toFixed(2)),
+      ...result,
     }),
   );
-  passes.destroy();
   return 0;
 }

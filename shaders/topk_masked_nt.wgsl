@@ -2,7 +2,8 @@
 // dense-dense product). TopK's backward needs ∂L/∂f = g_x̂·W_decᵀ only where f is active (SPEC §5:
 // g_pre = ∂L/∂f ⊙ active, feature_grad.wgsl) and AuxK's g_ê·W_decᵀ only where f_aux ≠ 0 (aux_add.wgsl),
 // so the masked product costs O(rows·m) mask tests + O(nnz·d) products instead of the dense NT GEMM's
-// O(rows·m·d). One invocation per element of C; an active one sums its d products in order.
+// O(rows·m·d). A workgroup per row of C (and chunk of WG·CPT columns); an active element sums its d
+// products in order.
 // The mask test is on the bits (±0 masked out, NaN kept), as in topk_spmm.wgsl. CPU twin: maskedNtTwin.
 
 struct Masked {
@@ -22,27 +23,38 @@ struct Masked {
 @group(0) @binding(3) var<storage, read> M: array<f32>;       // mask, same layout as C
 @group(0) @binding(4) var<storage, read_write> C: array<f32>; // result
 
+// Invocations per workgroup: 32 on SwiftShader, 256 on real GPUs; the host picks.
 override WG: u32 = 256u;
+// Columns per invocation (c, c + WG, …): fewer, fuller workgroups (one per element was 16× as many
+// workgroups, and SwiftShader pays per workgroup).
+const CPT = 16u;
 
 @compute @workgroup_size(WG)
 fn main(
-  @builtin(global_invocation_id) gid: vec3<u32>,
+  @builtin(workgroup_id) wid: vec3<u32>,
   @builtin(num_workgroups) nwg: vec3<u32>,
+  @builtin(local_invocation_index) li: u32,
 ) {
-  let e = gid.x + gid.y * nwg.x * WG;
-  if (e >= s.rows * s.cols) {
+  let chunks = (s.cols + WG * CPT - 1u) / (WG * CPT);
+  let w = wid.x + wid.y * nwg.x;
+  let r = w / chunks;
+  if (r >= s.rows) {
     return;
   }
-  let r = e / s.cols;
-  let c = e % s.cols;
-  let at = r * s.ldc + c;
-  var acc = 0.0;
-  if ((bitcast<u32>(M[s.offM + at]) & 0x7fffffffu) != 0u) {
-    let a = s.offA + r * s.K;
-    let b = s.offB + c * s.K;
-    for (var t = 0u; t < s.K; t++) {
-      acc += A[a + t] * B[b + t];
+  let a = s.offA + r * s.K;
+  for (var j = 0u; j < CPT; j++) {
+    let c = (w % chunks) * WG * CPT + j * WG + li;
+    if (c >= s.cols) {
+      break;
     }
+    let at = r * s.ldc + c;
+    var acc = 0.0;
+    if ((bitcast<u32>(M[s.offM + at]) & 0x7fffffffu) != 0u) {
+      let b = s.offB + c * s.K;
+      for (var t = 0u; t < s.K; t++) {
+        acc += A[a + t] * B[b + t];
+      }
+    }
+    C[s.offC + at] = acc;
   }
-  C[s.offC + at] = acc;
 }

@@ -63,17 +63,16 @@ function written(s: SparseShape, C: ArrayLike<number>): number[] {
 }
 
 describe('sparse products (topk_spmm) vs twin', () => {
-  // [rows, m, d, k]: d below, at and above WG·CPI (32·8 = 256) for SwiftShader's WG; k = 1 and k = m.
+  // [rows, m, d, k]: d below and above CPI (16) columns per invocation, not multiples of it; rows (and m
+  // for ∂W_dec) below and above both workgroup sizes; k = 1 and k = m.
   const sizes: [number, number, number, number][] = [
     [37, 50, 13, 4],
     [9, 40, 300, 1],
     [20, 33, 257, 33],
     [3, 600, 7, 60],
   ];
-  it('the sizes include several column chunks per row', () => {
-    expect(spmmChunks(300, 32)).toBe(2);
-    expect(spmmChunks(257, 32)).toBe(2);
-    expect(spmmChunks(256, 32)).toBe(1);
+  it('the sizes include one and several column chunks per row, full and partial', () => {
+    expect([13, 300, 257, 7].map(spmmChunks)).toEqual([1, 19, 17, 1]);
   });
   for (const wg of [32, 256])
     for (const [rows, m, d, k] of sizes) {

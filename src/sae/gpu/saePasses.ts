@@ -64,7 +64,15 @@ export class SaePasses {
   private readonly gemms: Recorded[] = [];
   private readonly uniforms: GPUBuffer[] = [];
 
-  constructor(device: GPUDevice, cfg: TrainConfig, b: SaeBuffers, design: GemmDesign, chunks: ChunkPlan) {
+  constructor(
+    device: GPUDevice,
+    cfg: TrainConfig,
+    b: SaeBuffers,
+    design: GemmDesign,
+    chunks: ChunkPlan,
+    /** TopK: 'dense' runs every product as a dense GEMM (bench/passes.ts compares the two). */
+    topkProducts: 'auto' | 'dense' = 'auto',
+  ) {
     const N = tokensPerStep(cfg);
     const d = cfg.d_in;
     const m = cfg.d_sae;
@@ -117,7 +125,8 @@ export class SaePasses {
     // TopK's products with f, f_aux and g_pre skip their zeros (shaders/topk_spmm.wgsl): f has k non-zeros
     // per row, so it pays when k is a small part of d_sae; f_aux (k_aux per row, none while nothing is dead)
     // always goes that way. Shapes of the sparse products per (row block r, feature block f):
-    const sparseF = topkSparse(cfg);
+    const sparseF = topkProducts === 'auto' && topkSparse(cfg);
+    const sparseAux = topkProducts === 'auto';
     // [rows, d] (+)= A_rows[:, feats]·W_dec_block: the decoder (A = f) and AuxK's ê (A = f_aux).
     const decodeShape = (r: RowBlock, f: FeatBlock, fi: number): SparseShape => ({
       rows: r.rows,
@@ -286,7 +295,32 @@ export class SaePasses {
         );
         F.forEach((f, fi) =>
           B.push(
-            sparse(`aux_ehat.r${ri}.f${fi}`, decodeShape(r, f, fi), rb('f_aux', ri), rb('W_dec', fi), b.ehat),
+            sparseAux
+              ? sparse(
+                  `aux_ehat.r${ri}.f${fi}`,
+                  decodeShape(r, f, fi),
+                  rb('f_aux', ri),
+                  rb('W_dec', fi),
+                  b.ehat,
+                )
+              : gemm(
+                  device,
+                  `sae.aux_ehat.r${ri}.f${fi}`,
+                  design,
+                  {
+                    layout: 'NN',
+                    M: r.rows,
+                    N: d,
+                    K: f.feats,
+                    offA: f.feat0,
+                    lda: m,
+                    offC: r.row0 * d,
+                    accumulate: fi > 0,
+                  },
+                  rb('f_aux', ri),
+                  rb('W_dec', fi),
+                  b.ehat,
+                ),
           ),
         );
       });
@@ -329,7 +363,7 @@ export class SaePasses {
         'aux_grad_f',
         b.ehat,
         (ri) => rb('pre', ri),
-        (ri) => rb('f_aux', ri),
+        sparseAux ? (ri) => rb('f_aux', ri) : undefined,
       );
       const add = k('aux_add', auxAddCode);
       R.forEach((r, ri) =>
@@ -376,13 +410,32 @@ export class SaePasses {
         );
         if (aux)
           B.push(
-            sparse(
-              `aux_grad_W_dec.f${fi}.r${ri}`,
-              featRowsShape(r, f, true),
-              rb('f_aux', ri),
-              b.ehat,
-              rb('grad_W_dec', fi),
-            ),
+            sparseAux
+              ? sparse(
+                  `aux_grad_W_dec.f${fi}.r${ri}`,
+                  featRowsShape(r, f, true),
+                  rb('f_aux', ri),
+                  b.ehat,
+                  rb('grad_W_dec', fi),
+                )
+              : gemm(
+                  device,
+                  `sae.aux_grad_W_dec.f${fi}.r${ri}`,
+                  design,
+                  {
+                    layout: 'TN',
+                    M: f.feats,
+                    N: d,
+                    K: r.rows,
+                    offA: f.feat0,
+                    lda: m,
+                    offB: r.row0 * d,
+                    accumulate: true,
+                  },
+                  rb('f_aux', ri),
+                  b.ehat,
+                  rb('grad_W_dec', fi),
+                ),
           );
         // ∂W_enc (columns of this feature block) = Σ_row-blocks xcᵀ·g_pre.
         // With TopK g_pre is non-zero only at active (and AuxK-chosen) features: the transposed sparse

@@ -10,7 +10,9 @@ import { grid } from '../../gpu/dispatch';
 import { bindBuffers, createKernel } from '../../gpu/kernel';
 
 /** Columns each invocation keeps in registers (shaders/topk_spmm.wgsl CPI). */
-export const SPMM_CPI = 8;
+export const SPMM_CPI = 16;
+/** Columns each invocation of shaders/topk_masked_nt.wgsl walks (CPT). */
+export const MASKED_CPT = 16;
 
 export interface SparseShape {
   /** Rows and columns of C, and the reduction length. */
@@ -34,13 +36,13 @@ export interface SparseShape {
   offBias?: number;
 }
 
-/** Column chunks per row of C for a workgroup size. */
-export function spmmChunks(cols: number, wg: number): number {
-  return Math.max(1, Math.ceil(cols / (wg * SPMM_CPI)));
+/** Column chunks per row of C (one invocation each per row). */
+export function spmmChunks(cols: number): number {
+  return Math.max(1, Math.ceil(cols / SPMM_CPI));
 }
 
 /** The 16 u32 of the Sparse uniform (shaders/topk_spmm.wgsl). */
-export function sparseUniform(s: SparseShape, hasBias: boolean, wg: number): Uint32Array<ArrayBuffer> {
+export function sparseUniform(s: SparseShape, hasBias: boolean): Uint32Array<ArrayBuffer> {
   const flags = (s.accumulate ? 1 : 0) | (hasBias ? 2 : 0);
   return new Uint32Array([
     s.rows,
@@ -56,7 +58,7 @@ export function sparseUniform(s: SparseShape, hasBias: boolean, wg: number): Uin
     s.sCr,
     s.sCc ?? 1,
     s.offBias ?? 0,
-    spmmChunks(s.cols, wg),
+    spmmChunks(s.cols),
     0,
     0,
   ]);
@@ -126,9 +128,9 @@ export class SparseGemmOp extends BoundOp {
       device,
       label,
       pipeline(device, 'spmm', wg),
-      sparseUniform(shape, !!bias, wg),
+      sparseUniform(shape, !!bias),
       [A, B, C, bias ?? placeholder!],
-      grid(shape.rows * spmmChunks(shape.cols, wg)),
+      grid(Math.ceil(shape.rows / wg) * spmmChunks(shape.cols)),
       placeholder ? [placeholder] : [],
     );
   }
@@ -171,7 +173,7 @@ export class MaskedNtOp extends BoundOp {
       pipeline(device, 'masked_nt', wg),
       maskedUniform(shape),
       [A, B, M, C],
-      grid(Math.ceil((shape.rows * shape.cols) / wg)),
+      grid(shape.rows * Math.ceil(shape.cols / (wg * MASKED_CPT))),
     );
   }
 }
