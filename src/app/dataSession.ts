@@ -116,6 +116,21 @@ export function loadBuiltin(preset: string): LoadedData {
   return publish(source, summary, implied, tokenText);
 }
 
+/**
+ * localStorage key: the largest compressed .npz member inflated into memory, in bytes (default 256 MB);
+ * larger ones go through a scratch file. Lower it on machines short of memory.
+ */
+export const INFLATE_CAP_KEY = 'temposae.maxInflateBytes';
+
+function inflateCap(): number | undefined {
+  try {
+    const v = Number(localStorage.getItem(INFLATE_CAP_KEY));
+    return Number.isSafeInteger(v) && v > 0 ? v : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
 /** A dropped or picked file with its path inside a dropped folder (for SAELens cache folders). */
 export interface PickedFile {
   file: Blob & { name: string };
@@ -161,6 +176,7 @@ export async function loadFiles(files: PickedFile[]): Promise<LoadedData | null>
       flatSeqLen: useWorkspaceStore.getState().draft.context_size,
       // Deflated .npz members over the in-memory cap are inflated once into browser files.
       scratch: await opfsScratch(),
+      maxInflateBytes: inflateCap(),
     });
     useWorkspaceStore.getState().chooseData({ kind: 'files', label: source.name });
     const summary = summarize(source, {

@@ -1,5 +1,6 @@
 // The training screen end to end in headless Chromium (WebGPU on SwiftShader): the real trainer on the
 // built-in tiny dataset, driven through the page like a researcher would.
+import { zipSync } from 'fflate';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Page } from 'playwright-core';
 import { openPage, screenshot, startApp, type AppHarness, type WatchedPage } from './harness';
@@ -365,6 +366,43 @@ describe('training screen', () => {
     await waitForStatus(page, 'paused');
     expect((await selected(page)).history.step).toEqual([1]);
     await screenshot(page, 'train-file-error-1440x900');
+    w.assertNoErrors();
+    await page.close();
+  });
+
+  it('a compressed .npz over the memory cap loads through a scratch file in browser storage and trains', async () => {
+    const w = await ready(h, TINY);
+    const { page } = w;
+    // A 1 KB in-memory cap (the user setting for machines short of memory) sends this member through OPFS.
+    await page.evaluate(() => localStorage.setItem('temposae.maxInflateBytes', '1024'));
+    const npz = zipSync({ 'activations.npy': [new Uint8Array(npyBytes(8, 32, 16)), { level: 6 }] });
+    await page.getByTestId('file-input').setInputFiles({
+      name: 'acts.npz',
+      mimeType: 'application/octet-stream',
+      buffer: Buffer.from(npz),
+    });
+    await page.waitForFunction(() =>
+      document.querySelector('[data-testid=data-summary]')?.textContent?.includes('acts.npz'),
+    );
+    expect(await page.getByTestId('data-summary').textContent()).toContain('8 seq × 32 × 16');
+    const scratch = await page.evaluate(async () => {
+      const dir = await (await navigator.storage.getDirectory()).getDirectoryHandle('temposae-scratch');
+      const out: [string, number][] = [];
+      for await (const [name, h] of (
+        dir as unknown as { entries(): AsyncIterable<[string, FileSystemFileHandle]> }
+      ).entries())
+        out.push([name, (await h.getFile()).size]);
+      return out;
+    });
+    expect(scratch).toHaveLength(1);
+    expect(scratch[0][0]).toMatch(/^inflated-[0-9a-f]{8}-\d+\.bin$/);
+    expect(scratch[0][1]).toBe(npyBytes(8, 32, 16).length);
+    await page.getByTestId('btn-step').click();
+    await waitForStatus(page, 'paused');
+    const run = await selected(page);
+    expect(run.history.step).toEqual([1]);
+    expect(run.history.loss.every((v: number) => Number.isFinite(v))).toBe(true);
+    await page.evaluate(() => localStorage.removeItem('temposae.maxInflateBytes'));
     w.assertNoErrors();
     await page.close();
   });
