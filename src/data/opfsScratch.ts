@@ -1,6 +1,7 @@
 // Scratch files in the browser: a folder of the Origin Private File System. createWritable() commits a
 // file only on close(), so a file under its final name is always whole; the same member dropped again
-// (or after a reload) is read from it without inflating again. Space is reclaimed by clearScratch().
+// (or after a reload) is read from it without inflating again. The Storage panel shows their size and
+// clears the ones the page is not reading from (clearScratch).
 import { blobByteSource } from './byteSource';
 import type { Scratch } from './scratch';
 
@@ -24,7 +25,9 @@ export async function opfsScratch(): Promise<Scratch | null> {
     async reuse(key, size) {
       try {
         const file = await (await (await scratchDir()).getFileHandle(key)).getFile();
-        return file.size === size ? blobByteSource(file, key) : null;
+        if (file.size !== size) return null;
+        inUse.add(key);
+        return blobByteSource(file, key);
       } catch {
         return null;
       }
@@ -39,6 +42,7 @@ export async function opfsScratch(): Promise<Scratch | null> {
         write: (b) => w.write(b),
         async finish() {
           await w.close();
+          inUse.add(key);
           return blobByteSource(await fh.getFile(), key);
         },
         async abort() {
@@ -50,8 +54,43 @@ export async function opfsScratch(): Promise<Scratch | null> {
   };
 }
 
-/** Remove every scratch file (they are caches: a later open inflates again). */
+/** Scratch files opened in this page: data loaded from them may still be read, so they are kept. */
+const inUse = new Set<string>();
+
+type DirEntries = { entries(): AsyncIterable<[string, FileSystemHandle]> };
+
+async function listScratch(): Promise<{ name: string; bytes: number }[]> {
+  const out: { name: string; bytes: number }[] = [];
+  let dir: FileSystemDirectoryHandle;
+  try {
+    dir = await (await navigator.storage.getDirectory()).getDirectoryHandle(DIR);
+  } catch {
+    return out; // none yet
+  }
+  for await (const [name, h] of (dir as unknown as DirEntries).entries()) {
+    if (h.kind !== 'file') continue;
+    const bytes = await (h as FileSystemFileHandle)
+      .getFile()
+      .then((f) => f.size)
+      .catch(() => null); // removed meanwhile
+    if (bytes !== null) out.push({ name, bytes });
+  }
+  return out;
+}
+
+/** Bytes of scratch files, and how many of them are in use by this page. */
+export async function scratchUsage(): Promise<{ bytes: number; files: number; inUse: number }> {
+  const all = await listScratch();
+  return {
+    bytes: all.reduce((a, f) => a + f.bytes, 0),
+    files: all.length,
+    inUse: all.filter((f) => inUse.has(f.name)).length,
+  };
+}
+
+/** Remove the scratch files this page is not reading from (they are caches: a later open inflates again). */
 export async function clearScratch(): Promise<void> {
-  const root = await navigator.storage.getDirectory();
-  await root.removeEntry(DIR, { recursive: true }).catch(() => {});
+  const dir = await (await navigator.storage.getDirectory()).getDirectoryHandle(DIR).catch(() => null);
+  if (!dir) return;
+  for (const f of await listScratch()) if (!inUse.has(f.name)) await dir.removeEntry(f.name).catch(() => {});
 }

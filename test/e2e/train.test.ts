@@ -403,6 +403,17 @@ describe('training screen', () => {
     expect(run.history.step).toEqual([1]);
     expect(run.history.loss.every((v: number) => Number.isFinite(v))).toBe(true);
     await page.evaluate(() => localStorage.removeItem('temposae.maxInflateBytes'));
+    // The Storage panel shows the copy; it is read by the loaded data, so it is kept (no Clear).
+    await expect(page.getByTestId('scratch-use').textContent()).resolves.toMatch(
+      /compressed \.npz files: [\d.]+ KB \(1 read by the loaded data, kept\)/,
+    );
+    expect(await page.getByTestId('clear-scratch').count()).toBe(0);
+    await screenshot(page, 'train-npz-scratch-1440x900');
+    w.assertNoErrors();
+    // After a reload nothing reads it: Clear removes it.
+    await page.reload();
+    await page.getByTestId('clear-scratch').click();
+    await page.getByTestId('scratch-use').waitFor({ state: 'detached' });
     w.assertNoErrors();
     await page.close();
   });

@@ -8,8 +8,10 @@
 import type { Batcher } from '../../data/batcher';
 import type { Checkpoint } from '../../io/checkpoint';
 import type { GpuContext } from '../../gpu/device';
+import { clearScratch, scratchUsage } from '../../data/opfsScratch';
 import { useAnalysisStore, type EvalRecord } from '../../store/analysisStore';
 import { useAppStore } from '../../store/appStore';
+import { useWorkspaceStore } from '../../store/workspaceStore';
 import { findRun, useRunsStore, type MetricHistory, type RunRecord } from '../../store/runsStore';
 import { currentGpu, exposeForTests } from '../gpuSession';
 import { onRunEvent } from '../runEvents';
@@ -66,13 +68,18 @@ async function refreshUsage() {
 
 async function readUsage() {
   if (!repo) return;
-  const [u, est] = await Promise.all([repo.usage(), storageEstimate()]);
+  const [u, est, scratch] = await Promise.all([
+    repo.usage(),
+    storageEstimate(),
+    scratchUsage().catch(() => ({ bytes: 0, files: 0, inUse: 0 })),
+  ]);
   const checkpoints: Record<string, Awaited<ReturnType<RunRepository['checkpoints']>>> = {};
   for (const id of Object.keys(u.perRun)) checkpoints[id] = await repo.checkpoints(id);
   useStorageStore.setState({
     runBytes: u.total,
     perRun: u.perRun,
     checkpoints,
+    scratch,
     originUsage: est?.usage ?? null,
     originQuota: est?.quota ?? null,
   });
@@ -283,6 +290,10 @@ export async function installPersistence(store?: BlobStore): Promise<void> {
     });
   setCheckpointHook((id) => checkpointRun(id));
   useRunsStore.subscribe(() => scheduleFlush());
+  // Newly loaded data may have left a scratch copy of a compressed .npz: show its size.
+  useWorkspaceStore.subscribe((s, prev) => {
+    if (s.data !== prev.data) void refreshUsage();
+  });
   useAnalysisStore.subscribe((s) => {
     // Each new evaluation is saved beside the run record (evaluations are rare: every eval_every steps).
     for (const [id, a] of Object.entries(s.byRun)) {
@@ -334,6 +345,12 @@ export async function loadRunCheckpoint(runId: string): Promise<Checkpoint | nul
 export async function deleteStoredCheckpoint(runId: string, step: number): Promise<void> {
   if (!repo) return;
   await repo.deleteCheckpoint(runId, step);
+  await refreshUsage();
+}
+
+/** Remove the scratch copies of compressed .npz members that the page is not reading from. */
+export async function clearScratchCopies(): Promise<void> {
+  await clearScratch().catch(() => {});
   await refreshUsage();
 }
 

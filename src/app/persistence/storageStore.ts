@@ -17,6 +17,8 @@ export interface StorageState {
   notes: string[];
   /** Runs restored from storage at startup. */
   restored: number;
+  /** Scratch copies of compressed .npz members (bytes, files, files this page reads from). */
+  scratch: { bytes: number; files: number; inUse: number };
 }
 
 export const useStorageStore = create<StorageState>()(() => ({
@@ -29,4 +31,5 @@ export const useStorageStore = create<StorageState>()(() => ({
   problem: null,
   notes: [],
   restored: 0,
+  scratch: { bytes: 0, files: 0, inUse: 0 },
 }));

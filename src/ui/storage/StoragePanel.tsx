@@ -8,7 +8,7 @@ import {
   importSaeAsRun,
   readSaeFiles,
 } from '../../app/persistence/exportImport';
-import { deleteStoredCheckpoint, formatBytes } from '../../app/persistence/persistence';
+import { clearScratchCopies, deleteStoredCheckpoint, formatBytes } from '../../app/persistence/persistence';
 import { useStorageStore } from '../../app/persistence/storageStore';
 import { findRun, useRunsStore } from '../../store/runsStore';
 import { useAppStore } from '../../store/appStore';
@@ -149,6 +149,23 @@ export function StoragePanel() {
           ? ` · this site ${formatBytes(st.originUsage)} of ${formatBytes(st.originQuota)}`
           : ''}
       </p>
+      {st.scratch.files > 0 && (
+        <p className="muted small" data-testid="scratch-use">
+          Inflated copies of compressed .npz files: {formatBytes(st.scratch.bytes)}
+          {st.scratch.inUse > 0 ? ` (${st.scratch.inUse} read by the loaded data, kept)` : ''}{' '}
+          {st.scratch.files > st.scratch.inUse && (
+            <button
+              type="button"
+              className="link-button"
+              data-testid="clear-scratch"
+              title="Remove the copies no loaded data reads from; dropping those files again inflates them again"
+              onClick={() => void clearScratchCopies()}
+            >
+              Clear
+            </button>
+          )}
+        </p>
+      )}
       {st.problem && (
         <p className="error-text small" role="alert" data-testid="storage-problem">
           {st.problem}
