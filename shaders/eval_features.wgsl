@@ -62,14 +62,24 @@ fn main(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) 
   var runLen = 0u;
   var cq = 0u;
   var acc = array<f32, 5>(0.0, 0.0, 0.0, 0.0, 0.0);
+  // Carried from row to row (blocks start at t = 0): the next row's position, whether the previous row
+  // was valid, and its f_i (no modulo and no second read of f per row).
+  var tNext = 0u;
+  var prevValid = false;
+  var prevV = 0.0;
   for (var r = 0u; r < blk.rows; r++) {
-    let n = blk.row0 + r;
-    let fl = rowflags[n];
-    if ((fl & 2u) == 0u) {
+    let fl = rowflags[blk.row0 + r];
+    let valid = (fl & 2u) != 0u;
+    let t = tNext;
+    tNext = select(t + 1u, 0u, t + 1u == p.T);
+    let pv = prevValid;
+    prevValid = valid;
+    if (!valid) {
       continue;
     }
-    let t = n % p.T;
     let v = f[r * p.m + i];
+    let u = prevV;
+    prevV = v;
     let on = v > 0.0;
     s1 += v;
     s2 += v * v;
@@ -77,7 +87,7 @@ fn main(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) 
       let b = i * P + (t * P) / p.T;
       fire_pos[b] = fire_pos[b] + 1u;
     }
-    let pair = t > 0u && (rowflags[n - 1u] & 2u) != 0u && (fl & 1u) == 0u;
+    let pair = t > 0u && pv && (fl & 1u) == 0u;
     if (!pair) {
       if (open) {
         closeRun(runStart, runLen);
@@ -87,7 +97,6 @@ fn main(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) 
       runLen = 1u;
       continue;
     }
-    let u = f[(r - 1u) * p.m + i];
     let uOn = u > 0.0;
     if (uOn && on) {
       runLen += 1u;

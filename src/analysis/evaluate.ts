@@ -43,7 +43,8 @@ export interface EvalOptions {
   /** Sequences shown in the "across a sequence" heatmap (default 8). */
   heatSequences?: number;
   /**
-   * Held-out batches whose forward passes are submitted together (bytes of f and x̂, default 128 MB).
+   * Held-out batches whose forward passes are submitted together (bytes they bring back: f and x̂, or
+   * on the GPU path their sums; default 128 MB).
    * A trainer that keeps training between awaits queues its steps after a whole group, so every
    * batch of a group sees the same weights; with one group the evaluation is of one step exactly.
    */

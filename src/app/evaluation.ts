@@ -1,7 +1,8 @@
 // Held-out evaluation of runs while they train (issue 6, SPEC §6): every eval_every steps and when a
 // run ends, the run's held-out batches go through the trainer's GPU forward pass and the GPU
 // evaluation reductions (trainer.evalForward: only per-batch sums come back), the metric accumulators
-// of src/analysis finish them, and the result lands in the analysis store. One evaluation per run at a time; a request that arrives meanwhile runs right after.
+// of src/analysis finish them, and the result lands in the analysis store. One evaluation per run at
+// a time; a request that arrives meanwhile runs right after.
 // The training loop keeps stepping during an evaluation: a forward pass is queued on the GPU between
 // training steps, and the record is labelled with the step at which it began.
 import { evaluateHeldOut } from '../analysis/evaluate';
