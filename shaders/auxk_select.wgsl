@@ -17,7 +17,7 @@
 @group(0) @binding(5) var<storage, read_write> state: array<f32>;      // [4] scale, [5] num_dead
 @group(0) @binding(6) var<uniform> blk: Block; // the row block this dispatch covers (pre/f_aux hold only its rows)
 
-// Invocations per workgroup: 256 on real GPUs, 32 on SwiftShader (see topk.wgsl).
+// Invocations per workgroup: 256 on real GPUs, 4 on SwiftShader (see topk.wgsl).
 override WG: u32 = 256u;
 const BINS = 256u;
 var<workgroup> hist: array<atomic<u32>, BINS>;

@@ -13,8 +13,8 @@
 @group(0) @binding(3) var<storage, read_write> f: array<f32>;  // [rows, m] features of the row block
 @group(0) @binding(4) var<uniform> blk: Block; // the row block this dispatch covers (pre/f hold only its rows)
 
-// Invocations per workgroup: 256 on real GPUs; the trainer picks 32 on SwiftShader, where every invocation
-// is a CPU lane that pays at each barrier (as for the row reductions, src/sae/gpu/saePasses.ts).
+// Invocations per workgroup: 256 on real GPUs; the trainer picks 4 on SwiftShader, where every invocation
+// is a CPU lane that pays at each barrier (measured in src/sae/gpu/saePasses.ts, selectWg).
 override WG: u32 = 256u;
 const BINS = 256u;
 var<workgroup> hist: array<atomic<u32>, BINS>;

@@ -1,5 +1,5 @@
-// The TopK selection kernels alone vs their twins, at both workgroup sizes the trainer uses (32 on
-// SwiftShader, 256 on GPUs): shaders/topk.wgsl vs topkTwin and shaders/auxk_select.wgsl vs topkIndices
+// The TopK selection kernels alone vs their twins, at the workgroup sizes the trainer uses (4 on
+// SwiftShader, 256 on GPUs, and 32): shaders/topk.wgsl vs topkTwin and shaders/auxk_select.wgsl vs topkIndices
 // over the dead features (the reference's AuxK choice). Exact comparison: selection copies values, so
 // any difference is a selection error. Rows cover the radix select's paths: distinct values (early stop
 // after a round), all tied, ties straddling the k-th (all 4 rounds and the index-ranked tie cut), no or
@@ -92,7 +92,7 @@ async function select(
 }
 
 describe('TopK selection kernel (topk.wgsl) vs topkTwin', () => {
-  for (const wg of [32, 256])
+  for (const wg of [4, 32, 256])
     for (const [m, ks] of [
       [300, [1, 5, 64, 299, 300]],
       [37, [1, 9, 37]],
@@ -108,7 +108,7 @@ describe('TopK selection kernel (topk.wgsl) vs topkTwin', () => {
 });
 
 describe('AuxK selection kernel (auxk_select.wgsl) vs topkIndices over dead features', () => {
-  for (const wg of [32, 256])
+  for (const wg of [4, 32, 256])
     it(`WG ${wg}: k_aux of the dead features, raw values`, async () => {
       const m = 300;
       const { pre, valid } = testRows(m);

@@ -121,6 +121,10 @@ export class SaePasses {
     // dec_renorm, aux_resid). SwiftShader runs a workgroup's invocations as CPU lanes and pays for each
     // at every barrier: 32 made those passes ~6× faster there (d=16, m=64, N=256: 300 → ~50 ms a step).
     const rowWg = { WG: design === 'tiled' ? 256 : 32 };
+    // The TopK / AuxK radix selects (one workgroup per row, 3 barriers a round) go further: on SwiftShader
+    // 4 invocations (one SIMD group) took 41 ms for 1024 rows × 512 features against 84 ms at 32 and
+    // 790 ms at 256 (interleaved runs of the kernel alone).
+    const selectWg = { WG: design === 'tiled' ? 256 : 4 };
 
     // TopK's products with f, f_aux and g_pre skip their zeros (shaders/topk_spmm.wgsl): f has k non-zeros
     // per row, so it pays when k is a small part of d_sae; f_aux (k_aux per row, none while nothing is dead)
@@ -158,7 +162,7 @@ export class SaePasses {
     this.forwardOps.push(
       op('center', k('center', centerCode), [P, b.x, b.b_dec, b.xc], Math.ceil((N * d) / 256)),
     );
-    const topkK = cfg.architecture === 'topk' ? k('topk', topkCode, rowWg) : null;
+    const topkK = cfg.architecture === 'topk' ? k('topk', topkCode, selectWg) : null;
     const actK = cfg.architecture === 'topk' ? null : k('activate', activateCode, jump);
     R.forEach((r, ri) => {
       F.forEach((f, fi) =>
@@ -283,7 +287,7 @@ export class SaePasses {
       );
     // TopK AuxK: choose dead features, ê = f_aux·W_dec, residual loss and g_ê (Gao et al. 2024).
     if (aux) {
-      const sel = k('auxk_select', auxkSelectCode, rowWg);
+      const sel = k('auxk_select', auxkSelectCode, selectWg);
       R.forEach((r, ri) => {
         B.push(
           op(
