@@ -27,6 +27,12 @@ function chunks(seed: number, count: number, S: number, T: number, m: number): E
   });
 }
 
+/** The batch a chunk's forward pass was of. */
+const batchOf = ({ S, T, d, x, start, valid }: EvalChunk): ActivationBatch => ({
+  ...{ S, T, d, x, start, valid },
+  seqIndex: new Int32Array(S),
+});
+
 function both(cs: EvalChunk[]) {
   const { T, d, m } = cs[0];
   const a = [
@@ -119,15 +125,7 @@ describe('evaluateHeldOut with evalForward', () => {
     const cs = chunks(7, 4, 3, 12, 14);
     const data = cs.map((c) => ({
       c,
-      b: {
-        S: c.S,
-        T: c.T,
-        d: c.d,
-        x: c.x,
-        start: c.start,
-        valid: c.valid,
-        seqIndex: new Int32Array(c.S),
-      } as ActivationBatch,
+      b: batchOf(c),
     }));
     const find = (b: ActivationBatch) => data.find((e) => e.b === b)!.c;
     const forward = async (b: ActivationBatch) => ({ f: find(b).f, xhat: find(b).xhat });
@@ -154,18 +152,7 @@ describe('evaluateHeldOut with evalForward', () => {
   for (const budget of [4, 2])
     it(`keeps f on the GPU for the traces while it fits (${budget} of 4 batches), and releases it`, async () => {
       const cs = chunks(8, 4, 3, 12, 14);
-      const batches = cs.map(
-        (c) =>
-          ({
-            S: c.S,
-            T: c.T,
-            d: c.d,
-            x: c.x,
-            start: c.start,
-            valid: c.valid,
-            seqIndex: new Int32Array(c.S),
-          }) as ActivationBatch,
-      );
+      const batches = cs.map(batchOf);
       const find = (b: ActivationBatch) => cs[batches.indexOf(b)];
       let live = 0,
         released = 0,
