@@ -285,20 +285,29 @@ describe('training screen', () => {
   it('charts read out values on hover and switch to a log axis; the page stays responsive while training', async () => {
     const w = await ready(h, TINY);
     const { page } = w;
-    // Long main-thread tasks (> 50 ms) while training would make the page stutter.
+    await page.getByTestId('btn-primary').click();
+    // Long main-thread tasks (> 50 ms) while training would make the page stutter. Measured in steady
+    // training, after the run's one-time setup (trainer, pipelines, first readback).
+    await waitForReadbacks(page, 2);
     await page.evaluate(() => {
-      const g = window as unknown as { __longTasks: number[] };
+      const g = window as unknown as { __longTasks: number[]; __t0: number };
       g.__longTasks = [];
+      g.__t0 = performance.now();
       new PerformanceObserver((l) => l.getEntries().forEach((e) => g.__longTasks.push(e.duration))).observe({
         type: 'longtask',
         buffered: false,
       });
     });
-    await page.getByTestId('btn-primary').click();
-    await waitForReadbacks(page, 6);
-    const longTasks = await page.evaluate(() => (window as unknown as { __longTasks: number[] }).__longTasks);
-    // SwiftShader shares the CPU with the page, so allow a few, but no sustained blocking.
-    expect(longTasks.filter((d) => d > 200)).toEqual([]);
+    await waitForReadbacks(page, 8);
+    const { longTasks, ms } = await page.evaluate(() => {
+      const g = window as unknown as { __longTasks: number[]; __t0: number };
+      return { longTasks: g.__longTasks, ms: performance.now() - g.__t0 };
+    });
+    // SwiftShader shares this 2-core machine's CPU with the page (and CI with other jobs), so a task can
+    // be stretched by preemption: allow a few long ones, but no blocking task of 250 ms or more and
+    // less than a fifth of the time spent in long tasks.
+    expect(longTasks.filter((d) => d >= 250)).toEqual([]);
+    expect(longTasks.reduce((a, d) => a + d, 0)).toBeLessThan(ms / 5);
     await page.getByTestId('btn-primary').click();
     await waitForStatus(page, 'paused');
 
