@@ -7,6 +7,7 @@
 //   --warmup N          untimed steps first (default 1: pipelines compile, buffers get allocated)
 //   --no-peer           skip the TensorFlow.js peer
 //   --no-extras         skip the loader-throughput and clustering lines
+//   --no-linearity      skip the linearity cases (tokens ×2, d_sae ×2)
 //   --architecture A    relu (default) | topk | jumprelu: the SAE the trainer cases train (the peer is
 //                       ReLU only, so another architecture runs without it); --k N sets TopK's k
 
@@ -52,6 +53,8 @@ export interface BenchOptions {
   architecture?: Architecture;
   /** TopK's k (absent: the config default). */
   k?: number;
+  /** false: skip the linearity cases (absent: run them). */
+  linearity?: boolean;
   steps: number;
   repeats: number;
   warmup: number;
@@ -90,6 +93,7 @@ export function parseBenchArgs(argv: string[]): BenchOptions {
     else if (flag === '--warmup') o.warmup = count(flag, value(), 0);
     else if (flag === '--no-peer') o.peer = false;
     else if (flag === '--no-extras') o.extras = false;
+    else if (flag === '--no-linearity') o.linearity = false;
     else if (flag === '--architecture' || flag === '--arch') {
       const v = value();
       if (!ARCHITECTURES.includes(v as Architecture))
@@ -99,7 +103,7 @@ export function parseBenchArgs(argv: string[]): BenchOptions {
     else
       throw new Error(
         `unknown flag ${a} (flags: --cases small|all, --steps N, --repeats N, --warmup N, --no-peer, ` +
-          `--no-extras, --architecture relu|topk|jumprelu, --k N)`,
+          `--no-extras, --no-linearity, --architecture relu|topk|jumprelu, --k N)`,
       );
   }
   // The tf.js peer implements the ReLU SAE only (bench/tfjsPeer.ts).

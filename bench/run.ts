@@ -119,10 +119,12 @@ export async function runBench(o: BenchOptions, command: string, emitLine: Emit)
   }
   if (skipped.length) emit({ bench: 'skipped', command, adapter: env.adapter, cases: skipped });
 
-  const base = timed.find((t) => t.c === LINEARITY_BASE)?.line ?? (await runCase(LINEARITY_BASE));
-  const tokensX2 = await runCase(doubled(LINEARITY_BASE, 'tokens'));
-  const dSaeX2 = await runCase(doubled(LINEARITY_BASE, 'd_sae'));
-  for (const line of linearityLines(base, tokensX2, dSaeX2, o.peer)) emit(line);
+  if (o.linearity !== false) {
+    const base = timed.find((t) => t.c === LINEARITY_BASE)?.line ?? (await runCase(LINEARITY_BASE));
+    const tokensX2 = await runCase(doubled(LINEARITY_BASE, 'tokens'));
+    const dSaeX2 = await runCase(doubled(LINEARITY_BASE, 'd_sae'));
+    for (const line of linearityLines(base, tokensX2, dSaeX2, o.peer)) emit(line);
+  }
 
   if (!o.extras) return;
   for (const { c, line } of timed) emit(await loaderLine(c, line));

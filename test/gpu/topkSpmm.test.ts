@@ -1,4 +1,5 @@
-// shaders/topk_masked_nt.wgsl (A·Bᵀ where a mask is non-zero) vs maskedNtTwin and the dense product.
+// shaders/topk_masked_nt.wgsl and its _vec4 variant (A·Bᵀ where a mask is non-zero) vs maskedNtTwin and the
+// dense product.
 // shaders/topk_spmm.wgsl (C = A·B with A's zeros skipped) vs its float64 twin sparseGemmTwin, for the
 // four shapes TopK training uses (decoder / ê, ∂W_dec, transposed ∂W_enc), both workgroup sizes, sizes
 // that are not multiples of WG·CPI, several column chunks, offsets, bias and accumulate; and equal to the
@@ -170,6 +171,9 @@ describe('sparse products (topk_spmm) vs twin', () => {
   });
 });
 
+/** Masked kernels that ran: both the scalar and the vec4 variant must be exercised. */
+const maskedKernels = new Set<string>();
+
 async function runMasked(
   wg: number,
   shape: MaskedShape,
@@ -181,6 +185,7 @@ async function runMasked(
   const { device } = await getTestGpu();
   const bufs = [a, b, mask, c0].map((x, i) => createBufferWithData(device, `test.masked${i}`, x));
   const op = new MaskedNtOp(device, 'test.masked', wg, shape, bufs[0], bufs[1], bufs[2], bufs[3]);
+  maskedKernels.add(op.kernel);
   const enc = device.createCommandEncoder();
   const pass = enc.beginComputePass();
   op.record(pass);
@@ -199,6 +204,8 @@ describe('masked products (topk_masked_nt) vs twin', () => {
     [37, 50, 13, 4],
     [9, 300, 33, 1],
     [20, 33, 7, 33],
+    [16, 40, 64, 3], // d a multiple of 4: the vec4 variant
+    [5, 70, 16, 70],
   ];
   for (const wg of [32, 256])
     for (const [rows, m, d, k] of sizes)
@@ -229,4 +236,7 @@ describe('masked products (topk_masked_nt) vs twin', () => {
         const outside = Array.from(gpu).filter((_, i) => i % m < f0 || i % m >= f0 + feats);
         expect(outside.every((v) => v === 5)).toBe(true);
       });
+  it('ran both the scalar and the vec4 kernel', () => {
+    expect([...maskedKernels].sort()).toEqual(['masked_nt', 'masked_nt_vec4']);
+  });
 });

@@ -61,7 +61,7 @@ type Op = Dispatch | Recorded;
 export class SaePasses {
   private readonly forwardOps: Op[] = [];
   private readonly backwardOps: Op[] = [];
-  private readonly gemms: Recorded[] = [];
+  private readonly recorded: Recorded[] = [];
   private readonly uniforms: GPUBuffer[] = [];
 
   constructor(
@@ -90,18 +90,10 @@ export class SaePasses {
     });
     // Passes with their own pipeline (GEMMs, TopK's sparse products), destroyed with the trainer.
     const owned = <T extends Recorded>(o: T): T => {
-      this.gemms.push(o);
+      this.recorded.push(o);
       return o;
     };
     const gemm = (...a: ConstructorParameters<typeof GemmOp>) => owned(new GemmOp(...a));
-    const sparse = (
-      label: string,
-      shape: SparseShape,
-      A: GPUBuffer,
-      B: GPUBuffer,
-      C: GPUBuffer,
-      bias?: GPUBuffer,
-    ) => owned(new SparseGemmOp(device, `sae.${label}`, rowWg.WG, shape, A, B, C, bias));
     // The Block uniform of each row block and feature block (shaders: struct Block), written once.
     const blockUniform = (label: string, v: number[]) => {
       const u = createUniformBuffer(device, `sae.${label}`, 32);
@@ -131,6 +123,14 @@ export class SaePasses {
     // always goes that way. Shapes of the sparse products per (row block r, feature block f):
     const sparseF = topkProducts === 'auto' && topkSparse(cfg);
     const sparseAux = topkProducts === 'auto';
+    const sparse = (
+      label: string,
+      shape: SparseShape,
+      A: GPUBuffer,
+      B: GPUBuffer,
+      C: GPUBuffer,
+      bias?: GPUBuffer,
+    ) => owned(new SparseGemmOp(device, `sae.${label}`, rowWg.WG, shape, A, B, C, bias));
     // [rows, d] (+)= A_rows[:, feats]·W_dec_block: the decoder (A = f) and AuxK's ê (A = f_aux).
     const decodeShape = (r: RowBlock, f: FeatBlock, fi: number): SparseShape => ({
       rows: r.rows,
@@ -580,7 +580,7 @@ export class SaePasses {
   }
 
   destroy(): void {
-    for (const g of this.gemms) g.destroy();
+    for (const g of this.recorded) g.destroy();
     for (const u of this.uniforms) u.destroy();
   }
 }

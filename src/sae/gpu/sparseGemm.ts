@@ -2,8 +2,10 @@
 // recorded per step:
 //   SparseGemmOp  shaders/topk_spmm.wgsl: C = A·B (+C) (+bias) with the zero terms of A skipped, for the
 //                 products whose left operand is mostly zeros (f, f_aux, g_pre);
-//   MaskedNtOp    shaders/topk_masked_nt.wgsl: C = A·Bᵀ only where a mask (f, f_aux) is non-zero.
+//   MaskedNtOp    shaders/topk_masked_nt.wgsl: C = A·Bᵀ only where a mask (f, f_aux) is non-zero (its
+//                 _vec4 variant when the rows allow vec4 reads).
 import maskedNtCode from '../../../shaders/topk_masked_nt.wgsl?raw';
+import maskedNtVec4Code from '../../../shaders/topk_masked_nt_vec4.wgsl?raw';
 import spmmCode from '../../../shaders/topk_spmm.wgsl?raw';
 import { createStorageBuffer, createUniformBuffer } from '../../gpu/buffers';
 import { grid } from '../../gpu/dispatch';
@@ -66,14 +68,23 @@ export function sparseUniform(s: SparseShape, hasBias: boolean): Uint32Array<Arr
 
 const pipelines = new WeakMap<GPUDevice, Map<string, GPUComputePipeline>>();
 
-function pipeline(device: GPUDevice, kernel: 'spmm' | 'masked_nt', wg: number): GPUComputePipeline {
+type SparseKernel = 'spmm' | 'masked_nt' | 'masked_nt_vec4';
+const CODE: Record<SparseKernel, string> = {
+  spmm: spmmCode,
+  masked_nt: maskedNtCode,
+  masked_nt_vec4: maskedNtVec4Code,
+};
+
+function pipeline(device: GPUDevice, kernel: SparseKernel, wg: number): GPUComputePipeline {
   let byKey = pipelines.get(device);
   if (!byKey) pipelines.set(device, (byKey = new Map()));
   const key = `${kernel}.wg${wg}`;
   let p = byKey.get(key);
   if (!p) {
-    const code = kernel === 'spmm' ? spmmCode : maskedNtCode;
-    byKey.set(key, (p = createKernel(device, { label: `sae.${key}`, code, constants: { WG: wg } })));
+    byKey.set(
+      key,
+      (p = createKernel(device, { label: `sae.${key}`, code: CODE[kernel], constants: { WG: wg } })),
+    );
   }
   return p;
 }
@@ -155,8 +166,19 @@ export function maskedUniform(s: MaskedShape): Uint32Array<ArrayBuffer> {
   return new Uint32Array([s.rows, s.cols, s.K, s.offA ?? 0, s.offB ?? 0, s.offM ?? 0, s.offC ?? 0, s.ldc]);
 }
 
+/**
+ * topk_masked_nt_vec4.wgsl applies: rows of A and B start at multiples of 4 floats. Its 4-term dot products
+ * made the masked ∂L/∂f pass ~N× faster on SwiftShader at d 64 (measured in bench/passes.ts).
+ */
+export function maskedVec4(s: MaskedShape): boolean {
+  return s.K % 4 === 0 && (s.offA ?? 0) % 4 === 0 && (s.offB ?? 0) % 4 === 0;
+}
+
 /** One masked product C = (A·Bᵀ) ⊙ [M ≠ 0] with fixed operands. */
 export class MaskedNtOp extends BoundOp {
+  /** The kernel this shape runs on. */
+  readonly kernel: 'masked_nt' | 'masked_nt_vec4';
+
   constructor(
     device: GPUDevice,
     label: string,
@@ -167,13 +189,15 @@ export class MaskedNtOp extends BoundOp {
     M: GPUBuffer,
     C: GPUBuffer,
   ) {
+    const kernel = maskedVec4(shape) ? 'masked_nt_vec4' : 'masked_nt';
     super(
       device,
       label,
-      pipeline(device, 'masked_nt', wg),
+      pipeline(device, kernel, wg),
       maskedUniform(shape),
       [A, B, M, C],
       grid(shape.rows * Math.ceil(shape.cols / (wg * MASKED_CPT))),
     );
+    this.kernel = kernel;
   }
 }
