@@ -3,6 +3,7 @@
 // Loading new data never unloads the old: a failed load leaves everything as it was (SPEC §7).
 import type { Batcher, BatcherState } from '../data/batcher';
 import { opfsScratch } from '../data/opfsScratch';
+import { exposeForTests } from './gpuSession';
 import { HELD_OUT_FRACTION, openRunBatcher } from '../sae/runBatcher';
 import { blobByteSource, type ByteSource } from '../data/byteSource';
 import { isTokenizerFile, openDataset } from '../data/dataset';
@@ -74,6 +75,7 @@ function publish(
 ): LoadedData {
   const key = `data-${nextKey++}`;
   const entry = { key, source, summary, implied, tokenText };
+  exposeForTests('decodeTokens', decodeLoaded);
   loaded.set(key, entry);
   const ws = useWorkspaceStore.getState();
   ws.dataLoaded(key, summary);
@@ -197,6 +199,13 @@ export async function loadFiles(files: PickedFile[]): Promise<LoadedData | null>
 }
 
 /** A tokenizer dropped on its own: it gives text to the data already loaded (nothing else changes). */
+/** Token text of the loaded data for some ids (end-to-end tests read what the inspector would show). */
+function decodeLoaded(ids: number[]): string[] {
+  const key = useWorkspaceStore.getState().data.key;
+  const current = key ? loaded.get(key) : undefined;
+  return current ? ids.map((id) => current.tokenText.text(id)) : [];
+}
+
 function attachTokenText(tokenText: TokenText): LoadedData | null {
   const ws = useWorkspaceStore.getState();
   const current = ws.data.key ? loaded.get(ws.data.key) : undefined;

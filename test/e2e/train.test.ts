@@ -1,5 +1,6 @@
 // The training screen end to end in headless Chromium (WebGPU on SwiftShader): the real trainer on the
 // built-in tiny dataset, driven through the page like a researcher would.
+import { readFileSync } from 'node:fs';
 import { zipSync } from 'fflate';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Page } from 'playwright-core';
@@ -370,6 +371,19 @@ describe('training screen', () => {
       document.querySelector('[data-testid=data-summary]')?.textContent?.includes('vocab.json'),
     );
     expect(await page.getByTestId('data-summary').textContent()).toContain('acts.npy');
+    // A Hugging Face tokenizer.json (decoded by @huggingface/transformers in the page, no network).
+    await page.getByTestId('file-input').setInputFiles({
+      name: 'tokenizer.json',
+      mimeType: 'application/json',
+      buffer: readFileSync('test/fixtures/data/tiny-tokenizer.json'),
+    });
+    await page.waitForFunction(() =>
+      document.querySelector('[data-testid=data-summary]')?.textContent?.includes('tokenizer.json'),
+    );
+    const decoded = await page.evaluate(() =>
+      (window.__temposae!.decodeTokens as (ids: number[]) => string[])([3, 4, 5, 6, 99]),
+    );
+    expect(decoded).toEqual(['hi', ' hi', ' there', '<|endoftext|>', '[99]']);
     // Training on the dropped file works.
     await page.getByTestId('btn-step').click();
     await waitForStatus(page, 'paused');
