@@ -118,9 +118,10 @@ export class SaePasses {
     // 790 ms at 256 (interleaved runs of the kernel alone).
     const selectWg = { WG: design === 'tiled' ? 256 : 4 };
 
-    // TopK's products with f, f_aux and g_pre skip their zeros (shaders/topk_spmm.wgsl): f has k non-zeros
-    // per row, so it pays when k is a small part of d_sae; f_aux (k_aux per row, none while nothing is dead)
-    // always goes that way. Shapes of the sparse products per (row block r, feature block f):
+    // TopK's products with f, f_aux and g_pre skip their zeros (shaders/topk_spmm.wgsl, topk_masked_nt.wgsl):
+    // f has k non-zeros per row, so it pays when k is a small part of d_sae (topkSparse); f_aux (k_aux per
+    // row, none while nothing is dead) always goes that way. Shapes of the sparse products per (row block r,
+    // feature block f):
     const sparseF = topkProducts === 'auto' && topkSparse(cfg);
     const sparseAux = topkProducts === 'auto';
     const sparse = (
