@@ -51,7 +51,7 @@ export async function runParityCheck(gpu: GpuContext): Promise<ParityReport> {
       architecture,
       d_in: 16,
       d_sae: 48,
-      k: 8,
+      k: 6, // ≤ d_sae/8: TopK's sparse products run (topkSparse in src/sae/gpu/layout.ts)
       seqs_per_batch: 2,
       context_size: 8,
       jumprelu_init_threshold: 0.3,
