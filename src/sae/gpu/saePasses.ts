@@ -132,20 +132,58 @@ export class SaePasses {
       C: GPUBuffer,
       bias?: GPUBuffer,
     ) => owned(new SparseGemmOp(device, `sae.${label}`, rowWg.WG, shape, A, B, C, bias));
-    // [rows, d] (+)= A_rows[:, feats]·W_dec_block: the decoder (A = f) and AuxK's ê (A = f_aux).
-    const decodeShape = (r: RowBlock, f: FeatBlock, fi: number): SparseShape => ({
-      rows: r.rows,
-      cols: d,
-      K: f.feats,
-      offA: f.feat0,
-      sAr: m,
-      sAk: 1,
-      sBk: d,
-      offC: r.row0 * d,
-      sCr: d,
-      accumulate: fi > 0,
-    });
-    // [feats, d] (+)= A_rows[:, feats]ᵀ·B_rows: ∂W_dec (A = f, B = g_x̂) and AuxK's (A = f_aux, B = g_ê).
+    // [rows, d] (+)= A_rows[:, feats]·W_dec_block (+ b_dec): the decoder (A = f) and AuxK's ê (A = f_aux).
+    const decode = (
+      label: string,
+      sparseA: boolean,
+      r: RowBlock,
+      f: FeatBlock,
+      fi: number,
+      A: GPUBuffer,
+      C: GPUBuffer,
+      bias?: GPUBuffer,
+    ) =>
+      sparseA
+        ? sparse(
+            label,
+            {
+              rows: r.rows,
+              cols: d,
+              K: f.feats,
+              offA: f.feat0,
+              sAr: m,
+              sAk: 1,
+              sBk: d,
+              offC: r.row0 * d,
+              sCr: d,
+              accumulate: fi > 0,
+            },
+            A,
+            rb('W_dec', fi),
+            C,
+            bias,
+          )
+        : gemm(
+            device,
+            `sae.${label}`,
+            design,
+            {
+              layout: 'NN',
+              M: r.rows,
+              N: d,
+              K: f.feats,
+              offA: f.feat0,
+              lda: m,
+              offC: r.row0 * d,
+              accumulate: fi > 0,
+            },
+            A,
+            rb('W_dec', fi),
+            C,
+            bias,
+          );
+    // [feats, d] (+)= A_rows[:, feats]ᵀ·B_rows: ∂W_dec (A = f, B = g_x̂) and AuxK's (A = f_aux, B = g_ê); with
+    // C's strides swapped, ∂W_enc's transposed sparse product.
     const featRowsShape = (r: RowBlock, f: FeatBlock, accumulate: boolean): SparseShape => ({
       rows: f.feats,
       cols: d,
@@ -158,6 +196,36 @@ export class SaePasses {
       sCr: d,
       accumulate,
     });
+    const featRows = (
+      label: string,
+      sparseA: boolean,
+      r: RowBlock,
+      f: FeatBlock,
+      accumulate: boolean,
+      A: GPUBuffer,
+      Bm: GPUBuffer,
+      C: GPUBuffer,
+    ) =>
+      sparseA
+        ? sparse(label, featRowsShape(r, f, accumulate), A, Bm, C)
+        : gemm(
+            device,
+            `sae.${label}`,
+            design,
+            {
+              layout: 'TN',
+              M: f.feats,
+              N: d,
+              K: r.rows,
+              offA: f.feat0,
+              lda: m,
+              offB: r.row0 * d,
+              accumulate,
+            },
+            A,
+            Bm,
+            C,
+          );
 
     // ---- forward ----
     this.forwardOps.push(
@@ -202,34 +270,16 @@ export class SaePasses {
       // x̂ = f·W_dec + b_dec: TopK skips the zeros of f (k per row) when they are most of it.
       F.forEach((f, fi) =>
         this.forwardOps.push(
-          sparseF
-            ? sparse(
-                `decoder.r${ri}.f${fi}`,
-                decodeShape(r, f, fi),
-                rb('f', ri),
-                rb('W_dec', fi),
-                b.xhat,
-                fi === 0 ? b.b_dec : undefined,
-              )
-            : gemm(
-                device,
-                `sae.decoder.r${ri}.f${fi}`,
-                design,
-                {
-                  layout: 'NN',
-                  M: r.rows,
-                  N: d,
-                  K: f.feats,
-                  offA: f.feat0,
-                  lda: m,
-                  offC: r.row0 * d,
-                  accumulate: fi > 0,
-                },
-                rb('f', ri),
-                rb('W_dec', fi),
-                b.xhat,
-                fi === 0 ? b.b_dec : undefined,
-              ),
+          decode(
+            `decoder.r${ri}.f${fi}`,
+            sparseF,
+            r,
+            f,
+            fi,
+            rb('f', ri),
+            b.xhat,
+            fi === 0 ? b.b_dec : undefined,
+          ),
         ),
       );
     });
@@ -299,34 +349,7 @@ export class SaePasses {
           ),
         );
         F.forEach((f, fi) =>
-          B.push(
-            sparseAux
-              ? sparse(
-                  `aux_ehat.r${ri}.f${fi}`,
-                  decodeShape(r, f, fi),
-                  rb('f_aux', ri),
-                  rb('W_dec', fi),
-                  b.ehat,
-                )
-              : gemm(
-                  device,
-                  `sae.aux_ehat.r${ri}.f${fi}`,
-                  design,
-                  {
-                    layout: 'NN',
-                    M: r.rows,
-                    N: d,
-                    K: f.feats,
-                    offA: f.feat0,
-                    lda: m,
-                    offC: r.row0 * d,
-                    accumulate: fi > 0,
-                  },
-                  rb('f_aux', ri),
-                  rb('W_dec', fi),
-                  b.ehat,
-                ),
-          ),
+          B.push(decode(`aux_ehat.r${ri}.f${fi}`, sparseAux, r, f, fi, rb('f_aux', ri), b.ehat)),
         );
       });
       B.push(
@@ -386,61 +409,29 @@ export class SaePasses {
       R.forEach((r, ri) => {
         // ∂W_dec (rows of this feature block) = Σ_row-blocks f_blockᵀ·g_x̂ (+ AuxK's f_auxᵀ·g_ê).
         B.push(
-          sparseF
-            ? sparse(
-                `grad_W_dec.f${fi}.r${ri}`,
-                featRowsShape(r, f, ri > 0),
-                rb('f', ri),
-                b.g_xhat,
-                rb('grad_W_dec', fi),
-              )
-            : gemm(
-                device,
-                `sae.grad_W_dec.f${fi}.r${ri}`,
-                design,
-                {
-                  layout: 'TN',
-                  M: f.feats,
-                  N: d,
-                  K: r.rows,
-                  offA: f.feat0,
-                  lda: m,
-                  offB: r.row0 * d,
-                  accumulate: ri > 0,
-                },
-                rb('f', ri),
-                b.g_xhat,
-                rb('grad_W_dec', fi),
-              ),
+          featRows(
+            `grad_W_dec.f${fi}.r${ri}`,
+            sparseF,
+            r,
+            f,
+            ri > 0,
+            rb('f', ri),
+            b.g_xhat,
+            rb('grad_W_dec', fi),
+          ),
         );
         if (aux)
           B.push(
-            sparseAux
-              ? sparse(
-                  `aux_grad_W_dec.f${fi}.r${ri}`,
-                  featRowsShape(r, f, true),
-                  rb('f_aux', ri),
-                  b.ehat,
-                  rb('grad_W_dec', fi),
-                )
-              : gemm(
-                  device,
-                  `sae.aux_grad_W_dec.f${fi}.r${ri}`,
-                  design,
-                  {
-                    layout: 'TN',
-                    M: f.feats,
-                    N: d,
-                    K: r.rows,
-                    offA: f.feat0,
-                    lda: m,
-                    offB: r.row0 * d,
-                    accumulate: true,
-                  },
-                  rb('f_aux', ri),
-                  b.ehat,
-                  rb('grad_W_dec', fi),
-                ),
+            featRows(
+              `aux_grad_W_dec.f${fi}.r${ri}`,
+              sparseAux,
+              r,
+              f,
+              true,
+              rb('f_aux', ri),
+              b.ehat,
+              rb('grad_W_dec', fi),
+            ),
           );
         // ∂W_enc (columns of this feature block) = Σ_row-blocks xcᵀ·g_pre.
         // With TopK g_pre is non-zero only at active (and AuxK-chosen) features: the transposed sparse
