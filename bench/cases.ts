@@ -10,6 +10,8 @@
 //   --no-linearity      skip the linearity cases (tokens ×2, d_sae ×2)
 //   --architecture A    relu (default) | topk | jumprelu: the SAE the trainer cases train (the peer is
 //                       ReLU only, so another architecture runs without it); --k N sets TopK's k
+//   --max-gflop G       skip trainer cases above G GFLOP per step (--cases all --max-gflop 50 runs the
+//                       mid-size case but not the 258-GFLOP one)
 
 import type { Architecture } from '../src/sae/config';
 
@@ -55,6 +57,8 @@ export interface BenchOptions {
   k?: number;
   /** false: skip the linearity cases (absent: run them). */
   linearity?: boolean;
+  /** Skip trainer cases above this many GFLOP per step (absent: no cap). */
+  maxGflop?: number;
   steps: number;
   repeats: number;
   warmup: number;
@@ -100,10 +104,14 @@ export function parseBenchArgs(argv: string[]): BenchOptions {
         throw new Error(`--architecture must be ${ARCHITECTURES.join('|')} (got ${v})`);
       o.architecture = v as Architecture;
     } else if (flag === '--k') o.k = count(flag, value(), 1);
-    else
+    else if (flag === '--max-gflop') {
+      const v = Number(value());
+      if (!(v > 0)) throw new Error(`--max-gflop needs a positive number`);
+      o.maxGflop = v;
+    } else
       throw new Error(
         `unknown flag ${a} (flags: --cases small|all, --steps N, --repeats N, --warmup N, --no-peer, ` +
-          `--no-extras, --no-linearity, --architecture relu|topk|jumprelu, --k N)`,
+          `--no-extras, --no-linearity, --architecture relu|topk|jumprelu, --k N, --max-gflop G)`,
       );
   }
   // The tf.js peer implements the ReLU SAE only (bench/tfjsPeer.ts).

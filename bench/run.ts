@@ -25,13 +25,15 @@ export type Emit = (line: Record<string, unknown>) => void;
 /** Why a case is not run on this adapter with these options, or null to run it. */
 export function skipReason(
   c: TrainerCase,
-  o: Pick<BenchOptions, 'cases' | 'architecture' | 'k'>,
+  o: Pick<BenchOptions, 'cases' | 'architecture' | 'k' | 'maxGflop'>,
   isSwiftShader: boolean,
   limits: { maxStorageBufferBindingSize: number; maxBufferSize: number },
 ): string | null {
   const plan = planMemory(caseConfig(c, o), limits);
   if (!plan.fits) return `does not fit the adapter: ${plan.reason}`;
   const gflop = stepFlops(c.d, c.d_sae, c.tokens) / 1e9;
+  if (o.maxGflop !== undefined && gflop > o.maxGflop)
+    return `${gflop.toFixed(0)} GFLOP per step is above --max-gflop ${o.maxGflop}`;
   if (o.cases === 'small' && isSwiftShader && gflop * 1e9 > SWIFTSHADER_SMALL_FLOP)
     return (
       `SwiftShader (CPU emulation): ${gflop.toFixed(0)} GFLOP per step is at least ~${Math.ceil(gflop / 3)} s ` +

@@ -63,6 +63,10 @@ describe('flags', () => {
     expect(small[0]).toBeNull();
     expect(small[1]).toMatch(/SwiftShader.*43 GFLOP per step.*--cases all/);
     expect(small[2]).toMatch(/258 GFLOP/);
+    // --max-gflop 50 keeps the 43-GFLOP mid-size case and skips the 258-GFLOP one.
+    expect(
+      TRAINER_CASES.map((c) => skipReason(c, { cases: 'all', maxGflop: 50 }, true, roomy) !== null),
+    ).toEqual([false, false, true]);
     expect(TRAINER_CASES.map((c) => skipReason(c, { cases: 'all' }, true, roomy))).toEqual([
       null,
       null,
