@@ -2,6 +2,8 @@
 // 'blocked' (barrier-free 4×8 register blocks; fastest on SwiftShader per PERF-NOTES) and 'tiled'
 // (shared-memory 64×64 tiles for real GPUs). Knows nothing about SAEs. Build once, record per step.
 import blockedCode from '../../shaders/gemm_blocked.wgsl?raw';
+import blockedBVec4Code from '../../shaders/gemm_blocked_bvec4.wgsl?raw';
+import blockedKVec4Code from '../../shaders/gemm_blocked_kvec4.wgsl?raw';
 import blockedVec4Code from '../../shaders/gemm_blocked_vec4.wgsl?raw';
 import tiledCode from '../../shaders/gemm_tiled.wgsl?raw';
 import { createStorageBuffer, createUniformBuffer } from './buffers';
@@ -75,8 +77,9 @@ export function gemmUniform(s: GemmShape, hasBias: boolean): Uint32Array<ArrayBu
   ]);
 }
 
-/** The kernels behind the designs: 'blocked' has a vec4 variant for operands contiguous along k. */
-export type GemmKernel = 'blocked' | 'blocked_vec4' | 'tiled';
+/** The kernels behind the designs: 'blocked' has vec4 variants for B contiguous along n (NN, TN), for
+ *  A and B both contiguous along k (NT), and for A alone contiguous along k. */
+export type GemmKernel = 'blocked' | 'blocked_vec4' | 'blocked_bvec4' | 'blocked_kvec4' | 'tiled';
 
 /** gemm_blocked_vec4.wgsl applies: A contiguous along k with K, its row stride and offset multiples of 4. */
 export function vec4Eligible(s: GemmShape): boolean {
@@ -85,8 +88,30 @@ export function vec4Eligible(s: GemmShape): boolean {
   return sAk === 1 && K % 4 === 0 && sAm % 4 === 0 && offA % 4 === 0;
 }
 
+/** gemm_blocked_bvec4.wgsl applies: B contiguous along n, N a multiple of 8, its k stride and offset of 4. */
+export function bVec4Eligible(s: GemmShape): boolean {
+  const u = gemmUniform(s, false);
+  const [, N, , , , , sBk, sBn, , offB] = u;
+  return sBn === 1 && N % 8 === 0 && sBk % 4 === 0 && offB % 4 === 0;
+}
+
+/** gemm_blocked_kvec4.wgsl applies: A as in vec4Eligible, and B contiguous along k with its column
+ *  stride and offset multiples of 4. */
+export function kVec4Eligible(s: GemmShape): boolean {
+  const u = gemmUniform(s, false);
+  const [, , , , , , sBk, sBn, , offB] = u;
+  return vec4Eligible(s) && sBk === 1 && sBn % 4 === 0 && offB % 4 === 0;
+}
+
+/**
+ * Which blocked kernel runs a shape on SwiftShader: the one with the fewest loads per multiply-add.
+ * Measured (Dawn/SwiftShader, SAE step at d 512, d_sae 4096, 512 tokens, ms per GEMM): NN 2693 → 1159
+ * and TN ≈ 5100 → ≈ 1100 with B as vec4 along n; NT 2288 → 1624 with both operands as vec4 along k (the whole step: 18.2 s → 7.6 s).
+ */
 export function gemmKernelFor(design: GemmDesign, s: GemmShape): GemmKernel {
   if (design === 'tiled') return 'tiled';
+  if (bVec4Eligible(s)) return 'blocked_bvec4';
+  if (kVec4Eligible(s)) return 'blocked_kvec4';
   return vec4Eligible(s) ? 'blocked_vec4' : 'blocked';
 }
 
@@ -97,12 +122,18 @@ function gemmPipeline(device: GPUDevice, design: GemmKernel): GPUComputePipeline
   if (!byDesign) pipelines.set(device, (byDesign = new Map()));
   let p = byDesign.get(design);
   if (!p) {
-    p =
-      design === 'blocked'
-        ? createKernel(device, { label: 'gemm.blocked', code: blockedCode })
-        : design === 'blocked_vec4'
-          ? createKernel(device, { label: 'gemm.blocked_vec4', code: blockedVec4Code })
-          : createKernel(device, { label: 'gemm.tiled', code: tiledCode, constants: { TILE_K: 16 } });
+    const code: Record<GemmKernel, string> = {
+      blocked: blockedCode,
+      blocked_vec4: blockedVec4Code,
+      blocked_bvec4: blockedBVec4Code,
+      blocked_kvec4: blockedKVec4Code,
+      tiled: tiledCode,
+    };
+    p = createKernel(device, {
+      label: `gemm.${design}`,
+      code: code[design],
+      constants: design === 'tiled' ? { TILE_K: 16 } : undefined,
+    });
     byDesign.set(design, p);
   }
   return p;

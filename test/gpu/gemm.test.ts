@@ -1,4 +1,4 @@
-// Strided GEMM kernels (shaders/gemm_blocked.wgsl, gemm_tiled.wgsl) vs their float64 twin, for the three
+// Strided GEMM kernels (shaders/gemm_blocked*.wgsl, gemm_tiled.wgsl) vs their float64 twin, for the three
 // layouts of the SAE step, both designs, sizes that are not multiples of any tile, bias and accumulate.
 // Tolerance: fp32 accumulation over K ≤ 200 terms of O(1) products gives |error| ≲ K·2⁻²⁴·Σ|a·b| ≈ 1e-5;
 // atol 2e-5 + rtol 1e-5 leaves a margin without hiding an indexing bug (which gives O(1) errors).
@@ -56,6 +56,7 @@ describe('GEMM kernels vs twin', () => {
     [5, 3, 200],
     [130, 9, 1],
     [19, 77, 12], // K % 4 = 0 with edges: the vec4 variant of 'blocked' for NN/NT
+    [13, 24, 7], // N % 8 = 0, M with an edge, odd K: B read as vec4 along n for TN
   ];
   for (const design of ['blocked', 'tiled'] as GemmDesign[])
     for (const layout of ['NN', 'TN', 'NT'] as GemmLayout[])
@@ -92,9 +93,16 @@ describe('GEMM kernels vs twin', () => {
             1e-5,
           );
         }
-        // Both blocked kernels ran where the layout allows vec4 loads of A (contiguous along k).
-        const want =
-          design === 'tiled' ? ['tiled'] : layout === 'TN' ? ['blocked'] : ['blocked', 'blocked_vec4'];
+        // The vec4 variants ran where the layout allows them: B contiguous along n with N % 8 = 0 (NN,
+        // TN); A and B contiguous along k (NT); A alone contiguous along k (NN with N % 8 ≠ 0).
+        const want = {
+          tiled: { NN: ['tiled'], TN: ['tiled'], NT: ['tiled'] },
+          blocked: {
+            NN: ['blocked', 'blocked_bvec4', 'blocked_vec4'],
+            TN: ['blocked', 'blocked_bvec4'],
+            NT: ['blocked', 'blocked_kvec4'],
+          },
+        }[design][layout];
         expect([...used].sort()).toEqual(want);
       });
 

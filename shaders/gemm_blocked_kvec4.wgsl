@@ -1,0 +1,88 @@
+// C = A·B (+ C) (+ bias per column) with both operands read as vec4 along k: the NT product of the
+// backward pass (∂L/∂f = g·W_decᵀ, W_dec stored [d_sae, d]) has A and B contiguous along k. Same
+// SwiftShader design as gemm_blocked.wgsl (barrier-free, 4×8 register block, workgroup 8×4); per 4 k it
+// loads 4 + 8 vectors instead of 4 vectors + 32 scalars (gemm_blocked_vec4.wgsl).
+// Preconditions, checked on the host (src/gpu/gemm.ts, kVec4Eligible): sAk = sBk = 1; K, sAm, sBn, offA
+// and offB multiples of 4. Same Gemm uniform and bindings as gemm_blocked.wgsl.
+// CPU twin: gemmTwin in src/sae/twins/gemm.ts.
+
+struct Gemm {
+  M: u32,     // rows of C
+  N: u32,     // columns of C
+  K: u32,     // reduction length (a multiple of 4 here)
+  flags: u32, // bit 0: add the existing C (accumulate); bit 1: add bias[j]
+  sAm: u32,   // stride of A between rows of C (a multiple of 4 here)
+  sAk: u32,   // stride of A along k (1 here)
+  sBk: u32,   // stride of B along k (1 here)
+  sBn: u32,   // stride of B between columns of C (a multiple of 4 here)
+  offA: u32,  // element offsets into the bound buffers (offA a multiple of 4 here)
+  offB: u32,
+  offC: u32,
+  ldc: u32,   // row stride of C
+  offBias: u32, // element offset into bias (column j reads bias[offBias + j])
+  _g0: u32,
+  _g1: u32,
+  _g2: u32,
+}
+
+@group(0) @binding(0) var<uniform> g: Gemm;                      // sizes, strides, flags
+@group(0) @binding(1) var<storage, read> A: array<vec4<f32>>;    // left operand, 4 consecutive k per element
+@group(0) @binding(2) var<storage, read> B: array<vec4<f32>>;    // right operand, 4 consecutive k per element
+@group(0) @binding(3) var<storage, read_write> C: array<f32>;    // result M×N
+@group(0) @binding(4) var<storage, read> bias: array<f32>;       // [N] column bias (read when flags bit 1)
+
+const TM = 4u;
+const TN = 8u;
+
+@compute @workgroup_size(8, 4)
+fn main(@builtin(global_invocation_id) gid: vec3<u32>) {
+  let row0 = gid.y * TM;
+  let col0 = gid.x * TN;
+  if (row0 >= g.M || col0 >= g.N) {
+    return;
+  }
+  // Out-of-range rows/columns read a clamped (valid) element and are simply not written.
+  let a0 = (g.offA + min(row0, g.M - 1u) * g.sAm) / 4u;
+  let a1 = (g.offA + min(row0 + 1u, g.M - 1u) * g.sAm) / 4u;
+  let a2 = (g.offA + min(row0 + 2u, g.M - 1u) * g.sAm) / 4u;
+  let a3 = (g.offA + min(row0 + 3u, g.M - 1u) * g.sAm) / 4u;
+  var cb: array<u32, 8>;
+  for (var c = 0u; c < TN; c++) {
+    cb[c] = (g.offB + min(col0 + c, g.N - 1u) * g.sBn) / 4u;
+  }
+  // acc[c] holds column col0+c for the 4 rows.
+  var acc: array<vec4<f32>, 8>;
+  for (var k4 = 0u; k4 < g.K / 4u; k4++) {
+    let r0 = A[a0 + k4];
+    let r1 = A[a1 + k4];
+    let r2 = A[a2 + k4];
+    let r3 = A[a3 + k4];
+    for (var c = 0u; c < TN; c++) {
+      let b = B[cb[c] + k4];
+      acc[c] += vec4<f32>(dot(r0, b), dot(r1, b), dot(r2, b), dot(r3, b));
+    }
+  }
+  let accumulate = (g.flags & 1u) != 0u;
+  let addBias = (g.flags & 2u) != 0u;
+  for (var c = 0u; c < TN; c++) {
+    let j = col0 + c;
+    if (j >= g.N) {
+      break;
+    }
+    var b = 0.0;
+    if (addBias) {
+      b = bias[g.offBias + j];
+    }
+    for (var r = 0u; r < TM; r++) {
+      let i = row0 + r;
+      if (i < g.M) {
+        let idx = g.offC + i * g.ldc + j;
+        var v = acc[c][r] + b;
+        if (accumulate) {
+          v += C[idx];
+        }
+        C[idx] = v;
+      }
+    }
+  }
+}
