@@ -5,25 +5,7 @@
 // (4 rows × 8 columns), workgroup 8×4 invocations = a 16×64 tile. PERF-NOTES measured this shape as the
 // fastest of ten on SwiftShader. CPU twin: gemmTwin in src/sae/twins/gemm.ts.
 
-struct Gemm {
-  M: u32,     // rows of C
-  N: u32,     // columns of C
-  K: u32,     // reduction length
-  flags: u32, // bit 0: add the existing C (accumulate); bit 1: add bias[j]
-  sAm: u32,   // stride of A between rows of C
-  sAk: u32,   // stride of A along k
-  sBk: u32,   // stride of B along k
-  sBn: u32,   // stride of B between columns of C
-  offA: u32,  // element offsets into the bound buffers
-  offB: u32,
-  offC: u32,
-  ldc: u32,   // row stride of C
-  offBias: u32, // element offset into bias (column j reads bias[offBias + j])
-  _g0: u32,
-  _g1: u32,
-  _g2: u32,
-}
-
+// The Gemm struct: shaders/gemm_common.wgsl, put in front of this file by src/gpu/gemm.ts.
 @group(0) @binding(0) var<uniform> g: Gemm;                      // sizes, strides, flags
 @group(0) @binding(1) var<storage, read> A: array<f32>;          // left operand
 @group(0) @binding(2) var<storage, read> B: array<f32>;          // right operand

@@ -2,6 +2,7 @@
 // 'blocked' (barrier-free 4×8 register blocks; fastest on SwiftShader per PERF-NOTES) and 'tiled'
 // (shared-memory 64×64 tiles for real GPUs). Knows nothing about SAEs. Build once, record per step.
 import blockedCode from '../../shaders/gemm_blocked.wgsl?raw';
+import gemmCommonCode from '../../shaders/gemm_common.wgsl?raw';
 import blockedBVec4Code from '../../shaders/gemm_blocked_bvec4.wgsl?raw';
 import blockedKVec4Code from '../../shaders/gemm_blocked_kvec4.wgsl?raw';
 import blockedVec4Code from '../../shaders/gemm_blocked_vec4.wgsl?raw';
@@ -115,6 +116,11 @@ export function gemmKernelFor(design: GemmDesign, s: GemmShape): GemmKernel {
   return vec4Eligible(s) ? 'blocked_vec4' : 'blocked';
 }
 
+/** A GEMM kernel's code with the shared Gemm struct (shaders/gemm_common.wgsl) in front. */
+export function withGemmStruct(code: string): string {
+  return `${gemmCommonCode}\n${code}`;
+}
+
 const pipelines = new WeakMap<GPUDevice, Map<GemmKernel, GPUComputePipeline>>();
 
 function gemmPipeline(device: GPUDevice, design: GemmKernel): GPUComputePipeline {
@@ -131,7 +137,7 @@ function gemmPipeline(device: GPUDevice, design: GemmKernel): GPUComputePipeline
     };
     p = createKernel(device, {
       label: `gemm.${design}`,
-      code: code[design],
+      code: withGemmStruct(code[design]),
       constants: design === 'tiled' ? { TILE_K: 16 } : undefined,
     });
     byDesign.set(design, p);

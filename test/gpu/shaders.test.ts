@@ -2,6 +2,7 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { gemmUniform, withGemmStruct } from '../../src/gpu/gemm';
 import { compilationErrors } from '../../src/gpu/kernel';
 import { PARAMS_BYTES } from '../../src/sae/gpu/layout';
 import { withSaeStructs } from '../../src/sae/gpu/saePasses';
@@ -14,16 +15,21 @@ describe('WGSL compiles', () => {
     it(file, async () => {
       const { device } = await getTestGpu();
       const code = readFileSync(join(dir, file), 'utf8');
-      // The SAE kernels get the shared structs put in front (saePasses.ts); the others stand alone.
+      // The SAE kernels get the shared structs put in front (saePasses.ts), the GEMM kernels the Gemm
+      // struct (gemm.ts); the others stand alone.
       const full =
-        /\b(Params|Block)\b/.test(code) && file !== 'sae_common.wgsl' ? withSaeStructs(code) : code;
+        /\b(Params|Block)\b/.test(code) && file !== 'sae_common.wgsl'
+          ? withSaeStructs(code)
+          : /\bGemm\b/.test(code) && file !== 'gemm_common.wgsl'
+            ? withGemmStruct(code)
+            : code;
       expect(await compilationErrors(device, full)).toEqual([]);
     });
 });
 
-// The SAE structs are written once (shaders/sae_common.wgsl); the GEMM kernels' Gemm struct is written
-// out in each GEMM file (gemm_*.wgsl). Copies must stay identical, and Params must match the host layout
-// (src/sae/gpu/layout.ts).
+// The shared structs are written once: the SAE kernels' in shaders/sae_common.wgsl, the GEMM kernels'
+// in shaders/gemm_common.wgsl. Params must match the host layout (src/sae/gpu/layout.ts), Gemm the 16
+// words of gemmUniform (src/gpu/gemm.ts).
 describe('shared WGSL structs', () => {
   const files = readdirSync(dir).filter((f) => f.endsWith('.wgsl'));
   // Field names and types only (comments and spacing may differ).
@@ -36,11 +42,13 @@ describe('shared WGSL structs', () => {
       const found = files
         .map((f) => [f, struct(readFileSync(join(dir, f), 'utf8'), name)] as const)
         .filter(([, s]) => s !== null);
-      // Params and Block: exactly one definition, in sae_common.wgsl; Gemm: every GEMM file.
-      if (name === 'Gemm') expect(found.map(([f]) => f)).toEqual(files.filter((f) => f.startsWith('gemm_')));
-      else expect(found.map(([f]) => f)).toEqual(['sae_common.wgsl']);
-      for (const [f, s] of found) expect(s, f).toBe(found[0][1]);
+      // Exactly one definition: Params and Block in sae_common.wgsl, Gemm in gemm_common.wgsl.
+      expect(found.map(([f]) => f)).toEqual([name === 'Gemm' ? 'gemm_common.wgsl' : 'sae_common.wgsl']);
       if (name === 'Params') expect(found[0][1]!.split(',').filter(Boolean).length * 4).toBe(PARAMS_BYTES);
+      if (name === 'Gemm')
+        expect(found[0][1]!.split(',').filter(Boolean).length).toBe(
+          gemmUniform({ layout: 'NN', M: 1, N: 1, K: 1 }, false).length,
+        );
     });
   }
 });
