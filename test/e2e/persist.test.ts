@@ -169,9 +169,24 @@ describe('persistence in the browser', () => {
     expect(compared).toBeGreaterThan(0);
     // No step is logged twice.
     expect(new Set(resumed.history.step).size).toBe(resumed.history.step.length);
-    // Pausing wrote a checkpoint; the oldest one can be deleted from the panel.
-    await page.waitForFunction(() => document.querySelectorAll('[data-testid="checkpoint-row"]').length >= 2);
+    // Pausing writes a checkpoint at the step it paused at: wait until it is stored and listed (a count
+    // taken before it lands would be off by one), then the oldest one can be deleted from the panel.
+    await waitRun(page, '(rs) => rs[0].status === "paused"', null, 60_000);
+    const pausedAt = (await runs(page))[0].progress.step;
+    await page.waitForFunction(
+      ([id, s]) =>
+        (
+          (window.__temposae!.persistence as () => { checkpoints: Record<string, { step: number }[]> })()
+            .checkpoints[id] ?? []
+        ).some((c) => c.step === s),
+      [resumed.id, pausedAt] as const,
+    );
+    await page.waitForFunction(
+      (s) => document.querySelector(`[data-testid="checkpoint-row"][data-step="${s}"]`) !== null,
+      pausedAt,
+    );
     const rowsBefore = await page.getByTestId('checkpoint-row').count();
+    expect(rowsBefore).toBeGreaterThanOrEqual(2);
     const oldest = await page.getByTestId('checkpoint-row').first().getAttribute('data-step');
     await page.getByTestId('checkpoint-row').first().getByRole('button').click();
     await page.waitForFunction(
