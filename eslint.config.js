@@ -1,5 +1,5 @@
 // Lint: TypeScript rules, React hooks rules, and the layer rule that keeps imports pointing one way:
-//   ui → app → store → (sae, data, analysis, io) → gpu;  cli → (sae, data, analysis, io, gpu).
+//   ui → app → store → (sae, data, analysis, io, lm) → gpu;  cli → (sae, data, analysis, io, gpu).
 import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
 import reactHooks from 'eslint-plugin-react-hooks';
@@ -11,6 +11,7 @@ const forbidden = {
   data: ['store', 'app', 'ui', 'cli'],
   analysis: ['store', 'app', 'ui', 'cli'],
   io: ['store', 'app', 'ui', 'cli'],
+  lm: ['store', 'app', 'ui', 'cli'],
   store: ['app', 'ui', 'cli'],
   app: ['ui', 'cli'],
   ui: ['cli'],
