@@ -1,0 +1,201 @@
+// Each language-model kernel (shaders/lm_*.wgsl through src/lm/gpu/kernels.ts) against its float64 CPU
+// twin (src/lm/twins/), on odd sizes so that every workgroup has a partial edge, in the style of
+// test/gpu/gemm.test.ts: |gpu − cpu| ≤ atol + rtol·|cpu|.
+// Tolerances: inputs are f32 and O(1). A single f32 rounding is ≤ 2⁻²⁴ ≈ 6e-8 relative (embedding: one
+// add; rotary: two products and an add against an f32-rounded table). Row reductions over d ≤ 100 terms
+// (norms, attention dot products over headDim) accumulate ≲ d·2⁻²⁴ ≈ 6e-6 relative; exp/inverseSqrt add a
+// few ulp. An indexing or pairing bug gives O(0.1–1) errors, far outside every tolerance here.
+import { describe, expect, it } from 'vitest';
+import { Rng } from '../../src/data/rng';
+import { createBufferWithData, createStorageBuffer, readFloat32 } from '../../src/gpu/buffers';
+import {
+  addOp,
+  attentionOp,
+  embedOp,
+  geluOp,
+  normOp,
+  ropeOp,
+  swigluOp,
+  type LmOp,
+} from '../../src/lm/gpu/kernels';
+import { attentionTwin } from '../../src/lm/twins/attention';
+import { embedTwin } from '../../src/lm/twins/embed';
+import { addTwin, geluNewTwin, swigluTwin } from '../../src/lm/twins/mlp';
+import { layerNormTwin, rmsNormTwin } from '../../src/lm/twins/norm';
+import { ropeTable, ropeTwin } from '../../src/lm/twins/rope';
+import { getTestGpu } from '../helpers/dawn';
+import { expectClose } from '../helpers/parity';
+
+const rng = new Rng(11, 3);
+const rand = (n: number, scale = 1) => Float32Array.from({ length: n }, () => scale * rng.uniform(-1, 1));
+
+async function gpu() {
+  return (await getTestGpu()).device;
+}
+const buf = (device: GPUDevice, data: Float32Array | Uint32Array) =>
+  createBufferWithData(device, 'test', data);
+
+async function run(device: GPUDevice, ops: LmOp[], out: GPUBuffer): Promise<Float32Array> {
+  const enc = device.createCommandEncoder();
+  const pass = enc.beginComputePass();
+  for (const op of ops) op.record(pass);
+  pass.end();
+  device.queue.submit([enc.finish()]);
+  const r = await readFloat32(device, out);
+  for (const op of ops) op.destroy();
+  return r;
+}
+
+describe('lm kernels vs CPU twins', () => {
+  it('embedding gather with learned positions, over two vocabulary blocks', async () => {
+    const device = await gpu();
+    const [V, d, S, T] = [23, 13, 3, 5];
+    const W_E = rand(V * d);
+    const W_pos = rand(T * d);
+    const ids = Uint32Array.from({ length: S * T }, () => rng.int(V));
+    ids[0] = 0;
+    ids[1] = V - 1;
+    ids[2] = 9; // last row of block 0
+    ids[3] = 10; // first row of block 1
+    const x = createStorageBuffer(device, 'x', S * T * d * 4);
+    const idsB = buf(device, ids);
+    const blocks = [W_E.subarray(0, 10 * d), W_E.subarray(10 * d)].map((b) => buf(device, b.slice()));
+    const posB = buf(device, W_pos);
+    const s = { N: S * T, T, d };
+    for (const withPos of [true, false]) {
+      const ops = [
+        embedOp(device, 'e0', { ...s, v0: 0, rows: 10 }, idsB, blocks[0], withPos ? posB : null, x),
+        embedOp(device, 'e1', { ...s, v0: 10, rows: V - 10 }, idsB, blocks[1], withPos ? posB : null, x),
+      ];
+      expectClose(
+        `embed pos=${withPos}`,
+        await run(device, ops, x),
+        embedTwin(ids, W_E, withPos ? W_pos : null, T, d),
+        1e-7,
+        1.2e-7,
+      );
+    }
+  });
+
+  for (const d of [7, 64, 100])
+    it(`LayerNorm and RMSNorm, d ${d} (fewer, equal and more columns than the workgroup)`, async () => {
+      const device = await gpu();
+      const N = 9;
+      // Rows with an offset far from 0 check the two-pass variance (a one-pass E[x²] − μ² loses digits).
+      const xv = Float32Array.from(rand(N * d), (v, i) => v + (Math.floor(i / d) % 3) * 4);
+      const w = rand(d);
+      const b = rand(d);
+      const [x, wB, bB, y] = [
+        buf(device, xv),
+        buf(device, w),
+        buf(device, b),
+        createStorageBuffer(device, 'y', N * d * 4),
+      ];
+      expectClose(
+        `layernorm d=${d}`,
+        await run(device, [normOp(device, 'ln', N, d, 1e-5, x, wB, bB, y)], y),
+        layerNormTwin(xv, w, b, N, d, 1e-5),
+        2e-6,
+        2e-5,
+      );
+      expectClose(
+        `rmsnorm d=${d}`,
+        await run(device, [normOp(device, 'rms', N, d, 1e-6, x, wB, null, y)], y),
+        rmsNormTwin(xv, w, N, d, 1e-6),
+        2e-6,
+        2e-5,
+      );
+    });
+
+  it('gelu_new, SwiGLU and the residual add, including large |x| (no overflow)', async () => {
+    const device = await gpu();
+    const n = 1000;
+    const a = rand(n, 6);
+    a.set([0, 1e-4, -1e-4, 30, -30, 100, -100, 0.5]);
+    const b = rand(n, 3);
+    const x = buf(device, a);
+    expectClose('gelu_new', await run(device, [geluOp(device, 'g', n, x)], x), geluNewTwin(a), 1e-6, 1e-5);
+    const gate = buf(device, a);
+    const up = buf(device, b);
+    expectClose(
+      'swiglu',
+      await run(device, [swigluOp(device, 's', n, gate, up)], up),
+      swigluTwin(a, b),
+      1e-6,
+      1e-5,
+    );
+    const xr = buf(device, a);
+    expectClose(
+      'add',
+      await run(device, [addOp(device, 'a', n, xr, up)], xr),
+      addTwin(a, swigluTwin(a, b)),
+      1e-6,
+      1e-6,
+    );
+  });
+
+  for (const style of ['half', 'interleaved'] as const)
+    it(`rotary positions, ${style} pairs`, async () => {
+      const device = await gpu();
+      const [S, T, H, hd, theta] = [2, 7, 3, 8, 500];
+      const xv = rand(S * T * H * hd);
+      const { cos, sin } = ropeTable(T, hd, theta);
+      const x = buf(device, xv);
+      const op = ropeOp(
+        device,
+        'rope',
+        { N: S * T, T, nHeads: H, headDim: hd, interleaved: style === 'interleaved' },
+        buf(device, Float32Array.from(cos)),
+        buf(device, Float32Array.from(sin)),
+        x,
+      );
+      const got = await run(device, [op], x);
+      const want = ropeTwin(xv, T, H, hd, theta, style);
+      expectClose(`rope ${style}`, got, want, 1e-6, 1e-6);
+      // Position 0 is the identity; the other style gives a different answer (the pairing matters).
+      expectClose('t = 0 unchanged', got.subarray(0, H * hd), xv.subarray(0, H * hd), 1e-7, 0);
+      const other = ropeTwin(xv, T, H, hd, theta, style === 'half' ? 'interleaved' : 'half');
+      expect(Math.max(...want.map((v, i) => Math.abs(v - other[i])))).toBeGreaterThan(0.1);
+    });
+
+  for (const [H, nKv, scale] of [
+    [4, 4, 1],
+    [4, 2, 1],
+    [6, 1, 1],
+    [2, 1, 12], // peaky scores: the online softmax's rescaling must hold
+  ])
+    it(`causal attention, ${H} heads over ${nKv} kv heads, scores ×${scale}`, async () => {
+      const device = await gpu();
+      const [S, T, hd] = [3, 9, 6];
+      const N = S * T;
+      const q = rand(N * H * hd, scale);
+      const k = rand(N * nKv * hd, scale);
+      const v = rand(N * nKv * hd);
+      const z = createStorageBuffer(device, 'z', N * H * hd * 4);
+      const op = attentionOp(
+        device,
+        'attn',
+        { S, T, nHeads: H, nKv, headDim: hd },
+        buf(device, q),
+        buf(device, k),
+        buf(device, v),
+        z,
+      );
+      const want = attentionTwin(q, k, v, S, T, H, nKv, hd);
+      const got = await run(device, [op], z);
+      expectClose(`attention H=${H} kv=${nKv}`, got, want, 2e-5, 2e-5);
+      // Causality and independent sequences: the first token of every sequence copies its own v.
+      for (let s = 0; s < S; s++)
+        for (let h = 0; h < H; h++) {
+          const g = Math.floor(h / (H / nKv));
+          const row = s * T;
+          expectClose(
+            `z[${row}, head ${h}] = v[${row}, kv ${g}]`,
+            got.subarray(row * H * hd + h * hd, row * H * hd + (h + 1) * hd),
+            v.subarray(row * nKv * hd + g * hd, row * nKv * hd + (g + 1) * hd),
+            1e-6,
+            1e-6,
+          );
+        }
+    });
+});
