@@ -9,6 +9,9 @@
 //   CPU reductions (`forward` alone, the twin): f and x̂ come back and the accumulators reduce them.
 //     Forward results are kept up to `cacheBytes` for the traces, else the batches needed for them are
 //     run forward again.
+// T-SAE's metrics (SPEC §11, literature.ts) need whole traces of every active feature, so they are
+// computed from f read back for the first held-out batches only, up to `literatureTokens` valid tokens
+// (on the GPU path a plain forward of those batches is submitted in the same group, so same weights).
 // Memory is bounded: accumulators are O(d_sae·T), the traces hold at most `maxClusterTokens` tokens.
 // A second pass may see a later training step than the first (the trainer keeps training between
 // awaits). The result is plain data (numbers and arrays) ready for the store and for JSON.
@@ -17,6 +20,7 @@ import type { EvalForwardOptions, EvalPartials, ForwardResult, KeptFeatures } fr
 import type { EvalChunk } from './chunk';
 import { clusterTraces, DEFAULT_CLUSTER_K, mostVariable, TraceCollector } from './clustering';
 import { matchTrueFeatures, mmcs, recovered } from './groundTruth';
+import { LiteratureAccumulator, type Decoder, type LiteratureMetrics } from './literature';
 import { densityHistogram, logDensity, type DensityHistogram } from './histogram';
 import { ReconAccumulator } from './reconstruction';
 import { positionBins, SparsityAccumulator } from './sparsity';
@@ -56,6 +60,15 @@ export interface EvalOptions {
    * function is called right after the first group's forward passes are submitted (same weights).
    */
   groundTruth?: { trueDict: Float32Array; F: number; W_dec: Float32Array | (() => Promise<Float32Array>) };
+  /**
+   * SPEC §11 metrics over the first held-out batches up to this many valid tokens (default 16 384;
+   * 0 skips them). Their f and x are held until the end, so the budget is also capped at 64 MB.
+   */
+  literatureTokens?: number;
+  /** Matryoshka prefix ends (ascending, last = d_sae): per-group metrics and explained variance per prefix. */
+  prefixes?: number[];
+  /** The decoder for the per-prefix explained variance; a function is called with the first group (same weights). */
+  decoder?: Decoder | (() => Promise<Decoder>);
 }
 
 /** Every scalar of SPEC §6 under its SAEBench / SPEC name (mmcs and recovered only on synthetic data). */
@@ -77,6 +90,10 @@ export interface EvalMetrics {
   flip_rate: number;
   mmcs?: number;
   recovered?: number;
+  /** SPEC §11 (T-SAE): activation smoothness, high/low frequency energy ratio, sequence-level L0. */
+  act_smoothness?: number;
+  fft_hf_ratio?: number;
+  sequence_l0?: number;
   /** Valid held-out tokens and adjacent pairs the numbers are over. */
   tokens: number;
   pairs: number;
@@ -93,6 +110,12 @@ export interface EvalByPosition {
   /** Lag-1 autocorrelation per position bin, with each bin's first position. */
   autocorr: number[];
   autocorr_bin_start: number[];
+  /**
+   * SPEC §11 by position (literature.ts): mean |Δf|/‖Δx‖ over active features; cumulative sequence L0
+   * (all NaN when the literature metrics were skipped; absent in evaluations stored before them).
+   */
+  act_smoothness: number[];
+  sequence_l0: number[];
 }
 
 export interface EvalClustering {
@@ -126,6 +149,8 @@ export interface EvalResult {
   clustering: EvalClustering | null;
   features: EvalFeatures;
   T: number;
+  /** SPEC §11 metrics with their per-group / per-prefix parts (null when skipped). */
+  literature?: LiteratureMetrics | null;
 }
 
 /** Held-out batches, iterable more than once (a second pass may run). */
@@ -162,6 +187,21 @@ export async function evaluateHeldOut(
     gBytes = 0,
     groups = 0;
   const gpu = opts.evalForward;
+  // SPEC §11: chunks of the first batches (x and f), consumed at the end when the decoder is known.
+  const litTokens = opts.literatureTokens ?? 16_384;
+  const litChunks: EvalChunk[] = [];
+  let litSeen = 0,
+    litBytes = 0;
+  const D0 = opts.decoder;
+  let litDecoder: Promise<Decoder> | null = D0 && typeof D0 !== 'function' ? Promise.resolve(D0) : null;
+  const wantLiterature = (b: ActivationBatch) => {
+    if (litSeen >= litTokens) return false;
+    const bytes = b.S * b.T * (m + b.d) * 4;
+    if (litBytes + bytes > 64 * 1024 * 1024 && litChunks.length > 0) return false;
+    litBytes += bytes;
+    for (let n = 0; n < b.valid.length; n++) litSeen += b.valid[n];
+    return true;
+  };
   // GPU path: batches whose f the trainer kept on the GPU, in order, while every batch so far was kept.
   const kept: KeptFeatures[] = [];
   let keepOk = K > 0;
@@ -169,11 +209,17 @@ export async function evaluateHeldOut(
     if (!group.length) return;
     // Submit every forward of the group before awaiting any (see groupBytes).
     const pending = group.map((b) => (gpu ? gpu(b, { keep: keepOk }) : forward(b)));
+    // GPU path: f for the SPEC §11 metrics from a plain forward, submitted with the group.
+    const litPending = gpu ? group.map((b) => (wantLiterature(b) ? forward(b) : null)) : [];
     const W = opts.groundTruth?.W_dec;
     if (groups === 0 && typeof W === 'function') decoder = W();
+    if (groups === 0 && typeof D0 === 'function') litDecoder = D0();
     opts.onSubmit?.(groups++);
     const results = await Promise.all(pending);
+    const litResults = await Promise.all(litPending);
     for (let k = 0; k < group.length; k++) {
+      const lr = litResults[k];
+      if (lr) litChunks.push(toChunk(group[k], lr, m));
       const r = results[k];
       if ('f' in r) consume(group[k], r);
       else consumeSums(group[k], r);
@@ -209,6 +255,7 @@ export async function evaluateHeldOut(
   const consume = (b: ActivationBatch, r: ForwardResult) => {
     const c = toChunk(b, r, m);
     init(b);
+    if (wantLiterature(b)) litChunks.push(c);
     recon!.add(c);
     sparse!.add(c);
     temporal!.add(c);
@@ -279,6 +326,17 @@ export async function evaluateHeldOut(
       metrics.recovered = recovered(match);
       features.trueMatch = { index: arr(match.index), cos: arr(match.cos) };
     }
+    let literature: LiteratureMetrics | null = null;
+    if (litChunks.length) {
+      const dec = opts.prefixes && litDecoder ? await litDecoder : undefined;
+      const lit = new LiteratureAccumulator(m, T, recon.d, opts.prefixes, dec);
+      for (const c of litChunks) lit.add(c);
+      litChunks.length = 0;
+      literature = lit.result();
+      metrics.act_smoothness = literature.act_smoothness;
+      metrics.fft_hf_ratio = literature.fft_hf_ratio;
+      metrics.sequence_l0 = literature.sequence_l0;
+    }
     const rb = recon.byPosition(),
       tb = temporal.byPosition();
     const byPosition: EvalByPosition = {
@@ -290,6 +348,8 @@ export async function evaluateHeldOut(
       mean_run_length: arr(tb.mean_run_length),
       autocorr: arr(tb.autocorr),
       autocorr_bin_start: arr(tb.autocorr_bin_start),
+      act_smoothness: literature ? arr(literature.byPosition.act_smoothness) : new Array<number>(T).fill(NaN),
+      sequence_l0: literature ? arr(literature.byPosition.sequence_l0) : new Array<number>(T).fill(NaN),
     };
     let clustering: EvalClustering | null = null;
     const chosen = K > 0 ? mostVariable(sparse.variance(), K) : new Int32Array(0);
@@ -318,7 +378,8 @@ export async function evaluateHeldOut(
         tokens: col.n,
       };
     }
-    return { metrics, byPosition, densityHist: densityHistogram(sparse.density()), clustering, features, T };
+    const densityHist = densityHistogram(sparse.density());
+    return { metrics, byPosition, densityHist, clustering, features, T, literature };
   }
 }
 

@@ -71,6 +71,24 @@ export const METRICS: MetricInfo[] = [
     group: 'temporal',
   },
   {
+    key: 'act_smoothness',
+    label: 'act. smoothness',
+    help: 'T-SAE: max over t of |Δf_i| / ‖Δx‖, mean over active features and sequences (lower is smoother; SPEC §11)',
+    group: 'temporal',
+  },
+  {
+    key: 'fft_hf_ratio',
+    label: 'HF/LF energy',
+    help: 'T-SAE: high- over low-frequency energy of active feature traces, FFT cutoff 0.5 (lower is smoother)',
+    group: 'temporal',
+  },
+  {
+    key: 'sequence_l0',
+    label: 'sequence L0',
+    help: 'T-SAE: distinct features active in a sequence (fewer for the same L0 is more persistent)',
+    group: 'sparsity',
+  },
+  {
     key: 'mmcs',
     label: 'mmcs',
     help: 'mean over true features of the best decoder cosine (synthetic data)',

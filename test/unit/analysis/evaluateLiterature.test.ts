@@ -1,0 +1,119 @@
+// evaluateHeldOut reports SPEC §11 (T-SAE) metrics: the same numbers as the accumulator run by hand on
+// the batches within the token budget, on the CPU path and on the GPU-reduction path (where a plain
+// forward supplies f), and per Matryoshka prefix with a decoder whose full prefix reproduces SPEC §6's
+// explained variance.
+import { describe, expect, it } from 'vitest';
+import { evaluateHeldOut } from '../../../src/analysis/evaluate';
+import { evalSumsFromChunk } from '../../../src/analysis/evalPartials';
+import { LiteratureAccumulator } from '../../../src/analysis/literature';
+import type { ActivationBatch } from '../../../src/data/types';
+import { Rng } from '../../../src/data/rng';
+import { randomChunk } from './helpers';
+
+const S = 4,
+  T = 16,
+  d = 3,
+  m = 10;
+
+/** Batches whose x̂ = b_dec + f·W_dec for a random decoder (so prefix EV of [0, m) = explained_variance). */
+function batches(seed: number, count: number) {
+  const rng = new Rng(seed);
+  const W_dec = Float32Array.from({ length: m * d }, () => rng.normal() * 0.5);
+  const b_dec = Float32Array.from({ length: d }, () => rng.normal());
+  const data = Array.from({ length: count }, () => {
+    const c = randomChunk(rng, S, T, d, m);
+    const xhat = new Float32Array(S * T * d);
+    for (let n = 0; n < S * T; n++)
+      for (let j = 0; j < d; j++) {
+        let v = b_dec[j];
+        for (let i = 0; i < m; i++) v += c.f[n * m + i] * W_dec[i * d + j];
+        xhat[n * d + j] = v;
+      }
+    const b: ActivationBatch = {
+      S,
+      T,
+      d,
+      x: c.x,
+      start: c.start,
+      valid: c.valid,
+      seqIndex: new Int32Array(S),
+    };
+    return { b, f: c.f, xhat, chunk: { ...c, xhat } };
+  });
+  return { data, decoder: { d_in: d, d_sae: m, W_dec, b_dec } };
+}
+
+describe('evaluateHeldOut: SPEC §11 metrics', () => {
+  it('CPU path: the accumulator over the batches within the token budget', async () => {
+    const { data } = batches(5, 4);
+    const forward = async (b: ActivationBatch) => {
+      const e = data.find((x) => x.b === b)!;
+      return { f: e.f, xhat: e.xhat };
+    };
+    const valid = (k: number) => data[k].b.valid.reduce((s, v) => s + v, 0);
+    // A budget the first two batches reach: the third and fourth are left out.
+    const budget = valid(0) + 1;
+    const r = await evaluateHeldOut(forward, () => data.map((e) => e.b), {
+      d_sae: m,
+      clusterK: 0,
+      literatureTokens: budget,
+    });
+    const want = new LiteratureAccumulator(m, T, d);
+    want.add(data[0].chunk);
+    want.add(data[1].chunk);
+    const w = want.result();
+    expect(r.metrics.act_smoothness).toBe(w.act_smoothness);
+    expect(r.metrics.fft_hf_ratio).toBe(w.fft_hf_ratio);
+    expect(r.metrics.sequence_l0).toBe(w.sequence_l0);
+    expect(r.literature!.tokens).toBe(valid(0) + valid(1));
+    expect(r.byPosition.act_smoothness).toEqual(w.byPosition.act_smoothness);
+    expect(r.byPosition.sequence_l0).toEqual(w.byPosition.sequence_l0);
+    // Budget 0 skips them.
+    const off = await evaluateHeldOut(forward, () => data.map((e) => e.b), {
+      d_sae: m,
+      clusterK: 0,
+      literatureTokens: 0,
+    });
+    expect(off.literature).toBeNull();
+    expect(off.metrics.act_smoothness).toBeUndefined();
+    expect(off.byPosition.sequence_l0.every(Number.isNaN)).toBe(true);
+  });
+
+  it('GPU path: plain forwards for the budget, same numbers; prefixes with the decoder', async () => {
+    const { data, decoder } = batches(6, 3);
+    const find = (b: ActivationBatch) => data.find((x) => x.b === b)!;
+    let forwards = 0,
+      decoderCalls = 0,
+      submitted = -1;
+    const forward = async (b: ActivationBatch) => {
+      forwards++;
+      const e = find(b);
+      return { f: e.f, xhat: e.xhat };
+    };
+    const evalForward = async (b: ActivationBatch) => ({ sums: evalSumsFromChunk({ ...find(b).chunk, m }) });
+    const opts = {
+      d_sae: m,
+      clusterK: 0,
+      prefixes: [2, 5, m],
+      onSubmit: (g: number) => (submitted = g),
+      decoder: async () => {
+        // Asked for with the first group, as the ground-truth decoder is.
+        expect(submitted).toBe(-1);
+        decoderCalls++;
+        return decoder;
+      },
+    };
+    const gpu = await evaluateHeldOut(forward, () => data.map((e) => e.b), { ...opts, evalForward });
+    expect(forwards).toBe(3);
+    expect(decoderCalls).toBe(1);
+    submitted = -1;
+    const cpu = await evaluateHeldOut(forward, () => data.map((e) => e.b), opts);
+    expect(gpu.literature).toEqual(cpu.literature);
+    const g = gpu.literature!.groups!;
+    expect(g.map((x) => [x.start, x.end])).toEqual([[0, 2], [2, 5], [5, 10]]); // prettier-ignore
+    // Nested prefixes on the same f: the full prefix is x̂ itself.
+    expect(g[2].explained_variance).toBeCloseTo(gpu.metrics.explained_variance, 5);
+    expect(g[0].explained_variance).not.toBeCloseTo(g[2].explained_variance, 2);
+    expect(gpu.literature!.byPosition.explained_variance_prefix!.length).toBe(3);
+  });
+});
