@@ -23,8 +23,10 @@
 @group(0) @binding(7) var<storage, read_write> row_stats: array<f32>; // [N, 4]: writes .1 .2 .3
 @group(0) @binding(8) var<uniform> blk: Block; // the row block this dispatch covers (f/g/pre hold only its rows)
 
-/** 0 ReLU, 1 TopK, 2 JumpReLU. */
-override ARCH: u32 = 0u;
+/** Sparsity gradient and statistic (src/sae/architectures: `sparsity`): 0 none (TopK), 1 L1 (ReLU), 2 L0 (JumpReLU). */
+override SPARSITY: u32 = 0u;
+/** true: the architecture has a learned threshold log θ (JumpReLU): write its per-element terms into `pre`. */
+override THRESHOLD: bool = false;
 
 // Invocations per workgroup (one workgroup per row): 256 on real GPUs; the trainer picks 32 on
 // SwiftShader, where every extra invocation costs a CPU lane at each barrier of the tree reduction.
@@ -72,7 +74,7 @@ fn main(
       fp = f[base - m + i];
     }
     var dL = g[base + i];
-    if (ARCH == 0u) {
+    if (SPARSITY == 1u) {
       dL += p.lambda1 * p.inv_n * sgn(fi);
     }
     var dn = 0.0;
@@ -85,20 +87,22 @@ fn main(
     }
     let is_active = valid && fi > 0.0;
     g[base + i] = select(0.0, dL, is_active);
-    if (ARCH == 2u) {
+    if (THRESHOLD) {
       let theta = exp(log_threshold[i]);
       let eps = p.jr_bandwidth;
       let u = (pre[base + i] - theta) / eps;
       var contrib = 0.0;
       if (valid && abs(u) < 0.5) {
-        contrib = theta * (dL * (-theta / eps) + p.lambda1 * p.inv_n * (-1.0 / eps));
+        // ∂f/∂θ through every term of ∂L/∂f, plus the L0 term's own (SPARSITY 2).
+        let l0 = select(0.0, p.lambda1 * p.inv_n * (-1.0 / eps), SPARSITY == 2u);
+        contrib = theta * (dL * (-theta / eps) + l0);
       }
       pre[base + i] = contrib;
     }
     var sparse = 0.0;
-    if (ARCH == 0u) {
+    if (SPARSITY == 1u) {
       sparse = abs(fi);
-    } else if (ARCH == 2u && is_active) {
+    } else if (SPARSITY == 2u && is_active) {
       sparse = 1.0;
     }
     acc += vec3<f32>(sparse, abs(dn), select(0.0, 1.0, is_active));

@@ -8,6 +8,7 @@
 // never awaits the GPU); metrics are read back asynchronously every `metrics_every` steps, which also
 // keeps the CPU from running ahead of the GPU. Between steps the loop yields to the event loop so the
 // page stays responsive. The store receives plain data only; GPU objects stay in this module.
+import { architectureOf } from '../sae/architectures';
 import { totalSteps, tokensPerStep, type TrainConfig } from '../sae/config';
 import type { SaeTrainerApi, TrainerState } from '../sae/trainerApi';
 import type { StepMetrics } from '../sae/types';
@@ -205,8 +206,7 @@ export interface CreateRunOptions {
 }
 
 function describeConfig(c: TrainConfig): string {
-  const arch =
-    c.architecture === 'topk' ? `TopK k=${c.k}` : c.architecture === 'jumprelu' ? 'JumpReLU' : 'ReLU';
+  const arch = architectureOf(c).label(c);
   return `${arch} ${c.d_sae} · λ2 ${c.temporal_coefficient}`;
 }
 

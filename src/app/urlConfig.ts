@@ -2,12 +2,13 @@
 // Keys are the TrainConfig field names (SAELens names) so a link reads like a cfg.json; every field is
 // written, not only those that differ from today's defaults, so a link keeps meaning the same run when
 // defaults change. Parsing never throws: a bad value keeps the default and is reported in words.
+import { ARCHITECTURE_IDS } from '../sae/architectures';
 import { DEFAULT_CONFIG, validateConfig, type TrainConfig } from '../sae/config';
 import type { DataChoice } from '../store/workspaceStore';
 
 /** Allowed values of the string-valued fields. */
 const ENUMS: Partial<Record<keyof TrainConfig, readonly string[]>> = {
-  architecture: ['relu', 'topk', 'jumprelu'],
+  architecture: ARCHITECTURE_IDS,
   recon_loss: ['squared', 'norm'],
   seq_start_mode: ['zero', 'skip'],
   lmax_mode: ['max', 'ema'],

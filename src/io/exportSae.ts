@@ -5,6 +5,7 @@
 //   sparsity.safetensors      sparsity [m] = log10(density + 1e-10)   (when a density is known)
 //   history.json, history_train.csv, history_eval.csv   the run's metric history (when given)
 // Input scaling is folded into the weights (fold.ts), so the folder maps raw activations like SAELens.
+import { architectureOf } from '../sae/architectures';
 import type { TrainConfig } from '../sae/config';
 import type { SaeWeights } from '../sae/types';
 import { foldInputScaling } from './fold';
@@ -59,8 +60,9 @@ export function buildSaeFolder(inp: SaeExportInput): Map<string, Uint8Array> {
     throw new Error(
       `export: weights are ${weights.d_in}×${weights.d_sae} but the config says ${config.d_in}×${config.d_sae}`,
     );
-  if (config.architecture === 'jumprelu' && !weights.log_threshold)
-    throw new Error('export: a JumpReLU SAE needs its thresholds (log_threshold)');
+  const arch = architectureOf(config);
+  for (const p of arch.extraParams)
+    if (!weights[p]) throw new Error(`export: a ${arch.name} SAE needs its ${p}`);
   const s = inp.scaling_factor;
   if (!(s > 0) || !Number.isFinite(s))
     throw new Error(`export: scaling factor ${s} must be a positive number`);

@@ -3,6 +3,7 @@
 // (SPEC §7); every shape is checked against cfg.json before a value is used. The result is our
 // SaeWeights in the SPEC §3 form — pre = (x − b_dec)·W_enc + b_enc, x̂ = f·W_dec + b_dec, on raw
 // activations — plus a TrainConfig, so the SAE can be evaluated, inspected, or trained further.
+import { architectureOf } from '../sae/architectures';
 import { DEFAULT_CONFIG, type Architecture, type TrainConfig } from '../sae/config';
 import type { SaeWeights } from '../sae/types';
 import { parseJsonFile, SaeFileError } from './errors';
@@ -108,7 +109,7 @@ function importSaeLens(files: Map<string, Uint8Array>, folder: string): Imported
     W_dec: floatTensor(sf, 'W_dec', [m, d], wName),
     b_dec: sf.tensors.has('b_dec') ? floatTensor(sf, 'b_dec', [d], wName) : new Float32Array(d),
   };
-  if (cfg.architecture === 'jumprelu') {
+  if (architectureOf(cfg).extraParams.includes('log_threshold')) {
     if (sf.tensors.has('threshold'))
       weights.log_threshold = thresholdsToLog(floatTensor(sf, 'threshold', [m], wName), warnings);
     else if (sf.tensors.has('log_threshold'))
@@ -253,7 +254,8 @@ export function trainingInitFromImport(imp: ImportedSae): { weights: SaeWeights;
   if (err > 1e-4) {
     w = foldDecoderNorms(w);
     warnings.push(
-      imp.config.architecture === 'topk'
+      // A selection (TopK) compares pre-activations across features, which the folded norms rescale.
+      architectureOf(imp.config).gpu.activation !== 'elementwise'
         ? 'decoder rows were rescaled to unit norm (norms folded into the encoder); for TopK this can change which features win'
         : 'decoder rows were rescaled to unit norm with the norms folded into the encoder (same outputs)',
     );

@@ -8,6 +8,12 @@
 //   none — is treated by SAELens as pre-6 and rewritten (hook_point → hook_name, activation_fn_str,
 //   activation_fn_kwargs.k, flat metadata keys). SAEMetadata keeps any extra keys, so every TempoSAE
 //   hyperparameter rides along flat in `metadata` (SAELens ignores what it does not know).
+import {
+  ARCHITECTURE_IDS,
+  ARCHITECTURES,
+  architectureFromSaelens,
+  architectureOf,
+} from '../sae/architectures';
 import { DEFAULT_CONFIG, type Architecture, type TrainConfig } from '../sae/config';
 import { parseJsonFile, SaeFileError } from './errors';
 
@@ -15,12 +21,6 @@ import { parseJsonFile, SaeFileError } from './errors';
 export const SAELENS_LAYOUT_VERSION = '6.0.0';
 /** Bumped when the TempoSAE-specific metadata changes meaning. */
 export const TEMPOSAE_FORMAT_VERSION = 1;
-
-const ARCH_TO_SAELENS: Record<Architecture, string> = {
-  relu: 'standard',
-  topk: 'topk',
-  jumprelu: 'jumprelu',
-};
 
 /** Where the activations came from; SAELens names, all optional (unknown for the built-in dataset). */
 export interface SaeProvenance {
@@ -47,7 +47,7 @@ export function buildCfgJson(inp: CfgJsonInput): Record<string, unknown> {
   const c = inp.config;
   const p = inp.provenance ?? {};
   const cfg: Record<string, unknown> = {
-    architecture: ARCH_TO_SAELENS[c.architecture],
+    architecture: architectureOf(c).saelens.architecture,
     d_in: c.d_in,
     d_sae: c.d_sae,
     dtype: 'float32',
@@ -58,7 +58,7 @@ export function buildCfgJson(inp: CfgJsonInput): Record<string, unknown> {
     normalize_activations: 'none',
     reshape_activations: 'none',
   };
-  if (c.architecture === 'topk') cfg.k = c.k;
+  Object.assign(cfg, architectureOf(c).saelens.cfgFields(c)); // e.g. TopK's k
   const { d_in: _d, d_sae: _m, architecture: _a, ...hyper } = c;
   cfg.metadata = {
     model_name: p.model_name ?? null,
@@ -129,18 +129,20 @@ export function parseCfgJson(text: string, fileName: string): ParsedCfg {
   const archRaw = String(c.architecture ?? 'standard');
   const actFn = String(c.activation_fn_str ?? c.activation_fn ?? 'relu');
   const kwargs = (c.activation_fn_kwargs ?? {}) as Record<string, unknown>;
-  let architecture: Architecture;
-  let k: number | null = null;
-  if (archRaw === 'jumprelu') architecture = 'jumprelu';
-  else if (archRaw === 'topk' || (archRaw === 'standard' && actFn === 'topk')) {
-    architecture = 'topk';
-    k = int(c.k ?? kwargs.k, 'k');
-  } else if (archRaw === 'standard' && actFn === 'relu') architecture = 'relu';
-  else
+  // The registry knows each architecture's SAELens name (src/sae/architectures); a pre-6 'standard' SAE
+  // is TopK when its activation is, and must otherwise be a plain ReLU.
+  const spec = architectureFromSaelens(archRaw === 'standard' && actFn === 'topk' ? 'topk' : archRaw);
+  if (!spec || (archRaw === 'standard' && actFn !== 'relu' && actFn !== 'topk')) {
+    const known = ARCHITECTURE_IDS.map(
+      (id) => `${ARCHITECTURES[id].saelens.architecture} (${ARCHITECTURES[id].name})`,
+    );
     throw new SaeFileError(
       fileName,
-      `architecture '${archRaw}' (activation '${actFn}') is not one TempoSAE runs; supported: standard (ReLU), topk, jumprelu`,
+      `architecture '${archRaw}' (activation '${actFn}') is not one TempoSAE runs; supported: ${known.join(', ')}`,
     );
+  }
+  const architecture: Architecture = spec.id;
+  const k = spec.configKeys.includes('k') ? int(c.k ?? kwargs.k, 'k') : null;
   let norm = c.normalize_activations ?? 'none';
   if (typeof norm === 'boolean') norm = norm ? 'expected_average_only_in' : 'none'; // SAELens' own back-compat rule
   const apply_b_dec_to_input = c.apply_b_dec_to_input === undefined ? true : Boolean(c.apply_b_dec_to_input);

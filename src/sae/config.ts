@@ -2,6 +2,9 @@
 // SAELens where SAELens has the concept (d_in, d_sae, l1_coefficient, lr_warm_up_steps, …).
 // Defaults are the method's (SPEC §1): λ1 0.04, λ2 0.02, β 5, μ 0.99, lr 3e-4, 2048 tokens per step.
 
+import { architectureOf, ARCHITECTURE_IDS, isArchitecture } from './architectures';
+
+/** The SAE architectures; each has its description in src/sae/architectures/ (how to add one: index.ts). */
 export type Architecture = 'relu' | 'topk' | 'jumprelu';
 /** 'squared': mean over tokens of ‖x − x̂‖² (default); 'norm': mean of ‖x − x̂‖ (the published attempt). */
 export type ReconLoss = 'squared' | 'norm';
@@ -134,8 +137,9 @@ export function validateConfig(c: TrainConfig): string[] {
     if (!Number.isInteger(v) || v <= 0) p.push(`${name} must be a positive integer (got ${v})`);
   };
   for (const n of ['d_in', 'd_sae', 'seqs_per_batch', 'context_size', 'training_tokens'] as const) posInt(n);
-  if (c.architecture === 'topk' && (!Number.isInteger(c.k) || c.k <= 0 || c.k > c.d_sae))
-    p.push(`k must be an integer in 1..d_sae (got ${c.k})`);
+  if (!isArchitecture(c.architecture))
+    p.push(`architecture must be one of ${ARCHITECTURE_IDS.join(', ')} (got ${String(c.architecture)})`);
+  else p.push(...architectureOf(c).validate(c));
   for (const n of [
     'l1_coefficient',
     'temporal_coefficient',

@@ -9,6 +9,7 @@
 //   log_threshold:       log(jumprelu_init_threshold) per feature, JumpReLU only
 import type { ActivationBatch } from '../data/types';
 import { Rng } from '../data/rng';
+import { architectureOf } from './architectures';
 import type { TrainConfig } from './config';
 import type { TrainerState } from './trainerApi';
 import type { AdamState, SaeWeights } from './types';
@@ -54,8 +55,8 @@ export function initWeights(cfg: InitConfig, firstBatch: ActivationBatch): SaeWe
   }
   if (count > 0) for (let j = 0; j < d; j++) b_dec[j] = sum[j] / count;
   const w: SaeWeights = { d_in: d, d_sae: m, W_enc, b_enc: new Float32Array(m), W_dec, b_dec };
-  if (cfg.architecture === 'jumprelu')
-    w.log_threshold = new Float32Array(m).fill(Math.log(cfg.jumprelu_init_threshold));
+  const extra = architectureOf(cfg).initExtra(cfg);
+  for (const p of architectureOf(cfg).extraParams) w[p] = new Float32Array(m).fill(extra[p]!);
   return w;
 }
 

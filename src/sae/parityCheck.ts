@@ -2,6 +2,7 @@
 // reference computes: one whole training step per architecture, comparing the loss terms, α, L_max and
 // every projected gradient. Used by kernel-test.html (and its e2e test) to prove the built app's WGSL
 // runs correctly on the browser's WebGPU, not only on Dawn in Node.
+import { ARCHITECTURE_IDS } from './architectures';
 import { Rng } from '../data/rng';
 import type { ActivationBatch } from '../data/types';
 import type { GpuContext } from '../gpu/device';
@@ -44,7 +45,7 @@ function batchFor(cfg: TrainConfig, seed: number): ActivationBatch {
 export async function runParityCheck(gpu: GpuContext): Promise<ParityReport> {
   const cases: ParityCase[] = [];
   let gemmDesign = '';
-  for (const architecture of ['relu', 'topk', 'jumprelu'] as const) {
+  for (const architecture of ARCHITECTURE_IDS) {
     const t0 = performance.now();
     const cfg: TrainConfig = {
       ...DEFAULT_CONFIG,

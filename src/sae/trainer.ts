@@ -19,6 +19,7 @@ import { readBuffer } from '../gpu/buffers';
 import type { GpuContext } from '../gpu/device';
 import { pickGemmDesign, type GemmDesign } from '../gpu/gemm';
 import type { ActivationBatch } from '../data/types';
+import { architectureOf } from './architectures';
 import { tokensPerStep, validateConfig, type TrainConfig } from './config';
 import { paramSizes } from './gpu/bufferSpecs';
 import { blockName, ROW_SPLIT, type ChunkPlan } from './gpu/chunks';
@@ -451,7 +452,7 @@ class GpuTrainer implements GpuSaeTrainer {
       PARAM_NAMES.map((p) => this.read(p)),
     );
     const w: SaeWeights = { d_in: this.cfg.d_in, d_sae: this.cfg.d_sae, W_enc, b_enc, W_dec, b_dec };
-    if (this.cfg.architecture === 'jumprelu') w.log_threshold = log_threshold;
+    if (architectureOf(this.cfg).extraParams.includes('log_threshold')) w.log_threshold = log_threshold;
     return w;
   }
 

@@ -11,6 +11,7 @@ import {
   PARAM_NAMES,
   PARAMS_BYTES,
   STATE_FLOATS,
+  trainedParams,
 } from './layout';
 
 export interface BufferSpec {
@@ -47,8 +48,7 @@ export function adamDispatches(cfg: TrainConfig, chunks: ChunkPlan): AdamDispatc
     out.push({ name, param, count, workgroups, base });
     base += workgroups;
   };
-  for (const p of PARAM_NAMES) {
-    if (p === 'log_threshold' && cfg.architecture !== 'jumprelu') continue;
+  for (const p of trainedParams(cfg)) {
     if (p === 'W_enc' || p === 'W_dec')
       chunks.featBlocks.forEach((f, i) => add(blockName(p, i), p, f.feats * cfg.d_in));
     else add(p, p, sizes[p]);

@@ -1,6 +1,7 @@
 // Host-side mirror of the structs the SAE kernels share: the Params uniform (the same struct is declared
 // at the top of every shaders/*.wgsl that takes it), the small `state` and `metrics` buffers and the
 // fault bits. Keep field order in sync with the WGSL `struct Params`.
+import { architectureOf, EXTRA_PARAMS } from '../architectures';
 import type { TrainConfig } from '../config';
 
 export const PARAMS_BYTES = 112;
@@ -28,8 +29,8 @@ export const METRIC_FLOATS = 16;
  * step), [2] latched fault bits, [3] step of the latched fault. */
 export const COUNTERS = 4;
 
-/** Parameters in Adam/partials slot order. */
-export const PARAM_NAMES = ['W_enc', 'b_enc', 'W_dec', 'b_dec', 'log_threshold'] as const;
+/** Parameters in Adam/partials slot order (and fault-bit order): every SAE's four, then the extra ones. */
+export const PARAM_NAMES = ['W_enc', 'b_enc', 'W_dec', 'b_dec', ...EXTRA_PARAMS] as const;
 export type ParamName = (typeof PARAM_NAMES)[number];
 
 /** Partial-sum slots per parameter for the gradient norm (adam.wgsl PARTS). */
@@ -48,22 +49,24 @@ export function faultTerms(bits: number): string[] {
   return out;
 }
 
-/** TopK AuxK runs (Gao et al. 2024; see shaders/auxk_select.wgsl). */
+/** AuxK runs (TopK; Gao et al. 2024; see shaders/auxk_select.wgsl): the architecture's recipe says when. */
 export function auxkOn(cfg: TrainConfig): boolean {
-  return cfg.architecture === 'topk' && cfg.aux_k_coefficient > 0 && cfg.aux_k > 0;
+  return architectureOf(cfg).gpu.auxk(cfg);
 }
 
 /**
- * TopK's products with f go through the zero-skipping kernels (shaders/topk_spmm.wgsl, topk_masked_nt.wgsl)
- * when at most an eighth of f is non-zero. Measured on SwiftShader (bench/passes.ts, d 64, d_sae 512, 1024
- * rows, against the dense GEMMs in the same run), the four products took 0.6× the dense time at k 32,
- * 0.9× at k 64 and 1.25× at k 128 (a quarter).
+ * The products with f go through the zero-skipping kernels (shaders/topk_spmm.wgsl, topk_masked_nt.wgsl):
+ * the architecture's recipe says when (TopK: k ≤ d_sae/8, measured in src/sae/architectures/topk.ts).
  */
 export function topkSparse(cfg: TrainConfig): boolean {
-  return cfg.architecture === 'topk' && 8 * cfg.k <= cfg.d_sae;
+  return architectureOf(cfg).gpu.sparseProducts(cfg);
 }
 
-export const ARCH_CODE = { relu: 0, topk: 1, jumprelu: 2 } as const;
+/** The parameters a config trains: the four every SAE has, then its architecture's extra ones. */
+export function trainedParams(cfg: TrainConfig): ParamName[] {
+  const extra: readonly string[] = architectureOf(cfg).extraParams;
+  return PARAM_NAMES.filter((p) => !(EXTRA_PARAMS as readonly string[]).includes(p) || extra.includes(p));
+}
 
 export interface StepScalars {
   /** Rows of the batch buffers (S·T of the training batch). */

@@ -29,7 +29,8 @@ import { bindBuffers, createKernel } from '../../gpu/kernel';
 import { tokensPerStep, type TrainConfig } from '../config';
 import { createUniformBuffer } from '../../gpu/buffers';
 import { blockName, type ChunkPlan, type FeatBlock, type RowBlock } from './chunks';
-import { ARCH_CODE, auxkOn, PARAM_NAMES, topkSparse } from './layout';
+import { architectureOf } from '../architectures';
+import { auxkOn, PARAM_NAMES, topkSparse } from './layout';
 import { MaskedNtOp, SparseGemmOp, type SparseShape } from './sparseGemm';
 import { adamDispatches } from './bufferSpecs';
 import type { SaeBuffers } from './saeBuffers';
@@ -76,7 +77,8 @@ export class SaePasses {
     const N = tokensPerStep(cfg);
     const d = cfg.d_in;
     const m = cfg.d_sae;
-    const arch = ARCH_CODE[cfg.architecture];
+    const arch = architectureOf(cfg);
+    const threshold = arch.extraParams.includes('log_threshold');
     const P = b.params;
     const R = chunks.rowBlocks;
     const F = chunks.featBlocks;
@@ -108,7 +110,8 @@ export class SaePasses {
       blockUniform(`featBlock${i}`, [0, N, f.feat0, f.feats, +(i === 0), +(i === F.length - 1)]),
     );
     const rb = (base: string, i: number) => b[blockName(base, i)];
-    const jump = { JUMPRELU: arch === 2 ? 1 : 0 };
+    // activate.wgsl / column.wgsl: the learned threshold θ (JumpReLU) and its gradient.
+    const jump = { JUMPRELU: threshold ? 1 : 0 };
     // Workgroup size of the one-workgroup-per-row reductions (recon, feature_grad, bdec_grad, dec_project,
     // dec_renorm, aux_resid). SwiftShader runs a workgroup's invocations as CPU lanes and pays for each
     // at every barrier: 32 made those passes ~6× faster there (d=16, m=64, N=256: 300 → ~50 ms a step).
@@ -231,8 +234,8 @@ export class SaePasses {
     this.forwardOps.push(
       op('center', k('center', centerCode), [P, b.x, b.b_dec, b.xc], Math.ceil((N * d) / 256)),
     );
-    const topkK = cfg.architecture === 'topk' ? k('topk', topkCode, selectWg) : null;
-    const actK = cfg.architecture === 'topk' ? null : k('activate', activateCode, jump);
+    const topkK = arch.gpu.activation === 'topk' ? k('topk', topkCode, selectWg) : null;
+    const actK = arch.gpu.activation === 'elementwise' ? k('activate', activateCode, jump) : null;
     R.forEach((r, ri) => {
       F.forEach((f, fi) =>
         this.forwardOps.push(
@@ -364,7 +367,11 @@ export class SaePasses {
 
     // ---- backward ----
     productWdecT('grad_f', b.g_xhat, (ri) => rb('g', ri), sparseF ? (ri) => rb('f', ri) : undefined);
-    const fg = k('feature_grad', featureGradCode, { ARCH: arch, ...rowWg });
+    const fg = k('feature_grad', featureGradCode, {
+      SPARSITY: arch.sparsity === 'L1' ? 1 : arch.sparsity === 'L0' ? 2 : 0,
+      THRESHOLD: threshold ? 1 : 0,
+      ...rowWg,
+    });
     R.forEach((r, ri) =>
       B.push(
         op(

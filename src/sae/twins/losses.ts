@@ -2,6 +2,7 @@
 // updateAlpha in src/sae/alpha.ts). Float64; the row rules (predecessor, D_next, padding) are the same
 // as in feature_grad.wgsl's header comment.
 import type { TrainConfig } from '../config';
+import { architectureOf } from '../architectures';
 
 export interface Rows {
   N: number;
@@ -70,6 +71,8 @@ export function featureGradTwin(
 ): FeatureGradOut {
   const inv = 1 / nValidOf(r);
   const cTemp = cfg.temporal_coefficient * alpha * inv;
+  const arch = architectureOf(cfg);
+  const threshold = arch.extraParams.includes('log_threshold');
   const g_pre = new Float64Array(r.N * m);
   const thetaTerms = new Float64Array(r.N * m);
   let sparse = 0,
@@ -84,7 +87,7 @@ export function featureGradTwin(
       const fi = f[n * m + i];
       const fp = prev ? f[(n - 1) * m + i] : 0;
       let dL = g_f[n * m + i];
-      if (cfg.architecture === 'relu') dL += cfg.l1_coefficient * inv * sgn(fi);
+      if (arch.sparsity === 'L1') dL += cfg.l1_coefficient * inv * sgn(fi);
       if (countD) {
         dL += cTemp * sgn(fi - fp);
         temp += Math.abs(fi - fp);
@@ -92,15 +95,17 @@ export function featureGradTwin(
       if (countNext) dL -= cTemp * sgn(f[(n + 1) * m + i] - fi);
       const active = valid && fi > 0;
       g_pre[n * m + i] = active ? dL : 0;
-      if (cfg.architecture === 'jumprelu') {
+      if (threshold) {
         const theta = Math.exp(logThreshold[i]);
         const eps = cfg.jumprelu_bandwidth;
         const u = (pre[n * m + i] - theta) / eps;
         if (valid && Math.abs(u) < 0.5)
-          thetaTerms[n * m + i] = theta * (dL * (-theta / eps) + cfg.l1_coefficient * inv * (-1 / eps));
+          thetaTerms[n * m + i] =
+            theta *
+            (dL * (-theta / eps) + (arch.sparsity === 'L0' ? cfg.l1_coefficient * inv * (-1 / eps) : 0));
       }
-      if (cfg.architecture === 'relu') sparse += Math.abs(fi);
-      else if (cfg.architecture === 'jumprelu' && active) sparse += 1;
+      if (arch.sparsity === 'L1') sparse += Math.abs(fi);
+      else if (arch.sparsity === 'L0' && active) sparse += 1;
       if (active) l0 += 1;
     }
   }

@@ -1,4 +1,5 @@
 import { useEffect, useMemo, useState } from 'react';
+import { architectureOf } from '../../sae/architectures';
 import { useRunsStore, type RunRecord } from '../../store/runsStore';
 import { LineChart } from './LineChart';
 import type { Series } from './chartModel';
@@ -93,7 +94,9 @@ export function TrainingCharts() {
       { id: 'total', label: 'total L', color: TERM_COLORS.total, x: h.step, y: h.loss, width: 2 },
       { id: 'recon', label: 'L_recon', color: TERM_COLORS.recon, x: h.step, y: h.l_recon },
     ];
-    if (c.architecture !== 'topk')
+    // The architecture's own loss terms (src/sae/architectures): λ1·L_sparse, AuxK.
+    const terms = architectureOf(c).lossTerms(c);
+    if (terms.some((t) => t.id === 'sparse'))
       out.push({
         id: 'sparse',
         label: 'λ1·L_sparse',
@@ -108,7 +111,7 @@ export function TrainingCharts() {
       x: h.step,
       y: h.l_temp.map((v, i) => v * h.alpha[i] * c.temporal_coefficient),
     });
-    if (c.architecture === 'topk' && c.aux_k_coefficient > 0)
+    if (terms.some((t) => t.id === 'aux'))
       out.push({ id: 'aux', label: 'AuxK', color: TERM_COLORS.aux, x: h.step, y: h.l_aux });
     // Other drawn runs: their total loss, thin and dashed, in their run colour.
     for (const r of drawn)

@@ -1,3 +1,4 @@
+import { architectureOf, type LossTerm } from '../../sae/architectures';
 import type { TrainConfig } from '../../sae/config';
 
 /** Shortest readable form of a coefficient: 0.04, 3e-4. */
@@ -16,13 +17,17 @@ const L = ({ s }: { s: string }) => (
 
 /** The loss of SPEC §4 with the draft's coefficients in place of the symbols. */
 export function LossFormula({ cfg, alpha }: { cfg: TrainConfig; alpha: number | null }) {
-  const sparse =
-    cfg.architecture === 'topk' ? null : (
-      <>
-        {' + '}
-        <b>{num(cfg.l1_coefficient)}</b>·<L s={cfg.architecture === 'jumprelu' ? 'L0' : 'L1'} />
-      </>
-    );
+  // The architecture's own terms (src/sae/architectures): λ1·L_sparse (L1 or L0) and TopK's AuxK.
+  const terms = architectureOf(cfg).lossTerms(cfg);
+  const term = (id: LossTerm['id']) => terms.find((t) => t.id === id);
+  const sparseTerm = term('sparse');
+  const sparse = sparseTerm?.id === 'sparse' && (
+    <>
+      {' + '}
+      <b>{num(cfg[sparseTerm.coefficient])}</b>·<L s={sparseTerm.kind} />
+    </>
+  );
+  const auxTerm = term('aux');
   const gap =
     cfg.alpha_mode === 'relative' ? (
       <>
@@ -54,10 +59,10 @@ export function LossFormula({ cfg, alpha }: { cfg: TrainConfig; alpha: number | 
         {sparse}
         {' + '}
         <b>{num(cfg.temporal_coefficient)}</b>·<i>α</i>·<L s="temp" />
-        {cfg.architecture === 'topk' && cfg.aux_k_coefficient > 0 ? (
+        {auxTerm ? (
           <>
             {' + '}
-            <b>{num(cfg.aux_k_coefficient)}</b>·<L s="aux" />
+            <b>{num(cfg[auxTerm.coefficient])}</b>·<L s="aux" />
           </>
         ) : null}
       </span>

@@ -1,4 +1,5 @@
 import { totalSteps, tokensPerStep } from '../../sae/config';
+import { architectureOf } from '../../sae/architectures';
 import { useRunsStore, type MetricKey } from '../../store/runsStore';
 import { formatCount } from '../format';
 
@@ -55,8 +56,7 @@ export function RunDetails() {
         <dd title={run.dataLabel}>{run.dataLabel}</dd>
         <dt>shape</dt>
         <dd>
-          {c.d_in} → {formatCount(c.d_sae)} · {c.architecture}
-          {c.architecture === 'topk' ? ` k=${c.k}` : ''}
+          {c.d_in} → {formatCount(c.d_sae)} · {architectureOf(c).label(c)}
         </dd>
         <dt>batch</dt>
         <dd>

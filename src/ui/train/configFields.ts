@@ -1,5 +1,6 @@
 // The config panel's fields: label, kind, a one-line explanation, and when the field applies. The
 // explanations say what the knob does in the method (SPEC §3–5), in a researcher's words.
+import { ARCHITECTURE_IDS, ARCHITECTURES, architectureOf } from '../../sae/architectures';
 import type { TrainConfig } from '../../sae/config';
 
 export type FieldKind =
@@ -25,8 +26,8 @@ export interface FieldGroup {
   advanced?: boolean;
 }
 
-const isTopK = (c: TrainConfig) => c.architecture === 'topk';
-const isJump = (c: TrainConfig) => c.architecture === 'jumprelu';
+/** The field is one the config's architecture reads (its `configKeys`, src/sae/architectures/). */
+const archReads = (key: keyof TrainConfig) => (c: TrainConfig) => architectureOf(c).configKeys.includes(key);
 
 export const FIELD_GROUPS: FieldGroup[] = [
   {
@@ -37,11 +38,7 @@ export const FIELD_GROUPS: FieldGroup[] = [
         label: 'architecture',
         kind: {
           type: 'select',
-          options: [
-            { value: 'relu', label: 'ReLU (L1 penalty)' },
-            { value: 'topk', label: 'TopK (k active)' },
-            { value: 'jumprelu', label: 'JumpReLU (learned θ)' },
-          ],
+          options: ARCHITECTURE_IDS.map((id) => ({ value: id, label: ARCHITECTURES[id].option })),
         },
         help: 'How features switch on: ReLU with an L1 penalty, the k largest per token, or a learned threshold per feature.',
       },
@@ -56,21 +53,21 @@ export const FIELD_GROUPS: FieldGroup[] = [
         label: 'k',
         kind: { type: 'int', min: 1 },
         help: 'TopK: features kept active per token.',
-        applies: isTopK,
+        applies: archReads('k'),
       },
       {
         key: 'jumprelu_init_threshold',
         label: 'θ₀',
         kind: { type: 'float', min: 0 },
         help: 'JumpReLU: initial threshold of every feature.',
-        applies: isJump,
+        applies: archReads('jumprelu_init_threshold'),
       },
       {
         key: 'jumprelu_bandwidth',
         label: 'ε',
         kind: { type: 'float', min: 0 },
         help: 'JumpReLU: bandwidth of the straight-through estimator of the threshold gradient.',
-        applies: isJump,
+        applies: archReads('jumprelu_bandwidth'),
       },
     ],
   },
@@ -82,7 +79,7 @@ export const FIELD_GROUPS: FieldGroup[] = [
         label: 'λ1 sparsity',
         kind: { type: 'float', min: 0 },
         help: 'Weight of the sparsity term (L1 of f for ReLU, L0 surrogate for JumpReLU; TopK ignores it).',
-        applies: (c) => !isTopK(c),
+        applies: archReads('l1_coefficient'),
       },
       {
         key: 'temporal_coefficient',
@@ -155,14 +152,14 @@ export const FIELD_GROUPS: FieldGroup[] = [
         label: 'AuxK coef.',
         kind: { type: 'float', min: 0 },
         help: 'TopK: weight of the auxiliary loss that revives dead features (Gao et al. 2024); 0 turns it off.',
-        applies: isTopK,
+        applies: archReads('aux_k_coefficient'),
       },
       {
         key: 'aux_k',
         label: 'AuxK k',
         kind: { type: 'int', min: 1 },
         help: 'TopK: dead features the auxiliary loss may use per token.',
-        applies: isTopK,
+        applies: archReads('aux_k'),
       },
     ],
   },
