@@ -1,0 +1,273 @@
+// Loss recovered on the GPU (SPEC §10; the maths and SAELens's conventions are in src/lm/lossRecovered.ts).
+// The head of the measurement: from the final normed hidden states h [N, d] of three forwards over the
+// same tokens (clean, SAE-spliced, zero-ablated), unembed one vocabulary chunk at a time
+// (z = h·W_U[v0 : v0 + cols]ᵀ, an NT GemmOp per run and chunk) and fold each chunk into per-token
+// running CE/KL state (shaders/lm_ce_kl.wgsl) for the pairs (clean, spliced) and (clean, ablated).
+// Only [N, cols] logits per run exist at any time (cols ≤ vocabChunk, and ≤ the binding limit), and
+// only the states [2, N, 8] come back. Buffers, GEMMs and bind groups are built once per shape;
+// a batch writes its targets and records.
+import ceKlCode from '../../../shaders/lm_ce_kl.wgsl?raw';
+import { createBufferWithData, createStorageBuffer, createUniformBuffer } from '../../gpu/buffers';
+import type { GpuContext } from '../../gpu/device';
+import { grid } from '../../gpu/dispatch';
+import { GemmOp, pickGemmDesign, type GemmDesign } from '../../gpu/gemm';
+import { bindBuffers, createKernel } from '../../gpu/kernel';
+import { CE_KL_STATE, ceKlFinish, type CeKlChunk } from '../twins/ceKl';
+
+/** Vocabulary columns per chunk unless the caller or the binding limit says fewer (8192·N·4 bytes per run). */
+export const DEFAULT_VOCAB_CHUNK = 8192;
+
+/** Workgroup shape of lm_ce_kl.wgsl: lanes per row (a power of two) × rows per workgroup. */
+export interface CeKlShape {
+  WG: number;
+  ROWS: number;
+}
+
+/** 256 lanes per row on real GPUs; one lane per row, 64 rows a workgroup on SwiftShader (as eval_recon). */
+export function ceKlShape(isSwiftShader: boolean): CeKlShape {
+  return isSwiftShader ? { WG: 1, ROWS: 64 } : { WG: 256, ROWS: 1 };
+}
+
+/** A chunk of lm_ce_kl.wgsl plus where its rows start in the two logits buffers. */
+export interface CeKlDispatch extends CeKlChunk {
+  off_c?: number;
+  off_n?: number;
+}
+
+/**
+ * One (clean, new) pair of lm_ce_kl.wgsl over a fixed list of chunks: a uniform and bind group per
+ * chunk, made here; record(pass, k) folds chunk k into `state` [rows, 8].
+ */
+export class CeKlKernel {
+  private readonly pipeline: GPUComputePipeline;
+  private readonly uniforms: GPUBuffer[] = [];
+  private readonly binds: GPUBindGroup[] = [];
+  private readonly wg: [number, number];
+
+  constructor(
+    device: GPUDevice,
+    readonly label: string,
+    readonly chunks: CeKlDispatch[],
+    buffers: { zc: GPUBuffer; zn: GPUBuffer; targets: GPUBuffer; state: GPUBuffer },
+    shape: CeKlShape,
+  ) {
+    if (!(shape.WG >= 1 && (shape.WG & (shape.WG - 1)) === 0))
+      throw new Error(`${label}: lanes per row ${shape.WG} is not a power of two`);
+    this.pipeline = createKernel(device, {
+      label,
+      code: ceKlCode,
+      constants: { WG: shape.WG, ROWS: shape.ROWS },
+    });
+    const rows = chunks[0]?.rows ?? 0;
+    for (const [k, c] of chunks.entries()) {
+      if (c.rows !== rows) throw new Error(`${label}: chunk ${k} has ${c.rows} rows, chunk 0 ${rows}`);
+      if (c.ld < c.cols) throw new Error(`${label}: chunk ${k} row stride ${c.ld} < ${c.cols} columns`);
+      const u = createUniformBuffer(device, `${label}.chunk${k}`, 32);
+      device.queue.writeBuffer(
+        u,
+        0,
+        Uint32Array.from([c.rows, c.cols, c.ld, c.v0, c.off_c ?? 0, c.off_n ?? 0, 0, 0]),
+      );
+      this.uniforms.push(u);
+      this.binds.push(
+        bindBuffers(device, this.pipeline, `${label}.bind${k}`, [
+          u,
+          buffers.zc,
+          buffers.zn,
+          buffers.targets,
+          buffers.state,
+        ]),
+      );
+    }
+    this.wg = grid(Math.ceil(rows / shape.ROWS));
+  }
+
+  record(pass: GPUComputePassEncoder, k: number): void {
+    pass.setPipeline(this.pipeline);
+    pass.setBindGroup(0, this.binds[k]);
+    pass.dispatchWorkgroups(this.wg[0], this.wg[1]);
+  }
+
+  destroy(): void {
+    for (const u of this.uniforms) u.destroy();
+  }
+}
+
+/** Rows row0 … row0 + rows − 1 of the unembedding W_U [vocab, d], in one GPU buffer from its start. */
+export interface UnembedPart {
+  buffer: GPUBuffer;
+  row0: number;
+  rows: number;
+}
+
+/** W_U [vocab, d] uploaded in parts that each fit one storage binding. */
+export function uploadUnembedding(
+  gpu: GpuContext,
+  W_U: Float32Array,
+  vocab: number,
+  d: number,
+): UnembedPart[] {
+  if (W_U.length !== vocab * d) throw new Error(`W_U has ${W_U.length} values, vocab·d = ${vocab * d}`);
+  const perPart = Math.max(1, Math.floor(gpu.limits.maxStorageBufferBindingSize / (4 * d)));
+  const parts: UnembedPart[] = [];
+  for (let row0 = 0; row0 < vocab; row0 += perPart) {
+    const rows = Math.min(perPart, vocab - row0);
+    const data = W_U.subarray(row0 * d, (row0 + rows) * d);
+    parts.push({
+      buffer: createBufferWithData(gpu.device, `lm.lossRecovered.W_U${parts.length}`, data),
+      row0,
+      rows,
+    });
+  }
+  return parts;
+}
+
+/** Vocabulary chunks: at most maxCols columns, never across two W_U parts. */
+export function planVocabChunks(
+  parts: UnembedPart[],
+  vocab: number,
+  maxCols: number,
+): { v0: number; cols: number; part: number }[] {
+  const out: { v0: number; cols: number; part: number }[] = [];
+  let next = 0;
+  for (const [i, p] of parts.entries()) {
+    if (p.row0 !== next) throw new Error(`W_U parts: part ${i} starts at row ${p.row0}, expected ${next}`);
+    for (let v0 = p.row0; v0 < p.row0 + p.rows; v0 += maxCols)
+      out.push({ v0, cols: Math.min(maxCols, p.row0 + p.rows - v0), part: i });
+    next = p.row0 + p.rows;
+  }
+  if (next !== vocab) throw new Error(`W_U parts cover rows 0..${next - 1}, the vocabulary has ${vocab}`);
+  return out;
+}
+
+/** Per-token results of one batch: CE at positions with a target (NaN elsewhere), KL at every position. */
+export interface GpuTokenLosses {
+  ceClean: Float64Array;
+  ceSae: Float64Array;
+  ceAbl: Float64Array;
+  klSae: Float64Array;
+  klAbl: Float64Array;
+}
+
+export interface LossHeadOptions {
+  /** Vocabulary columns per chunk (default DEFAULT_VOCAB_CHUNK, fewer when the binding limit needs). */
+  vocabChunk?: number;
+  design?: GemmDesign;
+  shape?: CeKlShape;
+}
+
+/**
+ * The chunked unembedding and CE/KL accumulation for fixed hidden-state buffers [rows, d] of the
+ * three runs. record() adds every chunk's GEMMs and reductions to a compute pass; readTokens() maps
+ * the two states back and finishes them.
+ */
+export class LossRecoveredHead {
+  readonly chunks: { v0: number; cols: number; part: number }[];
+  private readonly device: GPUDevice;
+  private readonly gemms: GemmOp[][] = [];
+  private readonly pairs: CeKlKernel[];
+  private readonly logits: GPUBuffer[];
+  private readonly states: GPUBuffer[];
+  private readonly targetsBuf: GPUBuffer;
+  private targets: Uint32Array<ArrayBuffer>;
+
+  constructor(
+    gpu: GpuContext,
+    readonly rows: number,
+    readonly d: number,
+    readonly vocab: number,
+    hidden: { clean: GPUBuffer; sae: GPUBuffer; abl: GPUBuffer },
+    W_U: UnembedPart[],
+    opts: LossHeadOptions = {},
+  ) {
+    const device = (this.device = gpu.device);
+    const N = rows;
+    const byBinding = Math.floor(gpu.limits.maxStorageBufferBindingSize / (4 * N));
+    const maxCols = Math.max(1, Math.min(opts.vocabChunk ?? DEFAULT_VOCAB_CHUNK, byBinding, vocab));
+    this.chunks = planVocabChunks(W_U, vocab, maxCols);
+    const widest = Math.max(...this.chunks.map((c) => c.cols));
+    const design = opts.design ?? pickGemmDesign(gpu.adapter.isSwiftShader);
+    const names = ['clean', 'sae', 'abl'] as const;
+    this.logits = names.map((n) =>
+      createStorageBuffer(device, `lm.lossRecovered.logits.${n}`, N * widest * 4),
+    );
+    for (const [k, c] of this.chunks.entries()) {
+      const part = W_U[c.part];
+      const shape = { layout: 'NT' as const, M: N, N: c.cols, K: this.d, offB: (c.v0 - part.row0) * this.d };
+      this.gemms.push(
+        names.map(
+          (n, i) =>
+            new GemmOp(
+              device,
+              `lm.lossRecovered.unembed.${n}.${k}`,
+              design,
+              shape,
+              hidden[n],
+              part.buffer,
+              this.logits[i],
+            ),
+        ),
+      );
+    }
+    this.targets = new Uint32Array(N);
+    this.targetsBuf = createStorageBuffer(device, 'lm.lossRecovered.targets', N * 4);
+    this.states = [0, 1].map((i) =>
+      createStorageBuffer(device, `lm.lossRecovered.state.${names[i + 1]}`, N * CE_KL_STATE * 4),
+    );
+    const dispatches = this.chunks.map((c) => ({ rows: N, cols: c.cols, ld: c.cols, v0: c.v0 }));
+    const shape = opts.shape ?? ceKlShape(gpu.adapter.isSwiftShader);
+    this.pairs = [1, 2].map(
+      (i) =>
+        new CeKlKernel(
+          device,
+          `lm.lossRecovered.ceKl.${names[i]}`,
+          dispatches,
+          { zc: this.logits[0], zn: this.logits[i], targets: this.targetsBuf, state: this.states[i - 1] },
+          shape,
+        ),
+    );
+  }
+
+  /** Next-token targets [rows] of the batch (NO_TARGET where none); every id must be < vocab. */
+  setTargets(targets: Uint32Array): void {
+    if (targets.length !== this.rows)
+      throw new Error(`loss head: ${targets.length} targets for ${this.rows} rows`);
+    this.targets = new Uint32Array(targets);
+    this.device.queue.writeBuffer(this.targetsBuf, 0, this.targets);
+  }
+
+  /** Every chunk: three unembedding GEMMs, then the two CE/KL folds (dispatches run in order). */
+  record(pass: GPUComputePassEncoder): void {
+    for (let k = 0; k < this.chunks.length; k++) {
+      for (const g of this.gemms[k]) g.record(pass);
+      for (const p of this.pairs) p.record(pass, k);
+    }
+  }
+
+  async readTokens(): Promise<GpuTokenLosses> {
+    const N = this.rows;
+    const bytes = N * CE_KL_STATE * 4;
+    const staging = this.device.createBuffer({
+      label: 'lm.lossRecovered.readback',
+      size: 2 * bytes,
+      usage: GPUBufferUsage.MAP_READ | GPUBufferUsage.COPY_DST,
+    });
+    const enc = this.device.createCommandEncoder({ label: 'lm.lossRecovered.readback' });
+    enc.copyBufferToBuffer(this.states[0], 0, staging, 0, bytes);
+    enc.copyBufferToBuffer(this.states[1], 0, staging, bytes, bytes);
+    this.device.queue.submit([enc.finish()]);
+    await staging.mapAsync(GPUMapMode.READ);
+    const raw = new Float32Array(staging.getMappedRange().slice(0));
+    staging.unmap();
+    staging.destroy();
+    const sae = ceKlFinish(raw.subarray(0, N * CE_KL_STATE), this.targets, N);
+    const abl = ceKlFinish(raw.subarray(N * CE_KL_STATE), this.targets, N);
+    return { ceClean: sae.ceClean, ceSae: sae.ceNew, ceAbl: abl.ceNew, klSae: sae.kl, klAbl: abl.kl };
+  }
+
+  destroy(): void {
+    for (const row of this.gemms) for (const g of row) g.destroy();
+    for (const p of this.pairs) p.destroy();
+    for (const b of [...this.logits, ...this.states, this.targetsBuf]) b.destroy();
+  }
+}
