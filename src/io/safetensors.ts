@@ -68,18 +68,33 @@ export function writeSafetensorsParts(
   tensors: Record<string, TensorToWrite>,
   metadata: Record<string, string> = {},
 ): Uint8Array[] {
-  const header: Record<string, unknown> = {};
-  if (Object.keys(metadata).length) header.__metadata__ = metadata;
-  let offset = 0;
+  const specs: { name: string; dtype: SafeDtype; shape: number[] }[] = [];
   const parts: Uint8Array[] = [];
   for (const [name, t] of Object.entries(tensors)) {
     const n = t.shape.reduce((a, b) => a * b, 1);
     if (n !== t.data.length)
       throw new Error(`writeSafetensors: ${name} has ${t.data.length} values but shape [${t.shape}]`);
-    const bytes = new Uint8Array(t.data.buffer, t.data.byteOffset, t.data.byteLength);
-    header[name] = { dtype: dtypeOf(t.data), shape: t.shape, data_offsets: [offset, offset + bytes.length] };
-    parts.push(bytes);
-    offset += bytes.length;
+    specs.push({ name, dtype: dtypeOf(t.data), shape: t.shape });
+    parts.push(new Uint8Array(t.data.buffer, t.data.byteOffset, t.data.byteLength));
+  }
+  return [safetensorsHeaderBytes(specs, metadata), ...parts];
+}
+
+/**
+ * The header (8-byte length + JSON) of a file holding these tensors in this order: what a streamed
+ * writer puts first, before the tensors' bytes follow one by one.
+ */
+export function safetensorsHeaderBytes(
+  specs: { name: string; dtype: SafeDtype; shape: number[] }[],
+  metadata: Record<string, string> = {},
+): Uint8Array {
+  const header: Record<string, unknown> = {};
+  if (Object.keys(metadata).length) header.__metadata__ = metadata;
+  let offset = 0;
+  for (const t of specs) {
+    const bytes = t.shape.reduce((a, b) => a * b, 1) * DTYPE_BYTES[t.dtype];
+    header[t.name] = { dtype: t.dtype, shape: t.shape, data_offsets: [offset, offset + bytes] };
+    offset += bytes;
   }
   let json = JSON.stringify(header);
   const enc = new TextEncoder();
@@ -92,24 +107,81 @@ export function writeSafetensorsParts(
   const head = new Uint8Array(8 + hb.length);
   new DataView(head.buffer).setBigUint64(0, BigInt(hb.length), true);
   head.set(hb, 8);
-  return [head, ...parts];
+  return head;
+}
+
+/** A tensor's place in a safetensors file: `begin`/`end` are byte offsets into the data section. */
+export interface SafeEntry {
+  name: string;
+  dtype: SafeDtype;
+  shape: number[];
+  begin: number;
+  end: number;
+}
+
+/** The checked header of a safetensors file: its tensors (in offset order), metadata, where data starts. */
+export interface SafeHeader {
+  entries: SafeEntry[];
+  metadata: Record<string, string>;
+  /** Byte offset of the data section in the file (8 + header length). */
+  dataStart: number;
+}
+
+/**
+ * The length of a safetensors header from the file's first 8 bytes, checked against the SPEC §7 limit
+ * and the file's length (a streamed reader reads this many bytes after the first 8).
+ */
+export function safetensorsHeaderLength(first8: Uint8Array, fileLength: number, fileName: string): number {
+  if (fileLength < 8 || first8.length < 8)
+    throw new SaeFileError(
+      fileName,
+      `not a safetensors file: ${fileLength} bytes, shorter than the 8-byte header length`,
+    );
+  const n64 = new DataView(first8.buffer, first8.byteOffset, 8).getBigUint64(0, true);
+  if (n64 > BigInt(MAX_HEADER_BYTES))
+    throw new SaeFileError(
+      fileName,
+      `header length ${n64} bytes is over the ${MAX_HEADER_BYTES}-byte limit (SPEC §7)`,
+    );
+  const n = Number(n64);
+  if (8 + n > fileLength)
+    throw new SaeFileError(
+      fileName,
+      `header (${n} bytes) runs past the end of the file (${fileLength} bytes)`,
+    );
+  return n;
 }
 
 /** Parse and check a whole safetensors file. Throws SaeFileError naming `file` and the problem. */
 export function readSafetensors(file: Uint8Array, fileName: string): SafeFile {
+  const n = safetensorsHeaderLength(file.subarray(0, 8), file.length, fileName);
+  const { entries, metadata, dataStart } = parseSafetensorsHeader(
+    file.subarray(8, 8 + n),
+    file.length,
+    fileName,
+  );
+  const tensors = new Map<string, SafeTensor>();
+  for (const e of entries) {
+    let bytes = file.subarray(dataStart + e.begin, dataStart + e.end);
+    // Typed-array views need their element alignment; copy the few tensors that are not aligned.
+    if ((bytes.byteOffset & 7) !== 0) bytes = bytes.slice();
+    tensors.set(e.name, { dtype: e.dtype, shape: e.shape, bytes });
+  }
+  return { tensors, metadata };
+}
+
+/**
+ * Check a safetensors header (the JSON bytes after the 8-byte length) against a file of `fileLength`
+ * bytes: every SPEC §7 check of readSafetensors, without the data in memory (streamed readers).
+ */
+export function parseSafetensorsHeader(json: Uint8Array, fileLength: number, fileName: string): SafeHeader {
   const fail = (problem: string): never => {
     throw new SaeFileError(fileName, problem);
   };
-  if (file.length < 8)
-    fail(`not a safetensors file: ${file.length} bytes, shorter than the 8-byte header length`);
-  const n64 = new DataView(file.buffer, file.byteOffset, 8).getBigUint64(0, true);
-  if (n64 > BigInt(MAX_HEADER_BYTES))
-    fail(`header length ${n64} bytes is over the ${MAX_HEADER_BYTES}-byte limit (SPEC §7)`);
-  const n = Number(n64);
-  if (8 + n > file.length) fail(`header (${n} bytes) runs past the end of the file (${file.length} bytes)`);
+  const n = json.length;
   let header: unknown;
   try {
-    header = JSON.parse(new TextDecoder('utf-8', { fatal: true }).decode(file.subarray(8, 8 + n)));
+    header = JSON.parse(new TextDecoder('utf-8', { fatal: true }).decode(json));
   } catch (e) {
     fail(`header is not valid UTF-8 JSON (${(e as Error).message})`);
   }
@@ -126,8 +198,8 @@ export function readSafetensors(file: Uint8Array, fileName: string): SafeFile {
     }
   }
   const dataStart = 8 + n;
-  const dataLen = file.length - dataStart;
-  const entries: { name: string; dtype: SafeDtype; shape: number[]; begin: number; end: number }[] = [];
+  const dataLen = fileLength - dataStart;
+  const entries: SafeEntry[] = [];
   for (const [name, raw] of Object.entries(h)) {
     if (name === '__metadata__') continue;
     if (typeof raw !== 'object' || raw === null) fail(`tensor ${name}: entry is not an object`);
@@ -166,14 +238,7 @@ export function readSafetensors(file: Uint8Array, fileName: string): SafeFile {
         ? `${dataLen - expect} trailing bytes after the last tensor (file length must be exact)`
         : `file is truncated: tensors need ${expect} data bytes, the file has ${dataLen}`,
     );
-  const tensors = new Map<string, SafeTensor>();
-  for (const e of entries) {
-    let bytes = file.subarray(dataStart + e.begin, dataStart + e.end);
-    // Typed-array views need their element alignment; copy the few tensors that are not aligned.
-    if ((bytes.byteOffset & 7) !== 0) bytes = bytes.slice();
-    tensors.set(e.name, { dtype: e.dtype, shape: e.shape, bytes });
-  }
-  return { tensors, metadata };
+  return { entries, metadata, dataStart };
 }
 
 /** A tensor's values as float32 (F32, F16, BF16, F64 accepted). */

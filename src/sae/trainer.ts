@@ -4,7 +4,8 @@
 // when a readback finds a non-finite loss or parameter.
 //
 // Public API
-//   createTrainer(gpu, cfg, init: SaeWeights | TrainerState, options?) → Promise<GpuSaeTrainer>
+//   createTrainer(gpu, cfg, init: SaeWeights | TrainerState | null, options?) → Promise<GpuSaeTrainer>
+//       (null: a streamed restore, filled next by writeStateTensor + setCounters; src/io/checkpoint.ts)
 //       plans memory first (planMemory in ./memoryPlan.ts) and rejects with ConfigRefusedError naming the
 //       bytes and the limit before allocating anything; splits matrices larger than one binding.
 //   GpuSaeTrainer = SaeTrainerApi + { gemmDesign, chunks, readRaw(name) }   (readRaw: tests, debugging)
@@ -45,6 +46,7 @@ import type {
   EvalPartials,
   ForwardResult,
   SaeTrainerApi,
+  StateTensorInfo,
   TrainerState,
 } from './trainerApi';
 import type { AdamState, SaeWeights, StepMetrics } from './types';
@@ -125,7 +127,7 @@ function zeroAdam(cfg: TrainConfig): AdamState {
 export async function createTrainer(
   gpu: GpuContext,
   cfg: TrainConfig,
-  init: SaeWeights | TrainerState,
+  init: SaeWeights | TrainerState | null,
   options: TrainerOptions = {},
 ): Promise<GpuSaeTrainer> {
   const problems = validateConfig(cfg);
@@ -149,17 +151,20 @@ export async function createTrainer(
     snapshots,
     options.evalKeepBytes,
   );
-  const state: TrainerState = isState(init)
-    ? init
-    : {
-        step: 0,
-        tokens_seen: 0,
-        weights: init,
-        adam: zeroAdam(cfg),
-        alpha: { l_max: null },
-        tokens_since_fired: new Float32Array(cfg.d_sae),
-      };
-  t.setState(state);
+  const state: TrainerState | null = !init
+    ? null
+    : isState(init)
+      ? init
+      : {
+          step: 0,
+          tokens_seen: 0,
+          weights: init,
+          adam: zeroAdam(cfg),
+          alpha: { l_max: null },
+          tokens_since_fired: new Float32Array(cfg.d_sae),
+        };
+  if (state) t.setState(state);
+  else t.setCounters({ step: 0, tokens_seen: 0, l_max: null }, true);
   t.snapshot();
   // Surface pipeline/validation/memory errors here rather than as silently wrong numbers later.
   const validation = await device.popErrorScope();
@@ -511,6 +516,64 @@ class GpuTrainer implements GpuSaeTrainer {
     this.stepCount = s.step;
     this.tokensSeen = s.tokens_seen;
     this.snapshotStep = -1; // the next good readback (or createTrainer) takes a fresh snapshot
+  }
+
+  // Streamed checkpoints (src/io/checkpoint.ts streamCheckpoint / restoreStreamed): one state tensor in
+  // host memory at a time instead of getState()'s whole TrainerState (12·d·d_sae bytes).
+  stateTensors(): StateTensorInfo[] {
+    const { d_in: d, d_sae: m } = this.cfg;
+    const shapes: Record<string, number[]> = { W_enc: [d, m], b_enc: [m], W_dec: [m, d], b_dec: [d] };
+    shapes.log_threshold = [m];
+    // The parameters getWeights returns, then Adam's moments of every parameter buffer, as getState.
+    const weights = PARAM_NAMES.filter((p) => p !== 'log_threshold' || this.cfg.architecture === 'jumprelu');
+    return [
+      ...weights.map((p) => ({ name: p, shape: shapes[p] })),
+      ...PARAM_NAMES.map((p) => ({ name: `adam_m.${p}`, shape: shapes[p] })),
+      ...PARAM_NAMES.map((p) => ({ name: `adam_v.${p}`, shape: shapes[p] })),
+      { name: 'tokens_since_fired', shape: [m] },
+    ];
+  }
+
+  private stateBuffer(name: string): string {
+    if (!this.stateTensors().some((t) => t.name === name)) throw new Error(`no state tensor named ${name}`);
+    return name.replace(/^adam_([mv])\./, 'adam_$1_');
+  }
+
+  readStateTensor(name: string): Promise<Float32Array> {
+    return this.read(this.stateBuffer(name));
+  }
+
+  async readCounters(): Promise<{ step: number; tokens_seen: number; l_max: number | null }> {
+    const step = this.stepCount;
+    const tokens_seen = this.tokensSeen;
+    const st = await this.read('state');
+    return { step, tokens_seen, l_max: st[STATE.has_l_max] ? st[STATE.l_max] : null };
+  }
+
+  writeStateTensor(name: string, data: Float32Array): void {
+    const info = this.stateTensors().find((t) => t.name === name);
+    const n = info ? info.shape.reduce((a, b) => a * b, 1) : -1;
+    if (data.length !== n)
+      throw new Error(`writeStateTensor: ${name} has ${data.length} values, expected ${n}`);
+    this.write(this.stateBuffer(name), data);
+  }
+
+  setCounters(c: { step: number; tokens_seen: number; l_max: number | null }, fresh = false): void {
+    if (fresh) {
+      // What setState puts where a state has no value: θ at its init (a JumpReLU without thresholds).
+      this.write(
+        'log_threshold',
+        new Float32Array(this.cfg.d_sae).fill(Math.log(this.cfg.jumprelu_init_threshold)),
+      );
+    }
+    const st = new Float32Array(STATE_FLOATS);
+    st[STATE.l_max] = c.l_max ?? 0;
+    st[STATE.has_l_max] = c.l_max === null ? 0 : 1;
+    this.write('state', st);
+    this.stepCount = c.step;
+    this.tokensSeen = c.tokens_seen;
+    // The restored state is the one to fall back to after a divergence (as createTrainer does).
+    if (!fresh) this.snapshot();
   }
 
   destroy(): void {

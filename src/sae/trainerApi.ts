@@ -95,6 +95,16 @@ export interface EvalPartials {
   kept?: KeptFeatures;
 }
 
+/**
+ * One tensor of a trainer's state under its checkpoint name (src/io/checkpoint.ts): a parameter (W_enc,
+ * b_enc, W_dec, b_dec, log_threshold), its Adam moments (adam_m.W_enc, adam_v.W_enc, …), or
+ * tokens_since_fired. All F32.
+ */
+export interface StateTensorInfo {
+  name: string;
+  shape: number[];
+}
+
 export interface SaeTrainerApi {
   readonly cfg: TrainConfig;
   /** Bytes of GPU memory this trainer allocated. */
@@ -114,5 +124,17 @@ export interface SaeTrainerApi {
   getWeights(): Promise<SaeWeights>;
   getState(): Promise<TrainerState>;
   setState(state: TrainerState): void;
+  /**
+   * Streamed checkpoints (optional; getState/setState otherwise): the state tensors in checkpoint order,
+   * each read back or written alone, so saving or restoring holds one tensor in host memory, not the whole
+   * state. setCounters ends a streamed restore (step, tokens seen, L_max; the restored state becomes the
+   * one a divergence falls back to).
+   */
+  stateTensors?(): StateTensorInfo[];
+  readStateTensor?(name: string): Promise<Float32Array>;
+  /** Step, tokens seen and L_max (the checkpoint's counters; a small read of the state buffer). */
+  readCounters?(): Promise<{ step: number; tokens_seen: number; l_max: number | null }>;
+  writeStateTensor?(name: string, data: Float32Array): void;
+  setCounters?(c: { step: number; tokens_seen: number; l_max: number | null }): void;
   destroy(): void;
 }
