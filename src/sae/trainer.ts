@@ -525,7 +525,8 @@ class GpuTrainer implements GpuSaeTrainer {
     const shapes: Record<string, number[]> = { W_enc: [d, m], b_enc: [m], W_dec: [m, d], b_dec: [d] };
     shapes.log_threshold = [m];
     // The parameters getWeights returns, then Adam's moments of every parameter buffer, as getState.
-    const weights = PARAM_NAMES.filter((p) => p !== 'log_threshold' || this.cfg.architecture === 'jumprelu');
+    const extra = architectureOf(this.cfg).extraParams as readonly string[];
+    const weights = PARAM_NAMES.filter((p) => p !== 'log_threshold' || extra.includes(p));
     return [
       ...weights.map((p) => ({ name: p, shape: shapes[p] })),
       ...PARAM_NAMES.map((p) => ({ name: `adam_m.${p}`, shape: shapes[p] })),
