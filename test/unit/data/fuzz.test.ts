@@ -10,55 +10,9 @@ import { openDataset } from '../../../src/data/dataset';
 import { DataFileError } from '../../../src/data/errors';
 import { Rng } from '../../../src/data/rng';
 import { fuzzSeeds } from '../../fixtures/data/badFiles';
+import { mutate } from '../../fixtures/mutate';
 
 const CASES = Number(process.env.TEMPOSAE_FUZZ_CASES ?? 10_000);
-
-function mutate(src: Uint8Array, r: Rng): Uint8Array {
-  const b = src.slice();
-  switch (r.int(6)) {
-    case 0: {
-      const n = 1 + r.int(8);
-      for (let i = 0; i < n; i++) b[r.int(b.length)] = r.int(256);
-      return b;
-    }
-    case 1:
-      return b.subarray(0, r.int(b.length));
-    case 2: {
-      const at = r.int(b.length + 1);
-      const ins = Uint8Array.from({ length: 1 + r.int(16) }, () => r.int(256));
-      const out = new Uint8Array(b.length + ins.length);
-      out.set(b.subarray(0, at));
-      out.set(ins, at);
-      out.set(b.subarray(at), at + ins.length);
-      return out;
-    }
-    case 3: {
-      const at = r.int(b.length);
-      const n = 1 + r.int(16);
-      const out = new Uint8Array(b.length - Math.min(n, b.length - at));
-      out.set(b.subarray(0, at));
-      out.set(b.subarray(at + n), at);
-      return out;
-    }
-    case 4: {
-      if (b.length < 4) return b;
-      const at = r.int(b.length - 3);
-      const vals = [0, 1, 0x7fffffff, 0x80000000, 0xffffffff, r.nextU32(), 0xfffffffe, 8];
-      new DataView(b.buffer).setUint32(at, vals[r.int(vals.length)], r.next() < 0.8);
-      return b;
-    }
-    default: {
-      // Change digits in the first 300 bytes (text headers).
-      const lim = Math.min(300, b.length);
-      for (let k = 0; k < 3; k++) {
-        const at = r.int(lim);
-        if (b[at] >= 0x30 && b[at] <= 0x39) b[at] = 0x30 + r.int(10);
-        else if (r.next() < 0.3) b[at] = [0x39, 0x2c, 0x22, 0x5d, 0x29][r.int(5)];
-      }
-      return b;
-    }
-  }
-}
 
 /** Scratch files in memory (the streaming-inflate path without touching the disk). */
 function memoryScratch(): Scratch {
