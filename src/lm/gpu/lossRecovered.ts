@@ -12,7 +12,20 @@ import type { GpuContext } from '../../gpu/device';
 import { grid } from '../../gpu/dispatch';
 import { GemmOp, pickGemmDesign, type GemmDesign } from '../../gpu/gemm';
 import { bindBuffers, createKernel } from '../../gpu/kernel';
+import type { ActivationBatch } from '../../data/types';
+import type { SaeTrainerApi } from '../../sae/trainerApi';
+import {
+  ignoredTokenIds,
+  keepMask,
+  LossRecoveredAccumulator,
+  nextTokenTargets,
+  spliceReconstruction,
+  type LossRecoveredMetrics,
+} from '../lossRecovered';
+import { centerResidual } from '../reference/forward';
 import { CE_KL_STATE, ceKlFinish, type CeKlChunk } from '../twins/ceKl';
+import { type LanguageModel, parseHookName } from '../types';
+import { LmGpuForward } from './forward';
 
 /** Vocabulary columns per chunk unless the caller or the binding limit says fewer (8192·N·4 bytes per run). */
 export const DEFAULT_VOCAB_CHUNK = 8192;
@@ -269,5 +282,183 @@ export class LossRecoveredHead {
     for (const row of this.gemms) for (const g of row) g.destroy();
     for (const p of this.pairs) p.destroy();
     for (const b of [...this.logits, ...this.states, this.targetsBuf]) b.destroy();
+  }
+}
+
+/**
+ * The SAE's x̂ for a hook's activations x [S·T·d] (the model's own units in and out; any input scaling
+ * undone). Any SAE the app holds fits behind this: see trainerReconstruct.
+ */
+export type ReconstructFn = (x: Float32Array, S: number, T: number, d: number) => Promise<Float32Array>;
+
+/**
+ * x̂ from a GPU SAE trainer whose weights act on s·x (s = the run's scaling_factor; 1 for imported
+ * folders, whose weights take raw activations): x̂ = SAE(s·x)/s, as SAELens applies and then undoes
+ * the norm scaling in get_recons_loss. The batch must fit the trainer: T = its context_size, S ≤ its
+ * seqs_per_batch.
+ */
+export function trainerReconstruct(
+  trainer: Pick<SaeTrainerApi, 'forward' | 'cfg'>,
+  scale = 1,
+): ReconstructFn {
+  return async (x, S, T, d) => {
+    if (T !== trainer.cfg.context_size || S > trainer.cfg.seqs_per_batch || d !== trainer.cfg.d_in)
+      throw new Error(
+        `the SAE's trainer takes ${trainer.cfg.seqs_per_batch}×${trainer.cfg.context_size}×${trainer.cfg.d_in}, the model gives ${S}×${T}×${d}`,
+      );
+    const xs = scale === 1 ? x : x.map((v) => v * scale);
+    const start = new Uint8Array(S * T);
+    for (let s = 0; s < S; s++) start[s * T] = 1;
+    const batch: ActivationBatch = {
+      S,
+      T,
+      d,
+      x: xs,
+      start,
+      valid: new Uint8Array(S * T).fill(1),
+      seqIndex: Int32Array.from({ length: S }, (_, i) => i),
+    };
+    const { xhat } = await trainer.forward(batch);
+    return scale === 1 ? xhat : xhat.map((v) => v / scale);
+  };
+}
+
+export interface LossRecoveredGpuOptions {
+  S: number;
+  T: number;
+  /** Token ids whose positions are left out (default: the model's pad, EOS and BOS). */
+  ignore?: number[];
+  /**
+   * TransformerLens center_writing_weights (SPEC §9): the SAE reads x − mean over d_model, as SAELens's
+   * GPT-2 SAEs were trained. Its x̂ is spliced in as it is: every LayerNorm ignores a per-token
+   * constant, so the logits are those of the processed model. Refused for RMSNorm models.
+   */
+  center?: boolean;
+  vocabChunk?: number;
+  design?: GemmDesign;
+  /** A binding limit below the adapter's (tests force the forward's matrix splits with it). */
+  bindLimit?: number;
+}
+
+/** What one batch contributed: per-token values and the mask. */
+export interface LossRecoveredBatch extends GpuTokenLosses {
+  keep: Uint8Array;
+}
+
+/**
+ * Loss recovered over batches of S rows of T tokens on the GPU forward (src/lm/gpu/forward.ts): per
+ * batch a clean forward capturing the hook, the SAE on the captured x, a spliced forward and an
+ * ablated one (started at the hook when it is a residual-stream hook, patched otherwise), each final
+ * hidden state copied aside; then the chunked head. metrics() is over every batch added.
+ */
+export class LossRecoveredGpu {
+  readonly forward: LmGpuForward;
+  readonly head: LossRecoveredHead;
+  readonly ignore: number[];
+  private readonly device: GPUDevice;
+  private readonly hidden: { clean: GPUBuffer; sae: GPUBuffer; abl: GPUBuffer };
+  private readonly patchBuf: GPUBuffer;
+  private readonly zeros: GPUBuffer;
+  private readonly acc = new LossRecoveredAccumulator();
+  private readonly resid: boolean;
+
+  constructor(
+    gpu: GpuContext,
+    readonly model: LanguageModel,
+    readonly hook: string,
+    readonly opts: LossRecoveredGpuOptions,
+  ) {
+    const c = model.config;
+    const { point } = parseHookName(hook, c.n_layers);
+    if (opts.center && c.family !== 'gpt2')
+      throw new Error(
+        `${c.source}: centring the residual stream is for LayerNorm models (GPT-2), not RMSNorm`,
+      );
+    this.resid = point.startsWith('hook_resid');
+    this.ignore = opts.ignore ?? ignoredTokenIds(c);
+    this.device = gpu.device;
+    this.forward = new LmGpuForward(gpu, model, {
+      S: opts.S,
+      T: opts.T,
+      vocabChunk: opts.vocabChunk,
+      design: opts.design,
+      bindLimit: opts.bindLimit,
+      captures: [hook],
+    });
+    const N = this.forward.N;
+    const bytes = N * c.d_model * 4;
+    const buf = (label: string) => createStorageBuffer(gpu.device, `lm.lossRecovered.${label}`, bytes);
+    this.hidden = { clean: buf('h.clean'), sae: buf('h.sae'), abl: buf('h.abl') };
+    this.patchBuf = buf('spliced');
+    this.zeros = buf('zeros'); // WebGPU buffers start zeroed and this one is never written
+    const { blocks, spans } = this.forward.unembed;
+    const parts = spans.map((s, i) => ({ buffer: blocks[i], row0: s.start, rows: s.count }));
+    this.head = new LossRecoveredHead(gpu, N, c.d_model, c.vocab_size, this.hidden, parts, {
+      vocabChunk: opts.vocabChunk,
+      design: opts.design,
+    });
+  }
+
+  /** One batch of S·T token ids: three forwards, the SAE in between, the head; adds to the metrics. */
+  async addBatch(ids: Int32Array, reconstruct: ReconstructFn): Promise<LossRecoveredBatch> {
+    const { S, T } = this.opts;
+    const c = this.model.config;
+    const d = c.d_model;
+    const N = S * T;
+    const targets = nextTokenTargets(ids, S, T, c.vocab_size);
+    const keep = keepMask(ids, this.ignore);
+    const fwd = this.forward;
+    const hBytes = N * d * 4;
+
+    fwd.writeIds(ids);
+    let enc = this.device.createCommandEncoder({ label: 'lm.lossRecovered.clean' });
+    fwd.encodeForward(enc, { capture: [this.hook] });
+    enc.copyBufferToBuffer(fwd.hFinal, 0, this.hidden.clean, 0, hBytes);
+    this.device.queue.submit([enc.finish()]);
+    const x = (await fwd.readHooks([this.hook])).get(this.hook)!;
+
+    const xhat = await reconstruct(this.opts.center ? Float32Array.from(centerResidual(x, d)) : x, S, T, d);
+    if (xhat.length !== N * d)
+      throw new Error(`the SAE returned ${xhat.length} values for ${N}×${d} activations`);
+    for (let i = 0; i < xhat.length; i++)
+      if (!Number.isFinite(xhat[i]))
+        throw new Error(`the SAE's reconstruction is not finite at ${i} (${xhat[i]})`);
+    this.device.queue.writeBuffer(
+      this.patchBuf,
+      0,
+      Float32Array.from(spliceReconstruction(x, xhat, keep, d)),
+    );
+
+    this.head.setTargets(targets);
+    enc = this.device.createCommandEncoder({ label: 'lm.lossRecovered.spliced' });
+    const run = (value: GPUBuffer, into: GPUBuffer) => {
+      // A residual-stream hook holds the whole state: start there and skip the blocks before it.
+      fwd.encodeForward(
+        enc,
+        this.resid
+          ? { start: { hook: this.hook, buffer: value } }
+          : { patch: { hook: this.hook, buffer: value } },
+      );
+      enc.copyBufferToBuffer(fwd.hFinal, 0, into, 0, hBytes);
+    };
+    run(this.patchBuf, this.hidden.sae);
+    run(this.zeros, this.hidden.abl);
+    const pass = enc.beginComputePass({ label: 'lm.lossRecovered.head' });
+    this.head.record(pass);
+    pass.end();
+    this.device.queue.submit([enc.finish()]);
+    const t = await this.head.readTokens();
+    this.acc.add(t, keep, S, T);
+    return { ...t, keep };
+  }
+
+  metrics(): LossRecoveredMetrics {
+    return this.acc.metrics();
+  }
+
+  destroy(): void {
+    this.head.destroy();
+    this.forward.destroy();
+    for (const b of [...Object.values(this.hidden), this.patchBuf, this.zeros]) b.destroy();
   }
 }
