@@ -11,7 +11,8 @@
 //     run forward again.
 // T-SAE's metrics (SPEC §11, literature.ts) need whole traces of every active feature, so they are
 // computed from f read back for the first held-out batches only, up to `literatureTokens` valid tokens
-// (on the GPU path a plain forward of those batches is submitted in the same group, so same weights).
+// (on the GPU path the same evalForward call gathers every feature of those batches when the gather
+// buffer stays ≤ 16 MB, else a plain forward is submitted in the same group: same weights either way).
 // Memory is bounded: accumulators are O(d_sae·T), the traces hold at most `maxClusterTokens` tokens.
 // A second pass may see a later training step than the first (the trainer keeps training between
 // awaits). The result is plain data (numbers and arrays) ready for the store and for JSON.
@@ -187,6 +188,7 @@ export async function evaluateHeldOut(
     gBytes = 0,
     groups = 0;
   const gpu = opts.evalForward;
+  const allIds = Int32Array.from({ length: m }, (_, i) => i);
   // SPEC §11: chunks of the first batches (x and f), consumed at the end when the decoder is known.
   const litTokens = opts.literatureTokens ?? 16_384;
   const litChunks: EvalChunk[] = [];
@@ -208,9 +210,13 @@ export async function evaluateHeldOut(
   const flush = async () => {
     if (!group.length) return;
     // Submit every forward of the group before awaiting any (see groupBytes).
-    const pending = group.map((b) => (gpu ? gpu(b, { keep: keepOk }) : forward(b)));
-    // GPU path: f for the SPEC §11 metrics from a plain forward, submitted with the group.
-    const litPending = gpu ? group.map((b) => (wantLiterature(b) ? forward(b) : null)) : [];
+    const lit = gpu ? group.map(wantLiterature) : [];
+    const gatherAll = (b: ActivationBatch) => b.S * b.T * m * 4 <= 16 * 1024 * 1024;
+    const pending = group.map((b, k) =>
+      gpu ? gpu(b, { keep: keepOk, gather: lit[k] && gatherAll(b) ? allIds : undefined }) : forward(b),
+    );
+    // GPU path, f too large to gather: a plain forward for the SPEC §11 metrics, submitted with the group.
+    const litPending = group.map((b, k) => (lit[k] && !gatherAll(b) ? forward(b) : null));
     const W = opts.groundTruth?.W_dec;
     if (groups === 0 && typeof W === 'function') decoder = W();
     if (groups === 0 && typeof D0 === 'function') litDecoder = D0();
@@ -219,8 +225,9 @@ export async function evaluateHeldOut(
     const litResults = await Promise.all(litPending);
     for (let k = 0; k < group.length; k++) {
       const lr = litResults[k];
-      if (lr) litChunks.push(toChunk(group[k], lr, m));
       const r = results[k];
+      if (lr) litChunks.push(toChunk(group[k], lr, m));
+      else if (lit[k] && !('f' in r) && r.traces) litChunks.push(gatheredChunk(group[k], r.traces, m));
       if ('f' in r) consume(group[k], r);
       else consumeSums(group[k], r);
       // One batch of CPU reductions per task, so a page stays responsive during an evaluation
@@ -381,6 +388,24 @@ export async function evaluateHeldOut(
     const densityHist = densityHistogram(sparse.density());
     return { metrics, byPosition, densityHist, clustering, features, T, literature };
   }
+}
+
+/** A chunk from every feature gathered (feature-major [m·rows]) for the SPEC §11 metrics; x̂ is not needed. */
+function gatheredChunk(b: ActivationBatch, traces: Float32Array, m: number): EvalChunk {
+  const rows = b.S * b.T;
+  const f = new Float32Array(rows * m);
+  for (let i = 0; i < m; i++) for (let n = 0; n < rows; n++) f[n * m + i] = traces[i * rows + n];
+  return {
+    S: b.S,
+    T: b.T,
+    d: b.d,
+    m,
+    x: b.x,
+    xhat: new Float32Array(rows * b.d),
+    f,
+    start: b.start,
+    valid: b.valid,
+  };
 }
 
 function releaseAll(kept: KeptFeatures[]): void {

@@ -17,6 +17,8 @@
 //   planTokens(batch, seq_start_mode): TokenPlan         which tokens count, which pairs are compared
 //   topkIndices(row, k, candidates?)                     TopK selection with the tie rule
 //   projectDecoderGrad, renormDecoderRows, adamUpdate, gradNorm   the update, piece by piece
+//   methodObjective / methodStep (methods.ts)           BatchTopK, Matryoshka BatchTopK, T-SAE (issue 14),
+//       from batchTopk.ts (selection, threshold), matryoshka.ts (prefix losses), infonce.ts (contrastive)
 //
 // Choices the GPU trainer must share (each is explained where it is implemented):
 //   - N = number of VALID tokens; padding is in no loss, count, gradient or firing statistic.  tokens.ts
@@ -43,6 +45,13 @@ export { referenceBackward } from './backward';
 export { referenceAuxk, auxkEnabled, type RefAuxk } from './auxk';
 export { planTokens, type TokenPlan } from './tokens';
 export { adamUpdate, gradNorm, projectDecoderGrad, renormDecoderRows } from './optimizer';
+export {
+  methodObjective,
+  methodStep,
+  type MethodConfig,
+  type MethodName,
+  type MethodTrainConfig,
+} from './methods';
 export {
   cloneParams,
   initRefState,

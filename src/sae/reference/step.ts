@@ -20,6 +20,7 @@ import { referenceBackward } from './backward';
 import { referenceObjective, withAlpha, type RefObjective } from './objective';
 import { adamUpdate, gradNorm, projectDecoderGrad, renormDecoderRows } from './optimizer';
 import type { RefParams, RefState } from './state';
+import type { TokenPlan } from './tokens';
 
 export interface RefStepResult {
   /** The state after the step (the input state is not modified). */
@@ -29,6 +30,56 @@ export interface RefStepResult {
   grads: RefParams;
   /** Forward pass, token plan, AuxK selection and loss terms of the step (before the update). */
   objective: RefObjective;
+}
+
+/** Steps 5–6: decoder-row projection of `grads` (in place), grad_norm, Adam at lrAt(step), renorm. */
+export function projectAndUpdate(
+  state: RefState,
+  grads: RefParams,
+  cfg: Parameters<typeof lrAt>[1] & Parameters<typeof adamUpdate>[4],
+) {
+  const w = state.weights;
+  projectDecoderGrad(w.W_dec, grads.W_dec, w.d_sae, w.d_in);
+  const grad_norm = gradNorm(grads);
+  const lr = lrAt(state.step, cfg);
+  const upd = adamUpdate(w, grads, state.adam, lr, cfg);
+  renormDecoderRows(upd.params.W_dec, w.d_sae, w.d_in);
+  return { upd, grad_norm, lr };
+}
+
+/** Step 7: counters += valid tokens, then 0 for every feature that fired on a valid token. */
+export function firingCounters(
+  before: ArrayLike<number>,
+  f: ArrayLike<number>,
+  plan: TokenPlan,
+  m: number,
+): Float64Array {
+  const tsf = Float64Array.from(before);
+  for (let i = 0; i < m; i++) tsf[i] += plan.nValid;
+  for (let n = 0; n < plan.valid.length; n++) {
+    if (!plan.valid[n]) continue;
+    for (let i = 0; i < m; i++) if (f[n * m + i] !== 0) tsf[i] = 0;
+  }
+  return tsf;
+}
+
+/** The state after a step from its pieces. */
+export function nextState(
+  state: RefState,
+  upd: ReturnType<typeof adamUpdate>,
+  alpha: RefState['alpha'],
+  nValid: number,
+  tsf: Float64Array,
+): RefState {
+  const { d_in, d_sae } = state.weights;
+  return {
+    step: state.step + 1,
+    tokens_seen: state.tokens_seen + nValid,
+    weights: { d_in, d_sae, ...upd.params },
+    adam: upd.adam,
+    alpha,
+    tokens_since_fired: tsf,
+  };
 }
 
 export function referenceStep(state: RefState, batch: ActivationBatch, cfg: TrainConfig): RefStepResult {
@@ -46,30 +97,14 @@ export function referenceStep(state: RefState, batch: ActivationBatch, cfg: Trai
   // 4
   const grads = referenceBackward(w, batch, cfg, a.alpha, objective);
   // 5–6
-  projectDecoderGrad(w.W_dec, grads.W_dec, m, d);
-  const grad_norm = gradNorm(grads);
-  const lr = lrAt(state.step, cfg);
-  const upd = adamUpdate(w, grads, state.adam, lr, cfg);
-  renormDecoderRows(upd.params.W_dec, m, d);
+  const { upd, grad_norm, lr } = projectAndUpdate(state, grads, cfg);
   // 7
   const { fwd, plan } = objective;
-  const tsf = Float64Array.from(state.tokens_since_fired);
-  for (let i = 0; i < m; i++) tsf[i] += plan.nValid;
-  for (let n = 0; n < fwd.N; n++) {
-    if (!plan.valid[n]) continue;
-    for (let i = 0; i < m; i++) if (fwd.f[n * m + i] !== 0) tsf[i] = 0;
-  }
+  const tsf = firingCounters(state.tokens_since_fired, fwd.f, plan, m);
   let dead_count = 0;
   for (let i = 0; i < m; i++) if (tsf[i] >= cfg.dead_feature_window) dead_count++;
 
-  const next: RefState = {
-    step: state.step + 1,
-    tokens_seen: state.tokens_seen + plan.nValid,
-    weights: { d_in: d, d_sae: m, ...upd.params },
-    adam: upd.adam,
-    alpha: a.state,
-    tokens_since_fired: tsf,
-  };
+  const next = nextState(state, upd, a.state, plan.nValid, tsf);
   const L = objective.losses;
   const metrics: StepMetrics = {
     step: next.step,

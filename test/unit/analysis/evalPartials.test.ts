@@ -142,8 +142,9 @@ describe('evaluateHeldOut with evalForward', () => {
     const opts = { d_sae: 14, clusterK: 6, maxClusterTokens: 50 };
     const cpu = await evaluateHeldOut(forward, heldOut, opts);
     const gpu = await evaluateHeldOut(forward, heldOut, { ...opts, evalForward });
-    // 50 traced tokens need 2 of the 4 batches (≤ 36 valid tokens each).
-    expect(gathered).toEqual([6, 6]);
+    // All 14 features of every batch for the SPEC §11 metrics (within their token budget), with the
+    // reductions; then the clustering: 50 traced tokens need 2 of the 4 batches (≤ 36 valid tokens each).
+    expect(gathered).toEqual([14, 14, 14, 14, 6, 6]);
     expectAllClose(gpu as unknown as Record<string, unknown>, cpu as unknown as Record<string, unknown>);
     expect(gpu.clustering!.features).toEqual(cpu.clustering!.features);
     expect(gpu.clustering!.tokens).toBe(50);
@@ -181,7 +182,8 @@ describe('evaluateHeldOut with evalForward', () => {
         return r;
       };
       const forward = async (b: ActivationBatch) => ({ f: find(b).f, xhat: find(b).xhat });
-      const opts = { d_sae: 14, clusterK: 6, maxClusterTokens: 50, groupBytes: 1 }; // one batch per group
+      // One batch per group; no SPEC §11 gather (counted here as a second pass; evaluateLiterature.test.ts).
+      const opts = { d_sae: 14, clusterK: 6, maxClusterTokens: 50, groupBytes: 1, literatureTokens: 0 };
       const cpu = await evaluateHeldOut(forward, () => batches, opts);
       const gpu = await evaluateHeldOut(forward, () => batches, { ...opts, evalForward });
       expectAllClose(gpu as unknown as Record<string, unknown>, cpu as unknown as Record<string, unknown>);

@@ -4,7 +4,8 @@
 // explained variance.
 import { describe, expect, it } from 'vitest';
 import { evaluateHeldOut } from '../../../src/analysis/evaluate';
-import { evalSumsFromChunk } from '../../../src/analysis/evalPartials';
+import { evalSumsFromChunk, gatherTwin } from '../../../src/analysis/evalPartials';
+import type { EvalForwardOptions } from '../../../src/sae/trainerApi';
 import { LiteratureAccumulator } from '../../../src/analysis/literature';
 import type { ActivationBatch } from '../../../src/data/types';
 import { Rng } from '../../../src/data/rng';
@@ -79,7 +80,7 @@ describe('evaluateHeldOut: SPEC §11 metrics', () => {
     expect(off.byPosition.sequence_l0.every(Number.isNaN)).toBe(true);
   });
 
-  it('GPU path: plain forwards for the budget, same numbers; prefixes with the decoder', async () => {
+  it('GPU path: every feature gathered in the reduction call, same numbers; prefixes with the decoder', async () => {
     const { data, decoder } = batches(6, 3);
     const find = (b: ActivationBatch) => data.find((x) => x.b === b)!;
     let forwards = 0,
@@ -90,7 +91,12 @@ describe('evaluateHeldOut: SPEC §11 metrics', () => {
       const e = find(b);
       return { f: e.f, xhat: e.xhat };
     };
-    const evalForward = async (b: ActivationBatch) => ({ sums: evalSumsFromChunk({ ...find(b).chunk, m }) });
+    const gathers: number[] = [];
+    const evalForward = async (b: ActivationBatch, o: EvalForwardOptions = {}) => {
+      const c = find(b).chunk;
+      if (o.gather) gathers.push(o.gather.length);
+      return { sums: evalSumsFromChunk(c), traces: o.gather ? gatherTwin(c, o.gather) : undefined };
+    };
     const opts = {
       d_sae: m,
       clusterK: 0,
@@ -104,10 +110,13 @@ describe('evaluateHeldOut: SPEC §11 metrics', () => {
       },
     };
     const gpu = await evaluateHeldOut(forward, () => data.map((e) => e.b), { ...opts, evalForward });
-    expect(forwards).toBe(3);
+    // No forward on the GPU path: all 10 features of the 3 batches came with their reductions.
+    expect(forwards).toBe(0);
+    expect(gathers).toEqual([10, 10, 10]);
     expect(decoderCalls).toBe(1);
     submitted = -1;
     const cpu = await evaluateHeldOut(forward, () => data.map((e) => e.b), opts);
+    expect(forwards).toBe(3);
     expect(gpu.literature).toEqual(cpu.literature);
     const g = gpu.literature!.groups!;
     expect(g.map((x) => [x.start, x.end])).toEqual([[0, 2], [2, 5], [5, 10]]); // prettier-ignore
