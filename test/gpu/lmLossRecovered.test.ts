@@ -11,7 +11,11 @@
 import { describe, expect, it } from 'vitest';
 import { Rng } from '../../src/data/rng';
 import { LossRecoveredGpu, trainerReconstruct, type ReconstructFn } from '../../src/lm/gpu/lossRecovered';
-import { ignoredTokenIds, lossRecoveredReference } from '../../src/lm/lossRecovered';
+import {
+  ignoredTokenIds,
+  lossRecoveredReference,
+  type LossRecoveredMetrics,
+} from '../../src/lm/lossRecovered';
 import { DEFAULT_CONFIG, type TrainConfig } from '../../src/sae/config';
 import { referenceForward } from '../../src/sae/reference/forward';
 import { refWeightsFromSae } from '../../src/sae/reference/state';
@@ -56,6 +60,21 @@ function saeCfg(w: SaeWeights): TrainConfig {
   };
 }
 
+/** The five means within 2e-4 relative (+1e-5 for KL near 0). */
+function expectMeansClose(got: LossRecoveredMetrics, want: LossRecoveredMetrics): void {
+  const names = [
+    'ce_loss_with_sae',
+    'ce_loss_without_sae',
+    'ce_loss_with_ablation',
+    'kl_div_with_sae',
+    'kl_div_with_ablation',
+  ] as const;
+  for (const k of names)
+    expect(Math.abs(got[k] - want[k]), `${k}: gpu ${got[k]} reference ${want[k]}`).toBeLessThan(
+      2e-4 * Math.abs(want[k]) + 1e-5,
+    );
+}
+
 const cases = [
   { family: 'gpt2' as const, hook: 'blocks.0.hook_resid_post', vocabChunk: 16 }, // started at the hook
   { family: 'gpt2' as const, hook: 'blocks.1.hook_mlp_out', vocabChunk: undefined }, // patched in a full forward
@@ -96,16 +115,7 @@ describe('loss recovered on the GPU = the float64 reference', () => {
       console.log(`${c.family} ${c.hook}: ${kl.message}`);
       const m = ev.metrics();
       const r = ref.metrics;
-      for (const k of [
-        'ce_loss_with_sae',
-        'ce_loss_without_sae',
-        'ce_loss_with_ablation',
-        'kl_div_with_sae',
-        'kl_div_with_ablation',
-      ] as const)
-        expect(Math.abs(m[k] - r[k]), `${k}: gpu ${m[k]} reference ${r[k]}`).toBeLessThan(
-          1e-3 * Math.abs(r[k]) + 1e-5,
-        );
+      expectMeansClose(m, r);
       expect(Math.abs(m.ce_loss_score - r.ce_loss_score)).toBeLessThan(1e-3);
       expect(Math.abs(m.kl_div_score - r.kl_div_score)).toBeLessThan(1e-3);
       expect([m.ce_tokens, m.kl_tokens]).toEqual([r.ce_tokens, r.kl_tokens]);
@@ -180,14 +190,7 @@ describe('loss recovered on the GPU = the float64 reference', () => {
       },
     );
     const m = ev!.metrics();
-    for (const k of [
-      'ce_loss_with_sae',
-      'ce_loss_without_sae',
-      'ce_loss_with_ablation',
-      'kl_div_with_sae',
-      'kl_div_with_ablation',
-    ] as const)
-      expect(Math.abs(m[k] - ref.metrics[k]), k).toBeLessThan(2e-4 * Math.abs(ref.metrics[k]) + 1e-5);
+    expectMeansClose(m, ref.metrics);
     ev!.destroy();
   });
 
