@@ -10,6 +10,7 @@ import { describe, expect, it } from 'vitest';
 import { Rng } from '../../src/data/rng';
 import { createBufferWithData } from '../../src/gpu/buffers';
 import type { GpuContext } from '../../src/gpu/device';
+import { roundToF16 } from '../../src/lm/gpu/f16Weights';
 import { LmGpuForward } from '../../src/lm/gpu/forward';
 import { planLmMemory } from '../../src/lm/gpu/plan';
 import { forwardReference } from '../../src/lm/reference/forward';
@@ -72,6 +73,50 @@ describe('GPU forward vs float64 reference', () => {
       await compareAll(`${name} split`, fwd, model, randomIds(150, S, T, 9));
       fwd.destroy();
     });
+});
+
+/** The model the f16 path computes with: every projection matrix rounded to halves (the rest stays f32). */
+function roundProjections(m: LanguageModel): LanguageModel {
+  const r = (a: Float32Array) => roundToF16(a);
+  const blocks = m.weights.blocks.map((b) => ({
+    ...b,
+    W_Q: r(b.W_Q),
+    W_K: r(b.W_K),
+    W_V: r(b.W_V),
+    W_O: r(b.W_O),
+    W_in: r(b.W_in),
+    W_gate: b.W_gate ? r(b.W_gate) : null,
+    W_out: r(b.W_out),
+  }));
+  return { config: m.config, weights: { ...m.weights, blocks } };
+}
+
+// f16 weights decode with unpack2x16float (core WGSL, no shader-f16 feature), so these run on every
+// adapter including SwiftShader. Against the reference on the f16-rounded model the f32 tolerance holds;
+// against the unrounded model the difference is the rounding's (checked to be real, > 1e-4).
+describe('GPU forward with f16 weights', () => {
+  for (const [name, o] of [models[0], models[2]])
+    for (const bindLimit of [undefined, 4096])
+      it(`${name}${bindLimit ? ', split' : ''}: matches the reference on the f16-rounded model`, async () => {
+        const ctx = await getTestGpu();
+        // Split: d 48 makes W_in [48, 72] (6.9 KB in f16) larger than a 4 KiB binding while the
+        // [14, 72] activations still fit: column blocks of 42 + 30.
+        const model = randomModel({ ...o, d_model: bindLimit ? 48 : 16, d_mlp: 72, vocab_size: 150 });
+        const fwd = new LmGpuForward(ctx, model, { S, T, weights: 'f16', bindLimit });
+        const f32Plan = planLmMemory(model.config, S, T, ctx.limits, {
+          untied: model.weights.W_U !== model.weights.W_E,
+        });
+        const W = (p: { buffers: { name: string; bytes: number }[] }) =>
+          p.buffers.filter((b) => /W_(Q|K|V|O|in|gate|out)#/.test(b.name)).reduce((a, b) => a + b.bytes, 0);
+        expect(W(fwd.plan)).toBeLessThanOrEqual(W(f32Plan) / 2 + 64 * model.config.n_layers);
+        if (bindLimit) expect(fwd.plan.columnBlocks(48, 72).map((b) => b.count)).toEqual([42, 30]);
+        const ids = randomIds(150, S, T, 13);
+        await compareAll(`${name} f16`, fwd, roundProjections(model), ids);
+        const exact = forwardReference(model, ids, S, T);
+        const got = await fwd.readAllLogits();
+        expect(Math.max(...exact.logits.map((v, i) => Math.abs(v - got[i])))).toBeGreaterThan(1e-4);
+        fwd.destroy();
+      });
 });
 
 describe('hooks: patch, start, stop', () => {
@@ -205,6 +250,12 @@ describe('memory plan', () => {
     const fwd = new LmGpuForward(counting, model, { S, T });
     expect(storageBytes).toBe(plan.bytes);
     fwd.destroy();
+    // So does it with f16 weights (rows of halves padded to even, buffers to 4 bytes).
+    storageBytes = 0;
+    const half = new LmGpuForward(counting, { ...model }, { S, T, weights: 'f16' });
+    expect(storageBytes).toBe(half.plan.bytes);
+    expect(half.plan.bytes).toBeLessThan(plan.bytes);
+    half.destroy();
   });
 
   it('the plan of gpt2-small at S 8, T 128 splits nothing on a 128 MiB binding except the 154 MB embedding', () => {

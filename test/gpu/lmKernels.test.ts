@@ -18,6 +18,9 @@ import {
   swigluOp,
   type LmOp,
 } from '../../src/lm/gpu/kernels';
+import { gemmF16Op } from '../../src/lm/gpu/gemmF16';
+import { packF16Rows, roundToF16 } from '../../src/lm/gpu/f16Weights';
+import { gemmTwin } from '../../src/sae/twins/gemm';
 import { attentionTwin } from '../../src/lm/twins/attention';
 import { embedTwin } from '../../src/lm/twins/embed';
 import { addTwin, geluNewTwin, swigluTwin } from '../../src/lm/twins/mlp';
@@ -197,5 +200,63 @@ describe('lm kernels vs CPU twins', () => {
             1e-6,
           );
         }
+    });
+
+  // f16 weights need no shader-f16 feature (unpack2x16float is core WGSL), so this runs on every adapter,
+  // SwiftShader included. The twin multiplies by the f16-rounded B, so the tolerance is the f32 GEMM's
+  // (test/gpu/gemm.test.ts: K ≤ 200 terms → 2e-5 + 1e-5 relative).
+  for (const [M, N, K] of [
+    [37, 70, 45],
+    [5, 3, 200],
+    [19, 77, 12],
+    [16, 64, 32],
+  ])
+    it(`GEMM with f16-packed weights ${M}×${N}×${K}: plain, bias, accumulate, a column block of C`, async () => {
+      const device = await gpu();
+      const a = rand(M * K);
+      const w = rand(K * N);
+      const bias = rand(N);
+      const { words, ld } = packF16Rows(w, K, N);
+      expect(ld).toBe(N + (N % 2));
+      const wr = roundToF16(w);
+      const [A, B, bb] = [buf(device, a), createBufferWithData(device, 'B', words), buf(device, bias)];
+      // C is [M, N + 9] and the product writes columns 4 … 4+N−1 (a column block, as the forward does).
+      const ldc = N + 9;
+      const c0 = rand(M * ldc);
+      for (const [what, accumulate, withBias] of [
+        ['plain', false, false],
+        ['bias', false, true],
+        ['+=', true, true],
+      ] as const) {
+        const C = buf(device, c0);
+        const shape = { layout: 'NN', M, N, K, ldb: ld, offC: 4, ldc, accumulate } as const;
+        const op = gemmF16Op(device, 'f16gemm', shape, A, B, C, withBias ? bb : undefined);
+        const enc = device.createCommandEncoder();
+        const pass = enc.beginComputePass();
+        op.record(pass);
+        pass.end();
+        device.queue.submit([enc.finish()]);
+        const out = await readFloat32(device, C);
+        op.destroy();
+        const block = Float32Array.from(
+          { length: M * N },
+          (_, e) => out[Math.floor(e / N) * ldc + 4 + (e % N)],
+        );
+        const twin = gemmTwin(
+          { layout: 'NN', M, N, K, accumulate, offC: 4, ldc },
+          a,
+          wr,
+          c0,
+          withBias ? bias : undefined,
+        );
+        expectClose(`f16 gemm ${what}`, block, twin, 2e-5, 1e-5);
+        // Columns outside the block are untouched.
+        for (let i = 0; i < M; i++)
+          for (const j of [0, 3, 4 + N, ldc - 1]) expect(out[i * ldc + j]).toBe(c0[i * ldc + j]);
+      }
+      // The rounding is real: the f32 product differs from the f16 one by more than the tolerance.
+      const exact = gemmTwin({ layout: 'NN', M, N, K }, a, w, null);
+      const half = gemmTwin({ layout: 'NN', M, N, K }, a, wr, null);
+      expect(Math.max(...exact.map((v, i) => Math.abs(v - half[i])))).toBeGreaterThan(1e-4);
     });
 });

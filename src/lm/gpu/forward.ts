@@ -25,6 +25,8 @@ import { checkLanguageModel } from '../check';
 import { ropeTable } from '../twins/rope';
 import { HOOK_POINTS, parseHookName, type HookPoint, type LanguageModel } from '../types';
 import { addOp, attentionOp, embedOp, geluOp, normOp, ropeOp, swigluOp, type LmOp } from './kernels';
+import { packF16Rows } from './f16Weights';
+import { gemmF16Op } from './gemmF16';
 import { planLmMemory, type LmLimits, type LmMemoryPlan, type LogitsChunk, type Span } from './plan';
 
 export interface LmGpuOptions {
@@ -39,6 +41,11 @@ export interface LmGpuOptions {
   design?: GemmDesign;
   /** Hooks to make capture buffers for now (others are made on first capture). */
   captures?: string[];
+  /**
+   * 'f16': projection matrices stored as halves (shaders/lm_gemm_f16w.wgsl decodes them; any adapter),
+   * half their memory; embedding, unembedding, norms, biases and all arithmetic stay f32. Default 'f32'.
+   */
+  weights?: 'f32' | 'f16';
 }
 
 export interface EncodeOptions {
@@ -64,19 +71,24 @@ interface Projection {
   blocks: GPUBuffer[];
   spans: Span[];
   bias: GPUBuffer | null;
+  /** Row stride of each stored block in elements (f16 rows are padded to even). */
+  ld: number[];
 }
+
+/** A projection's GEMM, f32 (src/gpu/gemm.ts) or f16-packed weights (gemmF16.ts). */
+type Gemm = GemmOp | LmOp;
 
 interface BlockOps {
   norm1: LmOp;
-  qkv: GemmOp[];
+  qkv: Gemm[];
   rope: LmOp[];
   attention: LmOp;
-  outProj: GemmOp[];
+  outProj: Gemm[];
   addAttn: LmOp;
   norm2: LmOp;
-  up: GemmOp[];
+  up: Gemm[];
   act: LmOp;
-  down: GemmOp[];
+  down: Gemm[];
   addMlp: LmOp;
 }
 
@@ -84,7 +96,7 @@ interface BlockOps {
 class Recorder {
   private pass: GPUComputePassEncoder | null = null;
   constructor(readonly enc: GPUCommandEncoder) {}
-  run(ops: (LmOp | GemmOp)[]): void {
+  run(ops: (LmOp | Gemm)[]): void {
     this.pass ??= this.enc.beginComputePass({ label: 'lm.forward' });
     for (const op of ops) op.record(this.pass);
   }
@@ -148,7 +160,9 @@ export class LmGpuForward {
       memoryBudgetBytes: opts.memoryBudgetBytes,
     };
     const untied = w.W_U !== w.W_E;
+    const f16 = opts.weights === 'f16';
     this.plan = planLmMemory(c, S, T, limits, {
+      weightBytes: f16 ? 2 : 4,
       vocabChunk: opts.vocabChunk,
       captures: opts.captures?.length ?? 0,
       untied,
@@ -193,13 +207,20 @@ export class LmGpuForward {
       nOut: number,
     ) => {
       const spans = this.plan.columnBlocks(nIn, nOut);
+      const ld: number[] = [];
       const blocks = spans.map((s, i) => {
         const block = new Float32Array(nIn * s.count);
         for (let r = 0; r < nIn; r++)
           block.set(W.subarray(r * nOut + s.start, r * nOut + s.start + s.count), r * s.count);
-        return upload(`${label}#${i}`, block);
+        if (!f16) {
+          ld.push(s.count);
+          return upload(`${label}#${i}`, block);
+        }
+        const packed = packF16Rows(block, nIn, s.count);
+        ld.push(packed.ld);
+        return this.own(createBufferWithData(device, `lm.${label}#${i}`, packed.words));
       });
-      return { blocks, spans, bias: b ? upload(`${label}.bias`, b) : null };
+      return { blocks, spans, bias: b ? upload(`${label}.bias`, b) : null, ld };
     };
     const vec = (label: string, v: Float32Array | null) => (v ? upload(label, v) : null);
 
@@ -221,20 +242,23 @@ export class LmGpuForward {
 
     /** x·W (+ b) for a projection, one GEMM per column block writing its columns of `out`. */
     const gemms = (label: string, A: GPUBuffer, P: Projection, nIn: number, nOut: number, out: GPUBuffer) =>
-      P.spans.map((s, i) =>
-        op(
-          new GemmOp(
-            device,
-            `lm.${label}#${i}`,
-            design,
-            { layout: 'NN', M: N, N: s.count, K: nIn, offC: s.start, ldc: nOut, offBias: s.start },
-            A,
-            P.blocks[i],
-            out,
-            P.bias ?? undefined,
-          ),
-        ),
-      );
+      P.spans.map((s, i) => {
+        const shape = {
+          layout: 'NN',
+          M: N,
+          N: s.count,
+          K: nIn,
+          offC: s.start,
+          ldc: nOut,
+          offBias: s.start,
+        } as const;
+        const bias = P.bias ?? undefined;
+        return op(
+          f16
+            ? gemmF16Op(device, `lm.${label}#${i}`, { ...shape, ldb: P.ld[i] }, A, P.blocks[i], out, bias)
+            : new GemmOp(device, `lm.${label}#${i}`, design, shape, A, P.blocks[i], out, bias),
+        );
+      });
 
     this.embed = this.plan.vocabBlocks.map((b, i) =>
       op(

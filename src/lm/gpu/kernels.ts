@@ -47,9 +47,8 @@ function packUniform(fields: Field[]): ArrayBuffer {
   return buf;
 }
 
-/** One dispatch of an lm kernel with fixed buffers. A null buffer binds a 16-byte placeholder. */
+/** One dispatch of a kernel with fixed buffers and uniform. A null buffer binds a 16-byte placeholder. */
 export class LmOp {
-  private readonly pipeline: GPUComputePipeline;
   private readonly bindGroup: GPUBindGroup;
   private readonly uniform: GPUBuffer;
   private readonly placeholder?: GPUBuffer;
@@ -57,17 +56,16 @@ export class LmOp {
   constructor(
     device: GPUDevice,
     readonly label: string,
-    readonly kernel: LmKernel,
-    fields: Field[],
+    private readonly pipeline: GPUComputePipeline,
+    uniform: ArrayBuffer | Uint32Array<ArrayBuffer>,
     buffers: (GPUBuffer | null)[],
     private readonly workgroups: [number, number],
   ) {
-    this.pipeline = lmPipeline(device, kernel);
-    this.uniform = createUniformBuffer(device, `${label}.dims`, 32);
-    device.queue.writeBuffer(this.uniform, 0, packUniform(fields));
+    this.uniform = createUniformBuffer(device, `${label}.dims`, uniform.byteLength);
+    device.queue.writeBuffer(this.uniform, 0, uniform);
     if (buffers.includes(null)) this.placeholder = createStorageBuffer(device, `${label}.none`, 16);
     const bound = buffers.map((b) => b ?? this.placeholder!);
-    this.bindGroup = bindBuffers(device, this.pipeline, `${label}.bind`, [this.uniform, ...bound]);
+    this.bindGroup = bindBuffers(device, pipeline, `${label}.bind`, [this.uniform, ...bound]);
   }
 
   record(pass: GPUComputePassEncoder): void {
@@ -80,6 +78,18 @@ export class LmOp {
     this.uniform.destroy();
     this.placeholder?.destroy();
   }
+}
+
+/** An lm_*.wgsl kernel's op: its cached pipeline and an 8-field uniform. */
+function lmOp(
+  device: GPUDevice,
+  label: string,
+  kernel: LmKernel,
+  fields: Field[],
+  buffers: (GPUBuffer | null)[],
+  workgroups: [number, number],
+): LmOp {
+  return new LmOp(device, label, lmPipeline(device, kernel), packUniform(fields), buffers, workgroups);
 }
 
 const elementwise = (count: number) => grid(Math.ceil(count / 256));
@@ -95,7 +105,7 @@ export function embedOp(
   x: GPUBuffer,
 ): LmOp {
   const fields = [s.N, s.T, s.d, s.v0, s.rows, W_pos ? 1 : 0];
-  return new LmOp(device, label, 'embed', fields, [ids, W_E, W_pos, x], elementwise(s.N * s.d));
+  return lmOp(device, label, 'embed', fields, [ids, W_E, W_pos, x], elementwise(s.N * s.d));
 }
 
 /** y [N, d] = LayerNorm(x)·w + b, or RMSNorm(x)·w when b is null. */
@@ -110,12 +120,12 @@ export function normOp(
   b: GPUBuffer | null,
   y: GPUBuffer,
 ): LmOp {
-  return new LmOp(device, label, 'norm', [N, d, { f32: eps }, b ? 0 : 1], [x, w, b, y], grid(N));
+  return lmOp(device, label, 'norm', [N, d, { f32: eps }, b ? 0 : 1], [x, w, b, y], grid(N));
 }
 
 /** x ← gelu_new(x) over count elements. */
 export function geluOp(device: GPUDevice, label: string, count: number, x: GPUBuffer): LmOp {
-  return new LmOp(device, label, 'gelu', [count], [x], elementwise(count));
+  return lmOp(device, label, 'gelu', [count], [x], elementwise(count));
 }
 
 /** up ← silu(gate)·up over count elements. */
@@ -126,12 +136,12 @@ export function swigluOp(
   gate: GPUBuffer,
   up: GPUBuffer,
 ): LmOp {
-  return new LmOp(device, label, 'swiglu', [count], [gate, up], elementwise(count));
+  return lmOp(device, label, 'swiglu', [count], [gate, up], elementwise(count));
 }
 
 /** x ← x + y over count elements. */
 export function addOp(device: GPUDevice, label: string, count: number, x: GPUBuffer, y: GPUBuffer): LmOp {
-  return new LmOp(device, label, 'add', [count], [x, y], elementwise(count));
+  return lmOp(device, label, 'add', [count], [x, y], elementwise(count));
 }
 
 /** x [N, nHeads·headDim] rotated in place from the [T, headDim/2] cos/sin table. */
@@ -144,14 +154,7 @@ export function ropeOp(
   x: GPUBuffer,
 ): LmOp {
   const fields = [s.N, s.T, s.nHeads, s.headDim, s.interleaved ? 1 : 0];
-  return new LmOp(
-    device,
-    label,
-    'rope',
-    fields,
-    [cos, sin, x],
-    elementwise((s.N * s.nHeads * s.headDim) / 2),
-  );
+  return lmOp(device, label, 'rope', fields, [cos, sin, x], elementwise((s.N * s.nHeads * s.headDim) / 2));
 }
 
 /** z = causal softmax(q·kᵀ/√headDim)·v per head, over S sequences of T rows, kv heads shared in groups. */
@@ -166,12 +169,5 @@ export function attentionOp(
 ): LmOp {
   if (s.headDim > MAX_HEAD_DIM) throw new Error(`${label}: head_dim ${s.headDim} > ${MAX_HEAD_DIM}`);
   const fields = [s.S, s.T, s.nHeads, s.nKv, s.headDim, { f32: 1 / Math.sqrt(s.headDim) }];
-  return new LmOp(
-    device,
-    label,
-    'attention',
-    fields,
-    [q, k, v, z],
-    grid(Math.ceil((s.S * s.T * s.nHeads) / 64)),
-  );
+  return lmOp(device, label, 'attention', fields, [q, k, v, z], grid(Math.ceil((s.S * s.T * s.nHeads) / 64)));
 }

@@ -20,7 +20,7 @@ export interface LmLimits {
 export interface LmPlanOptions {
   /** Most vocabulary rows per logits chunk (default 8192; smaller where one binding needs it). */
   vocabChunk?: number;
-  /** Bytes per weight element: 4 (f32) or 2 (f16 weights on adapters with shader-f16). */
+  /** Bytes per projection-matrix element: 4 (f32) or 2 (f16 weights, src/lm/gpu/f16Weights.ts). */
   weightBytes?: 2 | 4;
   /** Residual-stream-sized capture buffers to count (each [S·T, d_model] f32). */
   captures?: number;
@@ -97,8 +97,17 @@ export function planLmMemory(
     reasons.push(`head_dim ${c.head_dim} is larger than the attention kernel's ${MAX_HEAD_DIM}.`);
 
   const perBind = (rowBytes: number) => Math.floor(bind / rowBytes);
-  const columnBlocks = (nIn: number, nOut: number) => spans(nOut, Math.max(1, perBind(nIn * wb)));
-  const vocabBlocks = spans(c.vocab_size, Math.max(1, perBind(d * wb)));
+  // f16 blocks hold an even number of columns per row (a row of halves starts on a word).
+  const columnBlocks = (nIn: number, nOut: number) => {
+    let per = Math.max(1, perBind(nIn * wb));
+    if (wb === 2 && per < nOut && per > 1) per -= per % 2;
+    return spans(nOut, per);
+  };
+  /** Bytes of a [nIn, cols] projection block as stored (f16: rows padded to even, buffer to 4 bytes). */
+  const blockBytes = (nIn: number, cols: number) =>
+    wb === 4 ? nIn * cols * 4 : Math.ceil((nIn * (cols + (cols & 1)) * 2) / 4) * 4;
+  // The embedding and unembedding stay f32 in both modes.
+  const vocabBlocks = spans(c.vocab_size, Math.max(1, perBind(d * 4)));
   const chunkMax = Math.max(1, Math.min(opts.vocabChunk ?? 8192, perBind(N * 4)));
   const logitsChunks: LogitsChunk[] = [];
   vocabBlocks.forEach((b, block) => {
@@ -110,10 +119,10 @@ export function planLmMemory(
   const buffers: LmBufferSpec[] = [];
   const add = (name: string, bytes: number) => buffers.push({ name, bytes });
   const matrix = (name: string, nIn: number, nOut: number) =>
-    columnBlocks(nIn, nOut).forEach((b, i) => add(`${name}#${i}`, nIn * b.count * wb));
+    columnBlocks(nIn, nOut).forEach((b, i) => add(`${name}#${i}`, blockBytes(nIn, b.count)));
   // Weights: one column split per projection, vectors whole.
-  vocabBlocks.forEach((b, i) => add(`W_E#${i}`, b.count * d * wb));
-  if (c.family === 'gpt2') add('W_pos', T * d * wb);
+  vocabBlocks.forEach((b, i) => add(`W_E#${i}`, b.count * d * 4));
+  if (c.family === 'gpt2') add('W_pos', T * d * 4);
   const gpt2 = c.family === 'gpt2';
   for (let l = 0; l < c.n_layers; l++) {
     const p = `blocks.${l}.`;
@@ -130,7 +139,7 @@ export function planLmMemory(
   }
   add('ln_final', (gpt2 ? 2 : 1) * d * 4);
   // A tied unembedding shares W_E's buffers.
-  if (opts.untied) vocabBlocks.forEach((b, i) => add(`W_U#${i}`, b.count * d * wb));
+  if (opts.untied) vocabBlocks.forEach((b, i) => add(`W_U#${i}`, b.count * d * 4));
   // Activations (f32, unsplit).
   add('ids', N * 4);
   if (!gpt2) add('rope cos/sin', 2 * T * (c.head_dim / 2) * 4);
