@@ -10,7 +10,13 @@
 // zero cases are exact: the spliced forward repeats the clean one's f32 operations on the same values.
 import { describe, expect, it } from 'vitest';
 import { Rng } from '../../src/data/rng';
-import { LossRecoveredGpu, trainerReconstruct, type ReconstructFn } from '../../src/lm/gpu/lossRecovered';
+import { unfoldInputScaling } from '../../src/io/fold';
+import {
+  evaluateLossRecovered,
+  LossRecoveredGpu,
+  trainerReconstruct,
+  type ReconstructFn,
+} from '../../src/lm/gpu/lossRecovered';
 import {
   ignoredTokenIds,
   lossRecoveredReference,
@@ -222,5 +228,47 @@ describe('loss recovered on the GPU = the float64 reference', () => {
       /takes 2×8×16, the model gives 2×9×16/,
     );
     trainer.destroy();
+  });
+
+  it('evaluateLossRecovered: 5 rows in batches of 2 + a remainder of 1, an SAE trained on s·x (scaling undone) = the reference over all rows', async () => {
+    const gpu = await getTestGpu();
+    const model = randomModel({ family: 'llama', seed: 24 });
+    const d = model.config.d_model;
+    const R = 5;
+    const ids = randomIds(model.config.vocab_size, R, T, 11);
+    ids[0] = model.config.bos_token_id!;
+    ids[2 * T + 5] = model.config.eos_token_id!;
+    const w = randomSae(d, 40, 9);
+    const s = 0.5;
+    const hook = 'blocks.0.hook_resid_post';
+    const held = { weights: unfoldInputScaling(w, s), config: saeCfg(w), scaling_factor: s };
+    const done: number[] = [];
+    const m = await evaluateLossRecovered(gpu, model, hook, held, ids, T, {
+      batchRows: 2,
+      onBatch: (r) => done.push(r),
+    });
+    expect(done).toEqual([2, 4, 5]);
+    const ref = lossRecoveredReference(
+      model,
+      ids,
+      R,
+      T,
+      hook,
+      (x, N) =>
+        referenceForward(
+          refWeightsFromSae(w),
+          { S: 1, T: N, d, x: Float32Array.from(x) },
+          { architecture: 'relu', k: 0 },
+        ).xhat,
+    );
+    expectMeansClose(m, ref.metrics);
+    expect([m.ce_tokens, m.kl_tokens, m.total_tokens_eval_reconstruction]).toEqual([
+      ref.metrics.ce_tokens,
+      ref.metrics.kl_tokens,
+      R * T,
+    ]);
+    await expect(evaluateLossRecovered(gpu, model, hook, held, ids.subarray(0, 7), T)).rejects.toThrow(
+      /7 token ids are not whole rows of 8/,
+    );
   });
 });

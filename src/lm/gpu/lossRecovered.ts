@@ -13,7 +13,10 @@ import { grid } from '../../gpu/dispatch';
 import { GemmOp, pickGemmDesign, type GemmDesign } from '../../gpu/gemm';
 import { bindBuffers, createKernel } from '../../gpu/kernel';
 import type { ActivationBatch } from '../../data/types';
+import type { TrainConfig } from '../../sae/config';
+import { createTrainer } from '../../sae/trainer';
 import type { SaeTrainerApi } from '../../sae/trainerApi';
+import type { SaeWeights } from '../../sae/types';
 import {
   ignoredTokenIds,
   keepMask,
@@ -461,4 +464,71 @@ export class LossRecoveredGpu {
     this.forward.destroy();
     for (const b of [...Object.values(this.hidden), this.patchBuf, this.zeros]) b.destroy();
   }
+}
+
+/** An SAE the app holds, as the evaluation needs it: weights on s·x, their config, and s. */
+export interface HeldSae {
+  weights: SaeWeights;
+  config: TrainConfig;
+  /** The run's input scaling s (1 for imported folders: their weights take raw activations). */
+  scaling_factor: number;
+}
+
+export interface EvaluateLossRecoveredOptions extends Omit<LossRecoveredGpuOptions, 'S' | 'T'> {
+  /** Rows per forward (default 8, fewer when there are fewer rows). */
+  batchRows?: number;
+  /** Called after each batch with the rows done so far. */
+  onBatch?: (rowsDone: number, rows: number) => void;
+}
+
+/**
+ * Loss recovered of one SAE at one hook over R packed rows of T tokens (ids [R·T]): batches of
+ * `batchRows` rows, then one smaller batch for the remainder (each batch size gets its own forward; the
+ * SAE runs on a trainer built for that batch shape, with the weights as they are).
+ */
+export async function evaluateLossRecovered(
+  gpu: GpuContext,
+  model: LanguageModel,
+  hook: string,
+  sae: HeldSae,
+  ids: Int32Array,
+  T: number,
+  opts: EvaluateLossRecoveredOptions = {},
+): Promise<LossRecoveredMetrics> {
+  if (!(Number.isInteger(T) && T >= 2))
+    throw new Error(`loss recovered needs rows of at least 2 tokens (got ${T})`);
+  if (ids.length === 0 || ids.length % T !== 0)
+    throw new Error(`loss recovered: ${ids.length} token ids are not whole rows of ${T}`);
+  if (sae.weights.d_in !== model.config.d_model)
+    throw new Error(
+      `the SAE reads ${sae.weights.d_in}-wide activations, ${hook} of ${model.config.source} is ${model.config.d_model} wide`,
+    );
+  const R = ids.length / T;
+  const S = Math.min(opts.batchRows ?? 8, R);
+  const acc = new LossRecoveredAccumulator();
+  const sizes = [{ S, rows: Math.floor(R / S) * S }];
+  if (R % S) sizes.push({ S: R % S, rows: R % S });
+  let row = 0;
+  for (const size of sizes) {
+    const cfg: TrainConfig = {
+      ...sae.config,
+      seqs_per_batch: size.S,
+      context_size: T,
+      normalize_activations: 'none',
+    };
+    const trainer = await createTrainer(gpu, cfg, sae.weights);
+    const ev = new LossRecoveredGpu(gpu, model, hook, { ...opts, S: size.S, T });
+    try {
+      const reconstruct = trainerReconstruct(trainer, sae.scaling_factor);
+      for (const end = row + size.rows; row < end; row += size.S) {
+        const b = await ev.addBatch(ids.subarray(row * T, (row + size.S) * T), reconstruct);
+        acc.add(b, b.keep, size.S, T);
+        opts.onBatch?.(row + size.S, R);
+      }
+    } finally {
+      ev.destroy();
+      trainer.destroy();
+    }
+  }
+  return acc.metrics();
 }
