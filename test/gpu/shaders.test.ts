@@ -6,6 +6,7 @@ import { gemmUniform, withGemmStruct } from '../../src/gpu/gemm';
 import { compilationErrors } from '../../src/gpu/kernel';
 import { PARAMS_BYTES } from '../../src/sae/gpu/layout';
 import { withSaeStructs } from '../../src/sae/gpu/saePasses';
+import { withMethodStructs } from '../../src/sae/gpu/methodKernels';
 import { getTestGpu } from '../helpers/dawn';
 
 const dir = join(__dirname, '../../shaders');
@@ -22,7 +23,9 @@ describe('WGSL compiles', () => {
           ? withSaeStructs(code)
           : /\bGemm\b/.test(code) && file !== 'gemm_common.wgsl'
             ? withGemmStruct(code)
-            : code;
+            : /\b(Mat|Nce|Btk)\b/.test(code) && file !== 'method_common.wgsl'
+              ? withMethodStructs(code) // issue-14 method kernels (src/sae/gpu/methodKernels.ts)
+              : code;
       expect(await compilationErrors(device, full)).toEqual([]);
     });
 });
