@@ -1,5 +1,6 @@
-// Run lifecycle events, for code that must react to a run without polling the store: persistence
-// (checkpoint on pause and every checkpoint_every steps), evaluation (every eval_every steps), tests.
+// Run lifecycle events, for observers only (tests, DevTools): nothing in the app coordinates through
+// them. What a run does after a step (evaluate, checkpoint) is decided by its RunSession
+// (src/engine/schedule.ts), and storage is called directly (trainingLoop's RunStorage).
 import type { StepMetrics } from '../sae/types';
 
 export type RunEvent =

@@ -30,6 +30,7 @@ export function createBrowserBackend(): TrainingBackend {
     openDataAt: (key, cfg, position) => openRunData(key, cfg, position as BatcherState),
     async restoreTrainer(cfg, state) {
       // initGpu() hands out a fresh device after a loss, so a restored run lands on a working one.
+      // state null: an empty trainer that the streamed checkpoint fills one tensor at a time.
       const gpu = await initGpu();
       return createTrainer(gpu, cfg, state);
     },

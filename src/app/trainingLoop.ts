@@ -1,134 +1,92 @@
-// The training loop, outside React. One module owns every run's state transitions:
+// The runs of this page, outside React: one RunSession (src/engine/runSession.ts) per built run, and the
+// state machine of the buttons around it:
 //
 //   ready ──start──▶ starting ──▶ running ──pause──▶ paused ──resume──▶ running ──▶ done
 //     │                              │                  │
 //     └──step──▶ (starting) ─▶ paused ◀──step──┘        └──stop──▶ stopped      (any) ──reset──▶ ready
 //
-// Per step the main thread only fetches a batch and records one command buffer (trainer.trainStep
-// never awaits the GPU); metrics are read back asynchronously every `metrics_every` steps, which also
-// keeps the CPU from running ahead of the GPU. Between steps the loop yields to the event loop so the
-// page stays responsive. The store receives plain data only; GPU objects stay in this module.
+// The session trains, reads metrics back, evaluates and checkpoints on the schedule of
+// src/engine/schedule.ts; this module applies the session's events to the stores (the store receives
+// plain data only) and reports failures in words. Each run has one cancellation: an AbortController,
+// aborted by reset, delete and a lost device; work begun before it writes nothing afterwards.
 import { architectureOf } from '../sae/architectures';
 import { totalSteps, tokensPerStep, type TrainConfig } from '../sae/config';
 import type { SaeTrainerApi, TrainerState } from '../sae/trainerApi';
 import type { StepMetrics } from '../sae/types';
 import type { ActivationBatch } from '../data/types';
+import type { OpenedCheckpoint } from '../io/checkpoint';
+import { RunSession, type RunData, type SessionEvent } from '../engine/runSession';
 import { findRun, useRunsStore, type RunStatus } from '../store/runsStore';
+import { useAnalysisStore } from '../store/analysisStore';
 import { useAppStore } from '../store/appStore';
 import { emitRunEvent } from './runEvents';
 import { etaSeconds, RateMeter } from './rateMeter';
 
-/** The training batches of one run. */
-export interface RunData {
-  next(): Promise<ActivationBatch>;
-  /** The underlying batcher (src/data), for persistence (position state) and evaluation (held-out). */
-  batcher?: unknown;
-  destroy?(): void;
-}
+export type { RunData };
 
 /** What the loop needs from the rest of the app; the real one is in src/app/trainingBackend.ts. */
 export interface TrainingBackend {
   /** Open the run's data (the source under `dataKey`) as batches of cfg.seqs_per_batch × cfg.context_size. */
   openData(dataKey: string, cfg: TrainConfig): Promise<RunData>;
-  /** Initialise weights from the first batch (SPEC §3) and build the trainer; throws a readable Error. */
+  /** Build the trainer from weights initialised on the first batch (SPEC §3); throws a readable Error. */
   createTrainer(cfg: TrainConfig, firstBatch: ActivationBatch): Promise<SaeTrainerApi>;
   /** Persistence: open the data at a saved position (the batcher's getState()), for an exact resume. */
   openDataAt?(dataKey: string, cfg: TrainConfig, position: unknown): Promise<RunData>;
-  /** Persistence: rebuild a trainer from a saved TrainerState on the current (possibly new) device. */
-  restoreTrainer?(cfg: TrainConfig, state: TrainerState): Promise<SaeTrainerApi>;
+  /**
+   * Persistence: a trainer on the current (possibly new) device from a saved TrainerState, or empty
+   * (null) to be filled from a streamed checkpoint.
+   */
+  restoreTrainer?(cfg: TrainConfig, state: TrainerState | null): Promise<SaeTrainerApi>;
   /** Let the event loop run (input, rendering) between steps. */
   yieldToPage(): Promise<void>;
   now(): number;
 }
 
+/** Where a run continues from: loaded lazily, when the run is next built (src/app/persistence). */
+export type RestoreSource = () => Promise<
+  { dataKey: string; position: unknown } & ({ state: TrainerState } | { checkpoint: OpenedCheckpoint })
+>;
+
+/** Where runs are kept (src/app/persistence installs it); the loop calls it, nothing listens for events. */
+export interface RunStorage {
+  /** Write the session's checkpoint (the loop waits, so the trainer and the data position agree). */
+  saveCheckpoint(runId: string, session: RunSession): Promise<void>;
+  /** The run was reset: its old trajectory's checkpoints do not belong to the fresh run. */
+  runReset(runId: string): void;
+  /** A run started training on the page's device (watch it for loss). */
+  runStarted(runId: string): void;
+  /** Building the run failed: where it can continue from a checkpoint, the source (it stays resumable). */
+  restoreAfterFailure(runId: string): Promise<RestoreSource | null>;
+}
+
 interface Controller {
-  trainer: SaeTrainerApi | null;
-  data: RunData | null;
-  /** The first batch, used for init and then trained on as step 1. */
-  pending: ActivationBatch | null;
+  session: RunSession | null;
+  /** The run's one cancellation; replaced by a fresh one when aborted. */
+  abort: AbortController;
+  building: Promise<void> | null;
   /** Set to false to make the loop stop after the current step. */
   wantRunning: boolean;
   /** Status the loop leaves the run in when it stops early. */
   stopAs: 'paused' | 'stopped';
   loop: Promise<void> | null;
-  building: Promise<void> | null;
-  lastReadStep: number;
   rate: RateMeter;
   /** Read-backs not yet written to the store, and when the store was last written. */
   unflushed: StepMetrics[];
   lastFlush: number;
-  /** Bumped by reset/delete so that work started before it does not write into the store. */
-  epoch: number;
   /** A saved point to build from instead of a fresh init (persistence: reload, device loss). */
   restore: RestoreSource | null;
 }
 
-/** Where a run continues from: loaded lazily, when the run is next built (src/app/persistence). */
-export type RestoreSource = () => Promise<{ dataKey: string; position: unknown; state: TrainerState }>;
-/** Called with the loop waiting, so the trainer and the data position agree (src/app/persistence). */
-export type CheckpointHook = (runId: string, reason: 'interval' | 'pause') => Promise<void>;
-let checkpointHook: CheckpointHook | null = null;
-
-export function setCheckpointHook(hook: CheckpointHook | null): void {
-  checkpointHook = hook;
-}
-
-async function checkpointNow(id: string, reason: 'interval' | 'pause'): Promise<void> {
-  try {
-    await checkpointHook?.(id, reason);
-  } catch (e) {
-    // Saving is best effort: a failed checkpoint must never stop training (persistence reports it).
-    console.warn(`checkpoint of ${id} failed:`, e);
-  }
-}
-
-/** The next build of this run continues from `source` (a persisted run after a reload). */
-export function setRunRestore(id: string, source: RestoreSource | null): void {
-  ctlOf(id).restore = source;
-}
-
-/**
- * Drop the run's trainer and data (its device was lost) and continue from `source` when resumed. A loop
- * still waiting on the lost device ends on its own later; its epoch no longer matches, so it writes nothing.
- */
-export function rebuildRunFrom(id: string, source: RestoreSource): void {
-  const c = ctlOf(id);
-  release(c);
-  c.loop = null;
-  c.building = null;
-  c.restore = source;
-}
-
-/** Build a run's trainer and data without training (an imported SAE to evaluate or inspect); it ends paused. */
-export async function prepareRun(id: string): Promise<boolean> {
-  const c = ctlOf(id);
-  try {
-    if (!(await ensureBuilt(id, c))) return false;
-  } catch (e) {
-    fail(id, e);
-    return false;
-  }
-  setStatus(id, 'paused');
-  return true;
-}
-
-async function buildRestored(b: TrainingBackend, cfg: TrainConfig, source: RestoreSource) {
-  if (!b.openDataAt || !b.restoreTrainer) throw new Error('This training backend cannot restore saved runs.');
-  const r = await source();
-  const data = await b.openDataAt(r.dataKey, cfg, r.position);
-  try {
-    return { data, trainer: await b.restoreTrainer(cfg, r.state) };
-  } catch (e) {
-    data.destroy?.();
-    throw e;
-  }
-}
-
 let backend: TrainingBackend | null = null;
+let storage: RunStorage | null = null;
 const controllers = new Map<string, Controller>();
 
 export function setTrainingBackend(b: TrainingBackend): void {
   backend = b;
+}
+
+export function setRunStorage(s: RunStorage | null): void {
+  storage = s;
 }
 
 function need(): TrainingBackend {
@@ -141,23 +99,37 @@ function ctlOf(id: string): Controller {
   let c = controllers.get(id);
   if (!c) {
     c = {
-      trainer: null,
-      data: null,
-      pending: null,
+      session: null,
+      abort: new AbortController(),
+      building: null,
       wantRunning: false,
       stopAs: 'paused',
       loop: null,
-      building: null,
-      lastReadStep: -1,
       rate: new RateMeter(),
       unflushed: [],
       lastFlush: -Infinity,
-      epoch: 0,
       restore: null,
     };
     controllers.set(id, c);
   }
   return c;
+}
+
+/** The next build of this run continues from `source` (a persisted run after a reload). */
+export function setRunRestore(id: string, source: RestoreSource | null): void {
+  ctlOf(id).restore = source;
+}
+
+/**
+ * Drop the run's session (its device was lost) and continue from `source` when resumed. A loop still
+ * waiting on the lost device ends on its own later; its session was cancelled, so it writes nothing.
+ */
+export function rebuildRunFrom(id: string, source: RestoreSource): void {
+  const c = ctlOf(id);
+  release(c);
+  c.loop = null;
+  c.building = null;
+  c.restore = source;
 }
 
 function status(id: string): RunStatus | undefined {
@@ -166,6 +138,11 @@ function status(id: string): RunStatus | undefined {
 
 function setStatus(id: string, s: RunStatus, error?: string) {
   useRunsStore.getState().setRunStatus(id, s, error);
+}
+
+/** The key of a run's message at the top of the page: news about a run replaces its older news. */
+export function runMessageKey(id: string): string {
+  return `run:${id}`;
 }
 
 /** What to do next after a failure, by kind (errors are told apart by name: the loop imports no GPU code). */
@@ -190,8 +167,23 @@ function fail(id: string, e: unknown) {
     level: 'error',
     title: `Run “${run?.name ?? id}” stopped`,
     detail: `${message} ${advice}`,
+    key: runMessageKey(id),
   });
   emitRunEvent({ type: 'error', runId: id, message });
+  const c = controllers.get(id);
+  if (storage && c && !c.session) {
+    // A saved run that could not be rebuilt (e.g. its files are not loaded yet) stays resumable: the
+    // message says what to do, and Resume tries again from the same checkpoint.
+    const signal = c.abort.signal;
+    void storage
+      .restoreAfterFailure(id)
+      .then((source) => {
+        if (!source || signal.aborted || findRun(id)?.status !== 'error') return;
+        setStatus(id, 'paused');
+        c.restore = source;
+      })
+      .catch(() => {}); // the run keeps its error message; nothing else to say
+  }
 }
 
 // ---------------------------------------------------------------------------------------------------
@@ -238,48 +230,8 @@ export function makeControlRun(id: string): string {
 }
 
 // ---------------------------------------------------------------------------------------------------
-// Building, stepping, reading back
+// The session's events, applied to the stores
 
-async function ensureBuilt(id: string, c: Controller): Promise<boolean> {
-  if (c.trainer) return true;
-  if (!c.building) {
-    const epoch = c.epoch;
-    c.building = (async () => {
-      const run = findRun(id)!;
-      setStatus(id, 'starting');
-      const b = need();
-      const restored = c.restore ? await buildRestored(b, run.config, c.restore) : null;
-      const data = restored?.data ?? (await b.openData(run.dataKey, run.config));
-      if (c.epoch !== epoch) {
-        restored?.trainer.destroy();
-        return data.destroy?.();
-      }
-      const first = restored ? null : await data.next();
-      const trainer = restored?.trainer ?? (await b.createTrainer(run.config, first!));
-      c.restore = null;
-      if (c.epoch !== epoch) {
-        trainer.destroy();
-        return data.destroy?.();
-      }
-      c.data = data;
-      c.pending = first;
-      c.trainer = trainer;
-    })().finally(() => {
-      c.building = null;
-    });
-  }
-  const epoch = c.epoch;
-  await c.building;
-  return c.epoch === epoch && c.trainer !== null;
-}
-
-async function stepOnce(c: Controller): Promise<void> {
-  const batch = c.pending ?? (await c.data!.next());
-  c.pending = null;
-  c.trainer!.trainStep(batch);
-}
-
-/** Read the latest step's metrics into the store (once per step), with speed and time left. */
 /**
  * The store (and so React) gets read-backs at most every FLUSH_MS: on a fast GPU a run may read back
  * dozens of times a second, and re-drawing every chart for each would make the page the bottleneck.
@@ -305,63 +257,132 @@ function flush(id: string, c: Controller): void {
   });
 }
 
-/** Read the latest step's metrics (once per step); they reach the store within FLUSH_MS, or now if `force`. */
-async function readAndRecord(id: string, c: Controller, force = false): Promise<StepMetrics | null> {
-  const t = c.trainer!;
-  if (t.step === c.lastReadStep || t.step === 0) {
-    if (force) flush(id, c);
-    return null;
+function apply(id: string, c: Controller, e: SessionEvent): void {
+  if (!findRun(id)) return;
+  const analysis = useAnalysisStore.getState();
+  switch (e.type) {
+    case 'metrics': {
+      const now = need().now();
+      c.rate.sample(now, e.metrics.tokens_seen);
+      c.unflushed.push(e.metrics);
+      if (e.flush || now - c.lastFlush >= FLUSH_MS) flush(id, c);
+      emitRunEvent({ type: 'metrics', runId: id, metrics: e.metrics });
+      break;
+    }
+    case 'evaluating':
+      analysis.evaluationStarted(id);
+      break;
+    case 'evaluated': {
+      const { step, stepEnd, tokensSeen, ms, result: r } = e.evaluation;
+      analysis.evaluationRecorded(
+        id,
+        {
+          step,
+          tokensSeen,
+          metrics: r.metrics,
+          byPosition: r.byPosition,
+          densityHist: r.densityHist,
+          ms,
+          stepEnd,
+        },
+        { step, T: r.T, clustering: r.clustering, features: r.features },
+      );
+      break;
+    }
+    case 'evaluationFailed':
+      analysis.evaluationFailed(id, e.message);
+      break;
+    case 'checkpointFailed':
+      // Saving is best effort: persistence has shown why; training goes on.
+      console.warn(`checkpoint of ${id} at step ${e.step} failed: ${e.message}`);
+      break;
   }
-  const epoch = c.epoch;
-  const m = await t.readMetrics();
-  if (c.epoch !== epoch || !findRun(id)) return null;
-  c.lastReadStep = m.step;
-  const now = need().now();
-  c.rate.sample(now, m.tokens_seen);
-  c.unflushed.push(m);
-  if (force || now - c.lastFlush >= FLUSH_MS) flush(id, c);
-  emitRunEvent({ type: 'metrics', runId: id, metrics: m });
-  return m;
 }
 
-async function loop(id: string, c: Controller): Promise<void> {
-  const b = need();
+// ---------------------------------------------------------------------------------------------------
+// Building, stepping
+
+async function openSession(id: string, c: Controller, signal: AbortSignal): Promise<RunSession | null> {
   const run = findRun(id)!;
-  const total = totalSteps(run.config);
-  const every = Math.max(1, run.config.metrics_every);
-  const epoch = c.epoch;
+  const b = need();
+  const cfg = run.config;
+  let restore = null;
+  let dataKey = run.dataKey;
+  if (c.restore) {
+    if (!b.openDataAt || !b.restoreTrainer)
+      throw new Error('This training backend cannot restore saved runs.');
+    const r = await c.restore();
+    dataKey = r.dataKey;
+    restore =
+      'state' in r
+        ? { position: r.position, state: r.state }
+        : { position: r.position, checkpoint: r.checkpoint };
+  }
+  return RunSession.open({
+    cfg,
+    signal,
+    restore,
+    openData: (position) => (restore ? b.openDataAt!(dataKey, cfg, position) : b.openData(dataKey, cfg)),
+    createTrainer: (from) =>
+      'firstBatch' in from
+        ? b.createTrainer(cfg, from.firstBatch)
+        : b.restoreTrainer!(cfg, 'state' in from ? from.state : null),
+    yieldToHost: () => b.yieldToPage(),
+    now: () => b.now(),
+    onEvent: (e) => apply(id, c, e),
+    saveCheckpoint: async (s) => {
+      // The saved run record must include the history up to the checkpoint.
+      flush(id, c);
+      await storage?.saveCheckpoint(id, s);
+    },
+    evaluation: 'background',
+    clusterK: () => useAnalysisStore.getState().clusterK,
+  });
+}
+
+async function ensureBuilt(id: string, c: Controller): Promise<boolean> {
+  if (c.session) return true;
+  const signal = c.abort.signal;
+  if (!c.building) {
+    c.building = (async () => {
+      setStatus(id, 'starting');
+      const s = await openSession(id, c, signal);
+      if (!s || signal.aborted) return;
+      c.restore = null;
+      c.session = s;
+    })().finally(() => {
+      c.building = null;
+    });
+  }
+  await c.building;
+  return !signal.aborted && c.session !== null;
+}
+
+async function loop(id: string, c: Controller, s: RunSession): Promise<void> {
+  const b = need();
   c.rate.restart();
-  c.rate.sample(b.now(), c.trainer!.step * tokensPerStep(run.config));
+  c.rate.sample(b.now(), s.step * tokensPerStep(s.cfg));
   try {
-    while (c.wantRunning && c.trainer!.step < total) {
-      await stepOnce(c);
-      if (c.epoch !== epoch) return;
-      if (c.trainer!.step % every === 0) await readAndRecord(id, c);
-      else await b.yieldToPage();
-      if (c.epoch !== epoch) return;
-      const ce = run.config.checkpoint_every;
-      if (ce > 0 && c.trainer!.step % ce === 0 && c.trainer!.step < total) {
-        await readAndRecord(id, c, true);
-        await checkpointNow(id, 'interval');
-      }
-      if (c.epoch !== epoch) return;
-    }
-    await readAndRecord(id, c, true);
-    if (c.epoch !== epoch) return;
-    await checkpointNow(id, 'pause');
-    if (c.epoch !== epoch) return;
-    const step = c.trainer!.step;
-    if (step >= total) {
+    const end = await s.train({
+      after: () => (c.wantRunning ? 'none' : c.stopAs === 'stopped' ? 'stop' : 'pause'),
+    });
+    if (end === 'cancelled' || s.signal.aborted) return;
+    flush(id, c);
+    if (end === 'done') {
       setStatus(id, 'done');
-      emitRunEvent({ type: 'done', runId: id, step });
+      emitRunEvent({ type: 'done', runId: id, step: s.step });
     } else {
-      setStatus(id, c.stopAs);
-      emitRunEvent({ type: c.stopAs, runId: id, step });
+      const as = end === 'stop' ? 'stopped' : 'paused';
+      setStatus(id, as);
+      emitRunEvent({ type: as, runId: id, step: s.step });
     }
   } catch (e) {
-    if (c.epoch === epoch) fail(id, e);
+    if (!s.signal.aborted) {
+      flush(id, c);
+      fail(id, e);
+    }
   } finally {
-    if (c.epoch === epoch) c.wantRunning = false;
+    if (!s.signal.aborted) c.wantRunning = false;
   }
 }
 
@@ -369,7 +390,8 @@ function launch(id: string, c: Controller) {
   c.wantRunning = true;
   c.stopAs = 'paused';
   setStatus(id, 'running');
-  const p: Promise<void> = loop(id, c).finally(() => {
+  storage?.runStarted(id);
+  const p: Promise<void> = loop(id, c, c.session!).finally(() => {
     if (c.loop === p) c.loop = null;
   });
   c.loop = p;
@@ -377,6 +399,19 @@ function launch(id: string, c: Controller) {
 
 // ---------------------------------------------------------------------------------------------------
 // The verbs. Each is safe to call in any state: a verb that does not apply does nothing.
+
+/** Build a run's trainer and data without training (an imported SAE to evaluate or inspect); it ends paused. */
+export async function prepareRun(id: string): Promise<boolean> {
+  const c = ctlOf(id);
+  try {
+    if (!(await ensureBuilt(id, c))) return false;
+  } catch (e) {
+    fail(id, e);
+    return false;
+  }
+  setStatus(id, 'paused');
+  return true;
+}
 
 /** Build the run's data and trainer if needed and train until paused, stopped or done. */
 export async function startRun(id: string): Promise<void> {
@@ -405,8 +440,8 @@ export async function pauseRun(id: string): Promise<void> {
 
 export async function resumeRun(id: string): Promise<void> {
   const c = controllers.get(id);
-  if (!c || (!c.trainer && !c.restore) || status(id) !== 'paused' || c.loop) return;
-  if (!c.trainer) {
+  if (!c || (!c.session && !c.restore) || status(id) !== 'paused' || c.loop) return;
+  if (!c.session) {
     // A run restored from storage: build it from its checkpoint first.
     try {
       if (!(await ensureBuilt(id, c))) return;
@@ -426,16 +461,14 @@ export async function stepRun(id: string): Promise<void> {
   const c = ctlOf(id);
   try {
     if (!(await ensureBuilt(id, c))) return;
-    const run = findRun(id)!;
-    if (c.trainer!.step >= totalSteps(run.config)) return;
-    const epoch = c.epoch;
-    await stepOnce(c);
-    await readAndRecord(id, c, true);
-    if (c.epoch !== epoch) return;
+    const session = c.session!;
+    if (!(await session.stepOnce())) return;
+    if (session.signal.aborted) return;
+    flush(id, c);
     setStatus(id, 'paused');
-    emitRunEvent({ type: 'stepped', runId: id, step: c.trainer!.step });
+    emitRunEvent({ type: 'stepped', runId: id, step: session.step });
   } catch (e) {
-    fail(id, e);
+    if (!c.abort.signal.aborted) fail(id, e);
   }
 }
 
@@ -449,19 +482,18 @@ export async function stopRun(id: string): Promise<void> {
     await c.loop;
   } else if (s === 'paused') {
     setStatus(id, 'stopped');
-    emitRunEvent({ type: 'stopped', runId: id, step: c?.trainer?.step ?? 0 });
+    emitRunEvent({ type: 'stopped', runId: id, step: c?.session?.step ?? 0 });
+    // A stopped run has ended: it gets its final evaluation, as at the end of a loop.
+    void c?.session?.evaluateAtEnd();
   }
 }
 
+/** Cancel everything the run has in flight and free its GPU memory (its record stays). */
 function release(c: Controller) {
-  c.epoch++;
+  c.abort.abort();
+  c.abort = new AbortController();
   c.wantRunning = false;
-  c.trainer?.destroy();
-  c.data?.destroy?.();
-  c.trainer = null;
-  c.data = null;
-  c.pending = null;
-  c.lastReadStep = -1;
+  c.session = null;
   c.unflushed = [];
   c.restore = null;
 }
@@ -476,7 +508,9 @@ export async function resetRun(id: string): Promise<void> {
   }
   if (!findRun(id)) return;
   useRunsStore.getState().clearRunHistory(id);
+  useAnalysisStore.getState().forgetRun(id);
   setStatus(id, 'ready');
+  storage?.runReset(id);
   emitRunEvent({ type: 'reset', runId: id });
 }
 
@@ -490,13 +524,19 @@ export async function deleteRun(id: string): Promise<void> {
     await loop;
   }
   useRunsStore.getState().removeRun(id);
+  useAnalysisStore.getState().forgetRun(id);
   emitRunEvent({ type: 'deleted', runId: id });
 }
 
-/** The live trainer and data of a run (null before start / after reset), for evaluation and export. */
+/** The run's live session (null before start / after reset), for evaluation, export and comparison. */
+export function getRunSession(id: string): RunSession | null {
+  return controllers.get(id)?.session ?? null;
+}
+
+/** The live trainer and data of a run (null before start / after reset). */
 export function getRunHandles(id: string): { trainer: SaeTrainerApi; data: RunData } | null {
-  const c = controllers.get(id);
-  return c?.trainer && c.data ? { trainer: c.trainer, data: c.data } : null;
+  const s = getRunSession(id);
+  return s && !s.closed ? { trainer: s.trainer, data: s.data } : null;
 }
 
 /** Resolves when the run's loop (if any) has ended. */

@@ -13,6 +13,11 @@ export interface AppMessage {
   detail: string;
   /** How many times this same message was posted (repeats are folded into one entry). */
   count: number;
+  /**
+   * What the message is about (e.g. `run:run-3`): a newer message with the same key replaces it, so the
+   * latest news about a run stands alone (a run that moved to a new device is no longer "stopped").
+   */
+  key?: string;
 }
 
 export interface AppState {
@@ -47,6 +52,13 @@ export const useAppStore = create<AppState>()((set) => ({
   // message is counted, not stacked.
   postMessage: (m) =>
     set((s) => {
+      if (m.key) {
+        const old = s.messages.find((x) => x.key === m.key);
+        if (old && old.level === m.level && old.title === m.title && old.detail === m.detail)
+          return { messages: s.messages.map((x) => (x === old ? { ...x, count: x.count + 1 } : x)) };
+        const rest = s.messages.filter((x) => x.key !== m.key);
+        return { messages: [...rest, { ...m, id: nextMessageId++, count: 1 }] };
+      }
       const same = s.messages.find(
         (x) => x.level === m.level && x.title === m.title && x.detail === m.detail,
       );

@@ -1,3 +1,4 @@
+import { bytesReader, type ByteReader, type ByteSink } from '../../io/checkpoint';
 import { concatParts } from '../../io/safetensors';
 
 // The storage the app keeps runs in: a flat namespace of paths ("runs/run-3/run.json") to bytes.
@@ -21,6 +22,13 @@ export interface BlobStore {
   list(prefix: string): Promise<StoredEntry[]>;
   /** Remove a file (no error when it does not exist). */
   delete(path: string): Promise<void>;
+  /**
+   * Write a file part by part as `fill` produces them (streamed checkpoints: one tensor in this page's
+   * memory at a time); the file is replaced only when `fill` resolves. Resolves with the bytes written.
+   */
+  putStream(path: string, fill: (sink: ByteSink) => Promise<void>): Promise<number>;
+  /** Random-access reads of a stored file (streamed restore), or null when there is none. */
+  open(path: string): Promise<ByteReader | null>;
 }
 
 /** In memory; `quotaBytes` lets tests simulate a full disk. */
@@ -54,5 +62,23 @@ export function memoryStore(quotaBytes = Infinity): BlobStore & { used(): number
     async delete(path) {
       files.delete(path);
     },
+    async putStream(path, fill) {
+      const parts: Uint8Array[] = [];
+      await fill({ write: (b) => void parts.push(b.slice()) });
+      await this.put(path, parts);
+      return byteLength(parts);
+    },
+    async open(path) {
+      const f = files.get(path);
+      return f ? bytesReader(f) : null;
+    },
+  };
+}
+
+/** Reads of a Blob or File by range: only the bytes asked for come into memory. */
+export function blobReader(b: Blob): ByteReader {
+  return {
+    size: b.size,
+    read: async (o, n) => new Uint8Array(await b.slice(o, o + n).arrayBuffer()),
   };
 }

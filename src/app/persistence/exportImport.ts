@@ -3,7 +3,6 @@
 // firing densities of its latest held-out evaluation, if any), and the metric history as JSON/CSV.
 // Import: a .zip or a dropped folder (SAELens v6 / pre-6, sparsify, TempoSAE) becomes a run in the
 // run list with its stored history, ready to be evaluated, inspected and trained further.
-import type { Batcher } from '../../data/batcher';
 import { buildSaeFolder } from '../../io/exportSae';
 import { historyToJson, rowsToCsv, type MetricHistory as IoHistory, type MetricRow } from '../../io/history';
 import {
@@ -21,7 +20,7 @@ import { useWorkspaceStore } from '../../store/workspaceStore';
 import { getLoadedData } from '../dataSession';
 import { evaluateRun } from '../evaluation';
 import { selectRunAndShowConfig } from '../trainActions';
-import { createRun, getRunHandles, prepareRun, setRunRestore } from '../trainingLoop';
+import { createRun, getRunSession, prepareRun, setRunRestore } from '../trainingLoop';
 import { loadRunCheckpoint } from './persistence';
 
 /** The run's metric history in the io format (train rows from the store, evaluations from analysis). */
@@ -57,13 +56,13 @@ export async function exportRunZip(runId: string): Promise<{ name: string; bytes
   let scale: number;
   let step: number;
   let tokens: number;
-  const h = getRunHandles(runId);
-  if (h) {
-    const state = await h.trainer.getState();
+  const s = getRunSession(runId);
+  if (s && !s.closed) {
+    const state = await s.trainer.getState();
     weights = state.weights;
     step = state.step;
     tokens = state.tokens_seen;
-    scale = (h.data.batcher as Batcher | undefined)?.scale ?? 1;
+    scale = s.batcher?.scale ?? 1;
   } else {
     const ck = await loadRunCheckpoint(runId);
     if (!ck) throw new Error(`“${run.name}” has no trained weights yet: train it first.`);

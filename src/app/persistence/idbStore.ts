@@ -1,6 +1,6 @@
 // BlobStore on IndexedDB (one object store, key = path, value = bytes), for browsers where OPFS files
 // cannot be written from the page. Sizes are kept beside the bytes so listing does not read every file.
-import { byteLength, type BlobStore } from './blobStore';
+import { blobReader, byteLength, type BlobStore } from './blobStore';
 import { storageWriteError } from './storageErrors';
 
 const DB = 'temposae';
@@ -39,6 +39,29 @@ export async function openIdbStore(): Promise<BlobStore> {
       } catch (e) {
         throw storageWriteError(e, path, size);
       }
+    },
+    async putStream(path, fill) {
+      // Each part becomes a Blob as it comes (the browser holds it, not this page's heap), then one put.
+      const blobs: Blob[] = [];
+      let bytes = 0;
+      await fill({
+        write: (b) => {
+          blobs.push(new Blob([b as BlobPart]));
+          bytes += b.length;
+        },
+      });
+      const t = tx('readwrite');
+      try {
+        t.objectStore(STORE).put({ blob: new Blob(blobs), size: bytes }, path);
+        await done(t);
+      } catch (e) {
+        throw storageWriteError(e, path, bytes);
+      }
+      return bytes;
+    },
+    async open(path) {
+      const v = (await req(tx('readonly').objectStore(STORE).get(path))) as { blob: Blob } | undefined;
+      return v ? blobReader(v.blob) : null;
     },
     async get(path) {
       const v = (await req(tx('readonly').objectStore(STORE).get(path))) as { blob: Blob } | undefined;

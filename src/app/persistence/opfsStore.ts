@@ -1,7 +1,7 @@
 // BlobStore on the Origin Private File System: one OPFS file per path, folders per path segment.
 // Files are written through createWritable(), which only replaces the file when close() succeeds, so a
 // failed write (quota) leaves the previous version intact.
-import { byteLength, type BlobStore, type StoredEntry } from './blobStore';
+import { blobReader, byteLength, type BlobStore, type StoredEntry } from './blobStore';
 import { storageWriteError } from './storageErrors';
 
 type DirWithEntries = FileSystemDirectoryHandle & {
@@ -55,6 +55,40 @@ export async function openOpfsStore(): Promise<BlobStore> {
         }
       } catch (e) {
         throw storageWriteError(e, path, byteLength(data));
+      }
+    },
+    async putStream(path, fill) {
+      const { dirs, name } = split(path);
+      let bytes = 0;
+      try {
+        const dir = await dirOf(root, dirs, true);
+        const w = await (await dir.getFileHandle(name, { create: true })).createWritable();
+        try {
+          // Each part goes to the file as it comes (createWritable keeps the old file until close()).
+          await fill({
+            write: async (b) => {
+              await w.write(b as Uint8Array<ArrayBuffer>);
+              bytes += b.length;
+            },
+          });
+          await w.close();
+        } catch (e) {
+          await w.abort().catch(() => {});
+          throw e;
+        }
+      } catch (e) {
+        throw storageWriteError(e, path, bytes);
+      }
+      return bytes;
+    },
+    async open(path) {
+      const { dirs, name } = split(path);
+      try {
+        const dir = await dirOf(root, dirs, false);
+        return blobReader(await (await dir.getFileHandle(name)).getFile());
+      } catch (e) {
+        if (isNotFound(e)) return null;
+        throw e;
       }
     },
     async get(path) {

@@ -1,26 +1,27 @@
 // Runs that last (issue 7): every run's record (config, status, metric history) is saved as it changes;
-// checkpoints (weights, Adam, L_max, dead counters, data position) are written every checkpoint_every
-// steps and whenever the loop stops (pause, stop, done) with the loop waiting, so the trainer and the
-// batcher agree. On startup the saved runs come back into the run list; a run that was training comes
+// checkpoints (weights, Adam, L_max, dead counters, data position) are written when the run's session
+// says (src/engine/schedule.ts: every checkpoint_every steps and whenever the loop stops) with the loop
+// waiting, so the trainer and the batcher agree. They are streamed: one tensor at a time goes from the
+// GPU to the file (src/io/checkpoint.ts), and a restore reads them back the same way. On startup the saved runs come back into the run list; a run that was training comes
 // back paused at its last checkpoint and resumes identically. If the GPU device is lost, every run
 // with a trainer is rebuilt from its last checkpoint on a new device, and runs that were training go on.
 // A full disk or a denied quota is a message in words; training continues in memory.
-import type { Batcher } from '../../data/batcher';
-import type { Checkpoint } from '../../io/checkpoint';
+import { readCheckpoint, type Checkpoint } from '../../io/checkpoint';
 import type { GpuContext } from '../../gpu/device';
+import type { RunSession } from '../../engine/runSession';
 import { clearScratch, scratchUsage } from '../../data/opfsScratch';
 import { useAnalysisStore, type EvalRecord } from '../../store/analysisStore';
 import { useAppStore } from '../../store/appStore';
 import { useWorkspaceStore } from '../../store/workspaceStore';
 import { findRun, useRunsStore, type MetricHistory, type RunRecord } from '../../store/runsStore';
 import { currentGpu, exposeForTests } from '../gpuSession';
-import { onRunEvent } from '../runEvents';
 import {
-  getRunHandles,
+  getRunSession,
   rebuildRunFrom,
   resumeRun,
-  setCheckpointHook,
+  runMessageKey,
   setRunRestore,
+  setRunStorage,
   type RestoreSource,
 } from '../trainingLoop';
 import type { BlobStore } from './blobStore';
@@ -120,30 +121,27 @@ function scheduleFlush(delay = RECORD_SAVE_MS) {
   if (flushTimer === null) flushTimer = setTimeout(() => void flushRecords(), delay);
 }
 
-/** Write a checkpoint of a run now (the loop waits for it). */
-export async function checkpointRun(id: string): Promise<void> {
-  const h = getRunHandles(id);
+/** Write a checkpoint of a run's session now, streamed tensor by tensor (the loop waits for it). */
+export async function checkpointRun(
+  id: string,
+  session: RunSession | null = getRunSession(id),
+): Promise<void> {
   const run = findRun(id);
-  if (!repo || !h || !run) return;
-  const batcher = h.data.batcher as Batcher | undefined;
-  if (!batcher || typeof batcher.getState !== 'function') return;
-  const state = await h.trainer.getState();
-  const ck: Checkpoint = {
-    config: run.config,
-    trainer: state,
-    data_state: batcher.getState(),
-    scaling_factor: batcher.scale,
-    extra: { run_name: run.name },
-    created_at: new Date().toISOString(),
-  };
+  if (!repo || !session || session.closed || !run || !session.batcher) return;
+  const step = session.step;
   try {
-    await repo.saveCheckpoint(id, ck, KEEP_CHECKPOINTS);
+    await repo.saveCheckpointStream(
+      id,
+      step,
+      (sink) => session.writeCheckpoint(sink, { run_name: run.name }),
+      KEEP_CHECKPOINTS,
+    );
     // The record goes after the checkpoint, so a saved history never runs ahead of a saved state by
     // more than the steps since that checkpoint.
     await saveRecord(findRun(id) ?? run);
     useStorageStore.setState({ problem: null });
   } catch (e) {
-    report(e, `the checkpoint of “${run.name}” at step ${state.step}`);
+    report(e, `the checkpoint of “${run.name}” at step ${step}`);
   }
   await refreshUsage();
 }
@@ -165,11 +163,12 @@ function restoreSource(id: string): RestoreSource {
   return async () => {
     if (!repo) throw new Error('Storage is not open.');
     const run = findRun(id);
-    const found = await repo.loadLatestCheckpoint(id);
+    // Only the header is read here; the tensors stream onto the GPU when the trainer is built.
+    const found = await repo.openLatestCheckpoint(id);
     if (!found) throw new Error('No readable checkpoint is left for this run; reset it to train again.');
     const dataKey = ensureDataLoaded(dataRefs.get(id) ?? null, run?.name ?? id);
     if (run && run.dataKey !== dataKey) replaceRecord({ ...run, dataKey });
-    return { dataKey, position: found.checkpoint.data_state, state: found.checkpoint.trainer };
+    return { dataKey, position: found.checkpoint.meta.data_state, checkpoint: found.checkpoint };
   };
 }
 
@@ -218,7 +217,7 @@ async function restoreRuns(): Promise<number> {
 /** Device lost: rebuild every run that has a trainer from its last checkpoint; go on where it was training. */
 async function onDeviceLost() {
   for (const run of useRunsStore.getState().runs) {
-    const live = getRunHandles(run.id) !== null || run.status === 'running' || run.status === 'starting';
+    const live = getRunSession(run.id) !== null || run.status === 'running' || run.status === 'starting';
     if (!live || !repo) continue;
     const wasTraining = run.status === 'running' || run.status === 'starting' || run.status === 'error';
     const last = (await repo.checkpoints(run.id)).at(-1);
@@ -239,13 +238,13 @@ async function onDeviceLost() {
       history: historyUpTo(now.history, last.step),
       progress: { ...now.progress, step: last.step, tokensPerSec: null, etaSec: null },
     });
-    // The loop may already have reported the lost device as the run failing; that is not the news.
-    const app = useAppStore.getState();
-    for (const m of app.messages) if (m.title === `Run “${run.name}” stopped`) app.dismissMessage(m.id);
-    app.postMessage({
+    // The loop may already have reported the lost device as the run failing; that is not the news:
+    // this message takes the run's place at the top (same key).
+    useAppStore.getState().postMessage({
       level: 'info',
       title: `Run “${run.name}” moved to a new GPU device`,
       detail: `The device was lost; the run continues from its checkpoint at step ${last.step}.`,
+      key: runMessageKey(run.id),
     });
     if (wasTraining) void resumeRun(run.id);
   }
@@ -288,7 +287,22 @@ export async function installPersistence(store?: BlobStore): Promise<void> {
       title: `${restored} saved run${restored > 1 ? 's' : ''} restored`,
       detail: 'Runs that were training are paused at their last checkpoint; resume continues them exactly.',
     });
-  setCheckpointHook((id) => checkpointRun(id));
+  const r = repo;
+  setRunStorage({
+    saveCheckpoint: (id, session) => checkpointRun(id, session),
+    runReset(id) {
+      // The old trajectory's checkpoints do not belong to the fresh run.
+      void r
+        .checkpoints(id)
+        .then(async (cs) => {
+          for (const c of cs) await r.deleteCheckpoint(id, c.step);
+        })
+        .catch((err) => report(err, 'the old checkpoints of a reset run'))
+        .then(refreshUsage);
+    },
+    runStarted: () => watchGpu(),
+    restoreAfterFailure: async (id) => ((await r.checkpoints(id)).length ? restoreSource(id) : null),
+  });
   useRunsStore.subscribe(() => scheduleFlush());
   // Newly loaded data may have left a scratch copy of a compressed .npz: show its size.
   useWorkspaceStore.subscribe((s, prev) => {
@@ -302,34 +316,6 @@ export async function installPersistence(store?: BlobStore): Promise<void> {
       void repo.saveEvals(id, a.evals).catch((e) => report(e, 'the evaluation history'));
     }
   });
-  onRunEvent((e) => {
-    if (e.type === 'reset' && repo) {
-      // The old trajectory's checkpoints do not belong to the fresh run.
-      const r = repo;
-      void r
-        .checkpoints(e.runId)
-        .then(async (cs) => {
-          for (const c of cs) await r.deleteCheckpoint(e.runId, c.step);
-        })
-        .catch((err) => report(err, 'the old checkpoints of a reset run'))
-        .then(refreshUsage);
-    }
-    if (e.type === 'started' || e.type === 'resumed') watchGpu();
-    if (e.type === 'error' && repo && getRunHandles(e.runId) === null) {
-      // A saved run that could not be rebuilt (e.g. its files are not loaded yet) stays resumable:
-      // the message says what to do, and Resume tries again from the same checkpoint.
-      const r = repo;
-      void r
-        .checkpoints(e.runId)
-        .then((cs) => {
-          if (cs.length && findRun(e.runId)?.status === 'error') {
-            useRunsStore.getState().setRunStatus(e.runId, 'paused');
-            setRunRestore(e.runId, restoreSource(e.runId));
-          }
-        })
-        .catch(() => {}); // the run keeps its error message; nothing else to say
-    }
-  });
   watchGpu();
   exposeForTests('persistence', () => ({ ...useStorageStore.getState() }));
   exposeForTests('flushRuns', () => flushRecords());
@@ -338,7 +324,8 @@ export async function installPersistence(store?: BlobStore): Promise<void> {
 
 /** The newest readable stored checkpoint of a run (export after a reload), or null. */
 export async function loadRunCheckpoint(runId: string): Promise<Checkpoint | null> {
-  return (await repo?.loadLatestCheckpoint(runId))?.checkpoint ?? null;
+  const found = await repo?.openLatestCheckpoint(runId);
+  return found ? readCheckpoint(found.checkpoint) : null;
 }
 
 /** Delete one stored checkpoint (the Storage panel). */

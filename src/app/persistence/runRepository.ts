@@ -4,7 +4,14 @@
 // A checkpoint is written before the run record that mentions its step, and a checkpoint that fails
 // the strict reader (a write cut short) is skipped in favour of the one before it, so a crash or a
 // full disk at any moment leaves a loadable run.
-import { parseCheckpoint, serializeCheckpointParts, type Checkpoint } from '../../io/checkpoint';
+import {
+  openCheckpoint,
+  parseCheckpoint,
+  serializeCheckpointParts,
+  type ByteSink,
+  type Checkpoint,
+  type OpenedCheckpoint,
+} from '../../io/checkpoint';
 import type { RunRecord } from '../../store/runsStore';
 import { byteLength, type BlobStore } from './blobStore';
 
@@ -92,11 +99,55 @@ export class RunRepository {
     const parts = serializeCheckpointParts(ck);
     const path = ckptPath(runId, ck.trainer.step);
     await this.store.put(path, parts);
-    if (keep > 0) {
-      const all = await this.checkpoints(runId);
-      for (const old of all.slice(0, Math.max(0, all.length - keep))) await this.store.delete(old.path);
-    }
+    await this.prune(runId, keep);
     return { runId, step: ck.trainer.step, path, bytes: byteLength(parts) };
+  }
+
+  /**
+   * Write the checkpoint of `step` as `fill` streams it (one tensor in memory at a time, see
+   * src/io/checkpoint.ts streamCheckpoint); then keep only the newest `keep` (0 keeps all).
+   */
+  async saveCheckpointStream(
+    runId: string,
+    step: number,
+    fill: (sink: ByteSink) => Promise<unknown>,
+    keep = 0,
+  ): Promise<CheckpointInfo> {
+    const path = ckptPath(runId, step);
+    const bytes = await this.store.putStream(path, async (sink) => {
+      await fill(sink);
+    });
+    await this.prune(runId, keep);
+    return { runId, step, path, bytes };
+  }
+
+  private async prune(runId: string, keep: number) {
+    if (keep <= 0) return;
+    const all = await this.checkpoints(runId);
+    for (const old of all.slice(0, Math.max(0, all.length - keep))) await this.store.delete(old.path);
+  }
+
+  /** A checkpoint's header, read and checked; its tensors are read one at a time (streamed restore). */
+  async openCheckpoint(runId: string, step: number): Promise<OpenedCheckpoint> {
+    const path = ckptPath(runId, step);
+    const r = await this.store.open(path);
+    if (!r) throw new Error(`${path}: checkpoint not found`);
+    return openCheckpoint(r, path);
+  }
+
+  /** The newest checkpoint whose header reads cleanly (and whose length is exact), opened for streaming. */
+  async openLatestCheckpoint(
+    runId: string,
+  ): Promise<{ checkpoint: OpenedCheckpoint; info: CheckpointInfo; skipped: string[] } | null> {
+    const skipped: string[] = [];
+    for (const info of (await this.checkpoints(runId)).reverse()) {
+      try {
+        return { checkpoint: await this.openCheckpoint(runId, info.step), info, skipped };
+      } catch (e) {
+        skipped.push((e as Error).message);
+      }
+    }
+    return null;
   }
 
   async loadCheckpoint(runId: string, step: number): Promise<Checkpoint> {
