@@ -62,23 +62,25 @@ export async function main(argv: string[]): Promise<number> {
   const batch = benchBatch(cfg.seqs_per_batch, BENCH_T, o.d, 1);
   const w = initWeights(cfg, batch);
   const q = device.queue;
-  const put = (name: string, a: Float32Array | Uint32Array) =>
-    q.writeBuffer(b[name], 0, a.buffer, a.byteOffset, a.byteLength);
-  put('W_enc#0', w.W_enc);
-  put('W_dec#0', w.W_dec);
-  put('b_enc', w.b_enc);
-  put('b_dec', w.b_dec);
-  put('x', batch.x);
+  if (chunks.featBlocks.length > 1 || chunks.rowBlocks.length > 1)
+    throw new Error('bench/passes: this size needs split buffers; pick a smaller --d-sae or --tokens');
+  const put = (buf: GPUBuffer, a: Float32Array | Uint32Array) =>
+    q.writeBuffer(buf, 0, a.buffer, a.byteOffset, a.byteLength);
+  put(b.param.W_enc.value[0], w.W_enc);
+  put(b.param.W_dec.value[0], w.W_dec);
+  put(b.param.b_enc.value[0], w.b_enc);
+  put(b.param.b_dec.value[0], w.b_dec);
+  put(b.x, batch.x);
   // --dead F: the first F·d_sae features count as dead, so that TopK's AuxK has work (0: none, as early on).
   const deadCount = Math.round(o.dead * o.m);
   put(
-    'tokens_since_fired',
+    b.tokens_since_fired,
     Float32Array.from({ length: o.m }, (_, i) => (i < deadCount ? 1e9 : 0)),
   );
   const flags = new Uint32Array(o.tokens);
   const nValid = packRowFlags(batch.start, batch.valid, flags);
-  put('rowflags', flags);
-  q.writeBuffer(b.params, 0, packParams(cfg, { N: o.tokens, T: BENCH_T, nValid, lr: 1e-4, step: 1 }));
+  put(b.rowflags, flags);
+  q.writeBuffer(b.uniform, 0, packParams(cfg, { N: o.tokens, T: BENCH_T, nValid, lr: 1e-4, step: 1 }));
   const design = pickGemmDesign(ctx.adapter.isSwiftShader);
   // TopK: the trainer's passes ('auto': sparse products) and the same step with dense GEMMs, timed in
   // alternation so that both see the same machine load.

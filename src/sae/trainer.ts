@@ -23,7 +23,7 @@ import type { ActivationBatch } from '../data/types';
 import { architectureOf } from './architectures';
 import { tokensPerStep, validateConfig, type TrainConfig } from './config';
 import { paramSizes } from './gpu/bufferSpecs';
-import { blockName, ROW_SPLIT, type ChunkPlan } from './gpu/chunks';
+import type { ChunkPlan } from './gpu/chunks';
 import {
   COUNTERS,
   METRIC,
@@ -37,7 +37,7 @@ import {
   packRowFlags,
 } from './gpu/layout';
 import { EvalPasses } from './gpu/evalPasses';
-import { allocateSaeBuffers, type SaeBuffers } from './gpu/saeBuffers';
+import { allocateSaeBuffers, logicalBuffers, type LogicalBuffer, type SaeBuffers } from './gpu/saeBuffers';
 import { SaePasses } from './gpu/saePasses';
 import { planMemory, type MemoryLimits } from './memoryPlan';
 import { lrAt } from './schedule';
@@ -180,6 +180,9 @@ class GpuTrainer implements GpuSaeTrainer {
   readonly gpuBytes: number;
   private readonly device: GPUDevice;
   private readonly b: SaeBuffers;
+  private readonly allBuffers: GPUBuffer[];
+  /** The buffers by logical name, for what addresses them by name (readRaw, state tensors). */
+  private readonly byName: Map<string, LogicalBuffer>;
   private readonly passes: SaePasses;
   /** Held-out evaluation reductions, built on the first evalForward. */
   private evalPasses: EvalPasses | null = null;
@@ -211,8 +214,10 @@ class GpuTrainer implements GpuSaeTrainer {
     this.device = gpu.device;
     this.N = tokensPerStep(cfg);
     this.rowflags = new Uint32Array(this.N);
-    const { buffers, bytes } = allocateSaeBuffers(this.device, cfg, chunks, snapshots);
+    const { buffers, all, bytes } = allocateSaeBuffers(this.device, cfg, chunks, snapshots);
     this.b = buffers;
+    this.allBuffers = all;
+    this.byName = logicalBuffers(buffers);
     this.gpuBytes = bytes;
     this.passes = new SaePasses(this.device, cfg, buffers, gemmDesign, chunks);
   }
@@ -244,7 +249,7 @@ class GpuTrainer implements GpuSaeTrainer {
     q.writeBuffer(this.b.x, 0, batch.x.buffer, batch.x.byteOffset, rows * batch.d * 4);
     q.writeBuffer(this.b.rowflags, 0, this.rowflags);
     q.writeBuffer(
-      this.b.params,
+      this.b.uniform,
       0,
       packParams(this.cfg, { N: this.N, T: batch.T, nValid, lr, step }, this.paramsBytes),
     );
@@ -280,7 +285,7 @@ class GpuTrainer implements GpuSaeTrainer {
   private async readMetricsNow(): Promise<StepMetrics> {
     // Metrics of the most recent step submitted when the copy is recorded.
     const step = this.stepCount;
-    const staging = this.b[`staging${this.ring}`];
+    const staging = this.b.staging[this.ring];
     this.ring = (this.ring + 1) % 2;
     const enc = this.device.createCommandEncoder({ label: 'sae.readMetrics' });
     enc.copyBufferToBuffer(this.b.metrics, 0, staging, 0, METRIC_FLOATS * 4);
@@ -323,27 +328,27 @@ class GpuTrainer implements GpuSaeTrainer {
     };
   }
 
-  /** Physical buffer names of a logical parameter-shaped buffer (`W_enc` → `W_enc#0`, `W_enc#1`, …). */
-  private physical(name: string): string[] {
-    if (this.b[name]) return [name];
-    if (name.endsWith('W_enc') || name.endsWith('W_dec'))
-      return this.chunks.featBlocks.map((_, i) => blockName(name, i));
-    if ((ROW_SPLIT as readonly string[]).includes(name))
-      return this.chunks.rowBlocks.map((_, i) => blockName(name, i));
-    throw new Error(`no GPU buffer named ${name}`);
+  /** The blocks of a logical buffer (`W_enc` → its feature blocks, `pre` → its row blocks, …). */
+  private logical(name: string): LogicalBuffer {
+    const l = this.byName.get(name);
+    if (!l) throw new Error(`no GPU buffer named ${name}`);
+    return l;
   }
 
-  private stateBufferNames(): [string, string][] {
-    const pairs: [string, string][] = [];
+  /** [live, snapshot] buffer pairs of everything a divergence restore puts back. */
+  private statePairs(): [GPUBuffer, GPUBuffer][] {
+    const snap = this.b.snapshot;
+    if (!snap) return [];
+    const pairs: [GPUBuffer, GPUBuffer][] = [];
+    const zip = (live: GPUBuffer[], copy: GPUBuffer[] | null) =>
+      live.forEach((buf, i) => pairs.push([buf, copy![i]]));
     for (const p of PARAM_NAMES) {
-      const live = [p, `adam_m_${p}`, `adam_v_${p}`];
-      const snap = [`snapshot_${p}`, `snapshot_m_${p}`, `snapshot_v_${p}`];
-      live.forEach((l, i) => {
-        const [a, b] = [this.physical(l), this.physical(snap[i])];
-        a.forEach((name, j) => pairs.push([name, b[j]]));
-      });
+      const set = this.b.param[p];
+      zip(set.value, set.snapshot);
+      zip(set.adam_m, set.snapshot_m);
+      zip(set.adam_v, set.snapshot_v);
     }
-    pairs.push(['tokens_since_fired', 'snapshot_tokens_since_fired'], ['state', 'snapshot_state']);
+    pairs.push([this.b.tokens_since_fired, snap.tokens_since_fired], [this.b.state, snap.state]);
     return pairs;
   }
 
@@ -351,8 +356,7 @@ class GpuTrainer implements GpuSaeTrainer {
   snapshot(): void {
     if (!this.snapshots) return;
     const enc = this.device.createCommandEncoder({ label: 'sae.snapshot' });
-    for (const [live, snap] of this.stateBufferNames())
-      enc.copyBufferToBuffer(this.b[live], 0, this.b[snap], 0, this.b[live].size);
+    for (const [live, snap] of this.statePairs()) enc.copyBufferToBuffer(live, 0, snap, 0, live.size);
     this.device.queue.submit([enc.finish()]);
     this.snapshotStep = this.stepCount;
     this.snapshotTokens = this.tokensSeen;
@@ -366,8 +370,7 @@ class GpuTrainer implements GpuSaeTrainer {
 
   private restoreSnapshot(): number {
     const enc = this.device.createCommandEncoder({ label: 'sae.restore' });
-    for (const [live, snap] of this.stateBufferNames())
-      enc.copyBufferToBuffer(this.b[snap], 0, this.b[live], 0, this.b[live].size);
+    for (const [live, snap] of this.statePairs()) enc.copyBufferToBuffer(snap, 0, live, 0, live.size);
     enc.clearBuffer(this.b.counters);
     this.device.queue.submit([enc.finish()]);
     this.stepCount = this.snapshotStep;
@@ -405,12 +408,12 @@ class GpuTrainer implements GpuSaeTrainer {
 
   /** A logical buffer, assembled from its blocks: W_enc-shaped by columns, the rest by rows. */
   private async read(name: string): Promise<Float32Array> {
-    const parts = this.physical(name);
+    const { blocks, layout } = this.logical(name);
     const data = await Promise.all(
-      parts.map(async (p) => new Float32Array(await readBuffer(this.device, this.b[p]))),
+      blocks.map(async (buf) => new Float32Array(await readBuffer(this.device, buf))),
     );
     if (data.length === 1) return data[0];
-    if (name.endsWith('W_enc')) {
+    if (layout === 'featCols') {
       const { d_in: d, d_sae: m } = this.cfg;
       const out = new Float32Array(d * m);
       this.chunks.featBlocks.forEach((f, i) => {
@@ -431,20 +434,21 @@ class GpuTrainer implements GpuSaeTrainer {
   /** Write a logical buffer into its blocks (inverse of read). */
   private write(name: string, arr: Float32Array): void {
     const q = this.device.queue;
-    const parts = this.physical(name);
-    if (parts.length === 1) {
-      q.writeBuffer(this.b[parts[0]], 0, arr.buffer, arr.byteOffset, arr.byteLength);
+    const { blocks, layout } = this.logical(name);
+    if (blocks.length === 1) {
+      q.writeBuffer(blocks[0], 0, arr.buffer, arr.byteOffset, arr.byteLength);
       return;
     }
+    if (layout === 'rows') throw new Error(`write: ${name} is split into row blocks (not state)`);
     const { d_in: d, d_sae: m } = this.cfg;
     this.chunks.featBlocks.forEach((f, i) => {
       let block: Float32Array<ArrayBuffer>;
-      if (name.endsWith('W_enc')) {
+      if (layout === 'featCols') {
         block = new Float32Array(d * f.feats);
         for (let j = 0; j < d; j++)
           block.set(arr.subarray(j * m + f.feat0, j * m + f.feat0 + f.feats), j * f.feats);
       } else block = Float32Array.from(arr.subarray(f.feat0 * d, (f.feat0 + f.feats) * d));
-      q.writeBuffer(this.b[parts[i]], 0, block);
+      q.writeBuffer(blocks[i], 0, block);
     });
   }
 
@@ -582,6 +586,6 @@ class GpuTrainer implements GpuSaeTrainer {
     this.destroyed = true;
     this.passes.destroy();
     this.evalPasses?.destroy();
-    for (const buf of Object.values(this.b)) buf.destroy();
+    for (const buf of this.allBuffers) buf.destroy();
   }
 }

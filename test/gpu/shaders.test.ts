@@ -3,8 +3,9 @@ import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { gemmUniform, withGemmStruct } from '../../src/gpu/gemm';
-import { compilationErrors } from '../../src/gpu/kernel';
-import { PARAMS_BYTES } from '../../src/sae/gpu/layout';
+import { bindNamed, compilationErrors, createNamedKernel, declaredBindings } from '../../src/gpu/kernel';
+import { DEFAULT_CONFIG } from '../../src/sae/config';
+import { packParams, PARAMS_BYTES, PARAMS_FIELDS, paramsStructWgsl } from '../../src/sae/gpu/layout';
 import { withSaeStructs } from '../../src/sae/gpu/saePasses';
 import { withMethodStructs } from '../../src/sae/gpu/methodKernels';
 import { getTestGpu } from '../helpers/dawn';
@@ -30,9 +31,10 @@ describe('WGSL compiles', () => {
     });
 });
 
-// The shared structs are written once: the SAE kernels' in shaders/sae_common.wgsl, the GEMM kernels'
-// in shaders/gemm_common.wgsl. Params must match the host layout (src/sae/gpu/layout.ts), Gemm the 16
-// words of gemmUniform (src/gpu/gemm.ts).
+// The shared structs are written once: the SAE kernels' Block in shaders/sae_common.wgsl, the GEMM
+// kernels' Gemm in shaders/gemm_common.wgsl; the SAE Params struct is generated from PARAMS_FIELDS
+// (src/sae/gpu/layout.ts) and written by no file. Params must match the host layout, Gemm the 16 words
+// of gemmUniform (src/gpu/gemm.ts).
 describe('shared WGSL structs', () => {
   const files = readdirSync(dir).filter((f) => f.endsWith('.wgsl'));
   // Field names and types only (comments and spacing may differ).
@@ -45,13 +47,112 @@ describe('shared WGSL structs', () => {
       const found = files
         .map((f) => [f, struct(readFileSync(join(dir, f), 'utf8'), name)] as const)
         .filter(([, s]) => s !== null);
-      // Exactly one definition: Params and Block in sae_common.wgsl, Gemm in gemm_common.wgsl.
-      expect(found.map(([f]) => f)).toEqual([name === 'Gemm' ? 'gemm_common.wgsl' : 'sae_common.wgsl']);
-      if (name === 'Params') expect(found[0][1]!.split(',').filter(Boolean).length * 4).toBe(PARAMS_BYTES);
+      // Exactly one definition: Block in sae_common.wgsl, Gemm in gemm_common.wgsl; Params in none (generated).
+      expect(found.map(([f]) => f)).toEqual(
+        name === 'Params' ? [] : [name === 'Gemm' ? 'gemm_common.wgsl' : 'sae_common.wgsl'],
+      );
+      if (name === 'Params') {
+        const fields = struct(paramsStructWgsl(), 'Params')!.split(',').filter(Boolean);
+        expect(fields.length * 4).toBe(PARAMS_BYTES);
+        expect(fields.slice(0, PARAMS_FIELDS.length)).toEqual(
+          PARAMS_FIELDS.map((f) => `${f.name}:${f.type}`),
+        );
+      }
       if (name === 'Gemm')
         expect(found[0][1]!.split(',').filter(Boolean).length).toBe(
           gemmUniform({ layout: 'NN', M: 1, N: 1, K: 1 }, false).length,
         );
     });
   }
+});
+
+// The generated struct and the packer come from one table: a kernel that copies every field of Params
+// out reads back exactly what packParams wrote, field by field (u32 as bits, f32 as values).
+describe('Params uniform', () => {
+  it('the WGSL struct reads what packParams writes, in every field', async () => {
+    const { device } = await getTestGpu();
+    const n = PARAMS_BYTES / 4;
+    const copies = PARAMS_FIELDS.map(
+      (f, i) => `  out[${i}] = ${f.type === 'u32' ? `p.${f.name}` : `bitcast<u32>(p.${f.name})`};`,
+    ).join('\n');
+    const code = withSaeStructs(`
+@group(0) @binding(0) var<uniform> p: Params;
+@group(0) @binding(1) var<storage, read_write> out: array<u32>;
+@compute @workgroup_size(1)
+fn main() {
+${copies}
+}`);
+    const kernel = createNamedKernel(device, { label: 'params-copy', code });
+    expect(kernel.bindings).toEqual(['p', 'out']);
+    const cfg = { ...DEFAULT_CONFIG, architecture: 'topk' as const, k: 7, recon_loss: 'norm' as const };
+    const bytes = packParams(cfg, { N: 96, T: 12, nValid: 90, lr: 3e-3, step: 5 });
+    const uni = device.createBuffer({
+      size: PARAMS_BYTES,
+      usage: GPUBufferUsage.UNIFORM | GPUBufferUsage.COPY_DST,
+    });
+    const out = device.createBuffer({ size: n * 4, usage: GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_SRC });
+    const read = device.createBuffer({
+      size: n * 4,
+      usage: GPUBufferUsage.MAP_READ | GPUBufferUsage.COPY_DST,
+    });
+    device.queue.writeBuffer(uni, 0, bytes);
+    const enc = device.createCommandEncoder();
+    const pass = enc.beginComputePass();
+    pass.setPipeline(kernel.pipeline);
+    pass.setBindGroup(0, bindNamed(device, kernel, 'params-copy', { p: uni, out }));
+    pass.dispatchWorkgroups(1);
+    pass.end();
+    enc.copyBufferToBuffer(out, 0, read, 0, n * 4);
+    device.queue.submit([enc.finish()]);
+    await read.mapAsync(GPUMapMode.READ);
+    const got = new Uint32Array(read.getMappedRange().slice(0));
+    read.unmap();
+    expect(Array.from(got.subarray(0, PARAMS_FIELDS.length))).toEqual(
+      Array.from(new Uint32Array(bytes).subarray(0, PARAMS_FIELDS.length)),
+    );
+    // Spot checks against the config (so a table whose rows were all shifted would still fail).
+    const f32 = new Float32Array(got.buffer);
+    const at = (name: string) => PARAMS_FIELDS.findIndex((f) => f.name === name);
+    expect([got[at('N')], got[at('T')], got[at('k')], got[at('flags')], got[at('step')]]).toEqual([
+      96, 12, 7, 1, 5,
+    ]);
+    expect(f32[at('inv_n')]).toBe(Math.fround(1 / 90));
+    expect(f32[at('lr')]).toBe(Math.fround(3e-3));
+    for (const b of [uni, out, read]) b.destroy();
+  });
+});
+
+// Bindings are given by the names the shaders declare; every shader's declarations parse, and a wrong
+// name is refused before any bind group is made.
+describe('named bindings', () => {
+  it('every shader declares bindings 0..n−1 with distinct names', () => {
+    for (const file of readdirSync(dir).filter((f) => f.endsWith('.wgsl'))) {
+      const names = declaredBindings(readFileSync(join(dir, file), 'utf8'), file);
+      expect([file, new Set(names).size]).toEqual([file, names.length]);
+    }
+    expect(declaredBindings(readFileSync(join(dir, 'activate.wgsl'), 'utf8'))).toEqual([
+      'p',
+      'pre',
+      'log_threshold',
+      'rowflags',
+      'f',
+      'blk',
+    ]);
+    expect(() =>
+      declaredBindings(
+        '@group(0) @binding(0) var<uniform> a: u32;\n@group(0) @binding(2) var<uniform> b: u32;',
+      ),
+    ).toThrow(/no @binding\(1\)/);
+  });
+
+  it('bindNamed refuses a missing or an undeclared name, naming both', async () => {
+    const { device } = await getTestGpu();
+    const code = readFileSync(join(dir, 'center.wgsl'), 'utf8');
+    const kernel = createNamedKernel(device, { label: 'center', code: withSaeStructs(code) });
+    const buf = device.createBuffer({ size: 16, usage: GPUBufferUsage.STORAGE });
+    expect(() => bindNamed(device, kernel, 'center.bind', { p: buf, x: buf, bdec: buf, xc: buf })).toThrow(
+      /center\.bind: the bindings do not match center's declarations \(p, x, b_dec, xc\); missing b_dec; not declared: bdec/,
+    );
+    buf.destroy();
+  });
 });

@@ -24,12 +24,12 @@ import { autocorrBins } from '../../analysis/temporal';
 import { createStorageBuffer, createUniformBuffer } from '../../gpu/buffers';
 import { grid } from '../../gpu/dispatch';
 import type { GemmDesign } from '../../gpu/gemm';
-import { bindBuffers, createKernel } from '../../gpu/kernel';
+import { bindNamed, createNamedKernel, type NamedKernel } from '../../gpu/kernel';
 import type { ActivationBatch } from '../../data/types';
 import { tokensPerStep, type TrainConfig } from '../config';
 import type { EvalForwardOptions, EvalPartials, KeptFeatures } from '../trainerApi';
-import { blockName, type ChunkPlan } from './chunks';
-import { withSaeStructs } from './saePasses';
+import type { ChunkPlan } from './chunks';
+import { withSaeStructs } from './wgsl';
 import type { SaeBuffers } from './saeBuffers';
 
 interface Op {
@@ -89,7 +89,7 @@ export class EvalPasses {
     GPUBuffer
   >;
   private readonly reduceOps: Op[] = [];
-  private readonly gatherPipeline: GPUComputePipeline;
+  private readonly gatherPipeline: NamedKernel;
   private readonly gatherParams: GPUBuffer;
   private readonly blocks: GPUBuffer[];
   private gatherIds: GPUBuffer | null = null;
@@ -129,10 +129,10 @@ export class EvalPasses {
     this.gatherParams = createUniformBuffer(device, 'sae.eval.gatherParams', 16);
     this.keptBlock = createUniformBuffer(device, 'sae.eval.keptBlock', 32);
     const k = (label: string, code: string, constants: Record<string, number>) =>
-      createKernel(device, { label: `sae.eval.${label}`, code: withSaeStructs(code), constants });
-    const op = (label: string, pipeline: GPUComputePipeline, bufs: GPUBuffer[], wg: number): Op => ({
-      pipeline,
-      bind: bindBuffers(device, pipeline, `sae.eval.${label}.bind`, bufs),
+      createNamedKernel(device, { label: `sae.eval.${label}`, code: withSaeStructs(code), constants });
+    const op = (label: string, kernel: NamedKernel, bufs: Record<string, GPUBuffer>, wg: number): Op => ({
+      pipeline: kernel.pipeline,
+      bind: bindNamed(device, kernel, `sae.eval.${label}.bind`, { p: b.uniform, ...bufs }),
       wg: grid(wg),
     });
     // Per-row reductions: 256 invocations share a row on real GPUs; on SwiftShader (the 'blocked' GEMM
@@ -152,22 +152,40 @@ export class EvalPasses {
       );
       return u;
     });
-    const P = b.params;
     const o = this.out;
     this.reduceOps.push(
-      op('recon', k('recon', evalReconCode, rowWg), [P, b.x, b.xhat, o.rowRecon], Math.ceil(N / RPW)),
-      op('xstats', k('xstats', evalXstatsCode, { WG }), [P, b.x, b.rowflags, o.xStats], Math.ceil(d / WG)),
+      op(
+        'recon',
+        k('recon', evalReconCode, rowWg),
+        { x: b.x, xhat: b.xhat, row_recon: o.rowRecon },
+        Math.ceil(N / RPW),
+      ),
+      op(
+        'xstats',
+        k('xstats', evalXstatsCode, { WG }),
+        { x: b.x, rowflags: b.rowflags, xstats: o.xStats },
+        Math.ceil(d / WG),
+      ),
     );
     const rowsK = k('rows', evalRowsCode, rowWg);
     const featK = k('features', evalFeaturesCode, { P: this.P, Q: this.Q, WG });
     R.forEach((r, ri) => {
-      const f = b[blockName('f', ri)];
+      const f = b.f[ri];
+      const blk = this.blocks[ri];
       this.reduceOps.push(
-        op(`rows.r${ri}`, rowsK, [P, f, o.rowFeat, this.blocks[ri]], Math.ceil(r.rows / RPW)),
+        op(`rows.r${ri}`, rowsK, { f, row_feat: o.rowFeat, blk }, Math.ceil(r.rows / RPW)),
         op(
           `features.r${ri}`,
           featK,
-          [P, f, b.rowflags, this.blocks[ri], o.featStats, o.fireByPos, o.runs, o.ac],
+          {
+            f,
+            rowflags: b.rowflags,
+            blk,
+            feat_stats: o.featStats,
+            fire_pos: o.fireByPos,
+            runs: o.runs,
+            ac: o.ac,
+          },
           Math.ceil(m / WG),
         ),
       );
@@ -184,18 +202,23 @@ export class EvalPasses {
     this.gatherIds = createStorageBuffer(this.device, 'sae.eval.gatherIds', K * 4);
     this.traces = createStorageBuffer(this.device, 'sae.eval.traces', K * this.N * 4);
     this.gatherOps = this.chunks.rowBlocks.map((r, ri) => ({
-      pipeline: this.gatherPipeline,
-      bind: bindBuffers(this.device, this.gatherPipeline, `sae.eval.gather.r${ri}.bind`, [
-        this.b.params,
-        this.gatherParams,
-        this.gatherIds!,
-        this.b[blockName('f', ri)],
-        this.blocks[ri],
-        this.traces!,
-      ]),
+      pipeline: this.gatherPipeline.pipeline,
+      bind: this.gatherBind(`sae.eval.gather.r${ri}.bind`, this.b.f[ri], this.blocks[ri]),
       // Enough invocations for K × rows of the block (the kernel bounds-checks the actual K).
       wg: grid(Math.ceil((K * r.rows) / WG)),
     }));
+  }
+
+  /** eval_gather's bindings for features `f` of the rows `blk` describes. */
+  private gatherBind(label: string, f: GPUBuffer, blk: GPUBuffer): GPUBindGroup {
+    return bindNamed(this.device, this.gatherPipeline, label, {
+      p: this.b.uniform,
+      g: this.gatherParams,
+      ids: this.gatherIds!,
+      f,
+      blk,
+      traces: this.traces!,
+    });
   }
 
   /** Checks the ids, sizes the gather buffers and writes the ids and the Gather uniform. */
@@ -288,7 +311,7 @@ export class EvalPasses {
     this.keptBytes += buf.size;
     this.chunks.rowBlocks.forEach((blk, ri) => {
       const n = Math.min(blk.rows, rows - blk.row0);
-      if (n > 0) enc.copyBufferToBuffer(this.b[blockName('f', ri)], 0, buf, blk.row0 * m * 4, n * m * 4);
+      if (n > 0) enc.copyBufferToBuffer(this.b.f[ri], 0, buf, blk.row0 * m * 4, n * m * 4);
     });
     let live = true;
     return {
@@ -313,18 +336,11 @@ export class EvalPasses {
     this.prepareGather(ids, rows);
     const m = this.cfg.d_sae;
     this.device.queue.writeBuffer(this.keptBlock, 0, new Uint32Array([0, rows, 0, m, 1, 1, 0, 0]));
-    const bind = bindBuffers(this.device, this.gatherPipeline, 'sae.eval.gatherKept.bind', [
-      this.b.params,
-      this.gatherParams,
-      this.gatherIds!,
-      buf,
-      this.keptBlock,
-      this.traces!,
-    ]);
+    const bind = this.gatherBind('sae.eval.gatherKept.bind', buf, this.keptBlock);
     const enc = this.device.createCommandEncoder({ label: 'sae.eval.gatherKept' });
     const pass = enc.beginComputePass({ label: 'sae.eval.gatherKept' });
     EvalPasses.dispatch(pass, [
-      { pipeline: this.gatherPipeline, bind, wg: grid(Math.ceil((K * rows) / WG)) },
+      { pipeline: this.gatherPipeline.pipeline, bind, wg: grid(Math.ceil((K * rows) / WG)) },
     ]);
     pass.end();
     return (await readParts(this.device, enc, [['traces', this.traces!, K * rows]])).f32('traces');

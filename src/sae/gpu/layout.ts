@@ -1,10 +1,7 @@
-// Host-side mirror of the structs the SAE kernels share: the Params uniform (the same struct is declared
-// at the top of every shaders/*.wgsl that takes it), the small `state` and `metrics` buffers and the
-// fault bits. Keep field order in sync with the WGSL `struct Params`.
+// Host-side layout of what the SAE kernels share: the Params uniform (PARAMS_FIELDS generates both its
+// WGSL struct and its packer), the small `state` and `metrics` buffers and the fault bits.
 import { architectureOf, EXTRA_PARAMS } from '../architectures';
 import type { TrainConfig } from '../config';
-
-export const PARAMS_BYTES = 112;
 
 /** Indices into the `state` buffer (f32): alpha.wgsl writes 0–3, auxk_select.wgsl 4–5. */
 export const STATE = { l_max: 0, has_l_max: 1, alpha: 2, l_recon: 3, aux_scale: 4, num_dead: 5 } as const;
@@ -81,6 +78,112 @@ export interface StepScalars {
   step: number;
 }
 
+interface ParamsField {
+  name: string;
+  type: 'u32' | 'f32';
+  /** The comment on the WGSL field. */
+  doc: string;
+  value(c: TrainConfig, s: StepScalars): number;
+}
+
+const modeFlags = (c: TrainConfig) =>
+  (c.recon_loss === 'norm' ? 1 : 0) |
+  (c.seq_start_mode === 'skip' ? 2 : 0) |
+  (c.lmax_mode === 'ema' ? 4 : 0) |
+  (c.alpha_mode === 'relative' ? 8 : 0);
+
+/**
+ * The Params uniform every SAE kernel reads (`p.<name>`), one row per field in memory order: both the
+ * WGSL struct (paramsStructWgsl, put in front of each kernel by withSaeStructs) and the host packer
+ * (packParams) are generated from this table, so they cannot drift apart.
+ */
+export const PARAMS_FIELDS: readonly ParamsField[] = [
+  { name: 'N', type: 'u32', doc: 'rows in the batch, S·T', value: (_, s) => s.N },
+  { name: 'T', type: 'u32', doc: 'positions per sequence', value: (_, s) => s.T },
+  { name: 'd', type: 'u32', doc: 'd_in', value: (c) => c.d_in },
+  { name: 'm', type: 'u32', doc: 'd_sae', value: (c) => c.d_sae },
+  { name: 'k', type: 'u32', doc: 'TopK: active features per row', value: (c) => c.k },
+  {
+    name: 'flags',
+    type: 'u32',
+    doc: "bit 0 recon 'norm', bit 1 seq_start 'skip', bit 2 lmax 'ema', bit 3 alpha 'relative'",
+    value: modeFlags,
+  },
+  { name: 'n_valid', type: 'f32', doc: 'valid (non-padding) tokens in the batch', value: (_, s) => s.nValid },
+  {
+    name: 'inv_n',
+    type: 'f32',
+    doc: '1 / n_valid: every loss is a mean over valid tokens',
+    value: (_, s) => (s.nValid > 0 ? 1 / s.nValid : 0),
+  },
+  { name: 'lambda1', type: 'f32', doc: 'l1_coefficient', value: (c) => c.l1_coefficient },
+  { name: 'lambda2', type: 'f32', doc: 'temporal_coefficient', value: (c) => c.temporal_coefficient },
+  { name: 'alpha_beta', type: 'f32', doc: 'β of α = σ(β·gap)', value: (c) => c.alpha_beta },
+  { name: 'lmax_momentum', type: 'f32', doc: 'μ', value: (c) => c.lmax_momentum },
+  { name: 'lr', type: 'f32', doc: 'learning rate of this step (lrAt on the CPU)', value: (_, s) => s.lr },
+  { name: 'adam_beta1', type: 'f32', doc: 'β1', value: (c) => c.adam_beta1 },
+  { name: 'adam_beta2', type: 'f32', doc: 'β2', value: (c) => c.adam_beta2 },
+  { name: 'adam_eps', type: 'f32', doc: 'ε', value: (c) => c.adam_eps },
+  // Bias corrections in float64 on the CPU, then rounded once.
+  {
+    name: 'bc1',
+    type: 'f32',
+    doc: '1 − β1^t, Adam bias correction of this step',
+    value: (c, s) => 1 - Math.pow(c.adam_beta1, s.step),
+  },
+  { name: 'bc2', type: 'f32', doc: '1 − β2^t', value: (c, s) => 1 - Math.pow(c.adam_beta2, s.step) },
+  { name: 'jr_bandwidth', type: 'f32', doc: 'JumpReLU ε', value: (c) => c.jumprelu_bandwidth },
+  {
+    name: 'dead_window',
+    type: 'f32',
+    doc: 'dead_feature_window in tokens',
+    value: (c) => c.dead_feature_window,
+  },
+  {
+    name: 'step',
+    type: 'u32',
+    doc: '1-based index of this step (recorded with a fault)',
+    value: (_, s) => s.step,
+  },
+  {
+    name: 'adam_one_minus_beta1',
+    type: 'f32',
+    doc: '1 − β1 computed in float64 (f32(1) − f32(β2) is off by 1e-5 relative)',
+    value: (c) => 1 - c.adam_beta1,
+  },
+  { name: 'adam_one_minus_beta2', type: 'f32', doc: '1 − β2', value: (c) => 1 - c.adam_beta2 },
+  {
+    name: 'aux_k',
+    type: 'u32',
+    doc: 'TopK AuxK: dead features used to reconstruct the residual',
+    value: (c) => c.aux_k,
+  },
+  {
+    name: 'aux_k_coefficient',
+    type: 'f32',
+    doc: 'TopK AuxK coefficient (0: off)',
+    value: (c) => (auxkOn(c) ? c.aux_k_coefficient : 0),
+  },
+];
+
+/** Words of the uniform: the fields, padded to a multiple of 16 bytes (WGSL uniform buffer rule). */
+const PARAMS_WORDS = Math.ceil(PARAMS_FIELDS.length / 4) * 4;
+export const PARAMS_BYTES = PARAMS_WORDS * 4;
+
+/** The WGSL `struct Params` of PARAMS_FIELDS (padding fields _p0, _p1, … at the end). */
+export function paramsStructWgsl(): string {
+  const width = Math.max(...PARAMS_FIELDS.map((f) => f.name.length + f.type.length + 3));
+  const lines = PARAMS_FIELDS.map((f) => `  ${`${f.name}: ${f.type},`.padEnd(width)} // ${f.doc}`);
+  for (let i = PARAMS_FIELDS.length; i < PARAMS_WORDS; i++)
+    lines.push(`  _p${i - PARAMS_FIELDS.length}: u32,`);
+  return [
+    '// Generated from PARAMS_FIELDS (src/sae/gpu/layout.ts), the same table packParams writes from.',
+    'struct Params {',
+    ...lines,
+    '}',
+  ].join('\n');
+}
+
 /** Bytes of the Params uniform for one step (written into `buf` when given, so steps allocate nothing). */
 export function packParams(
   cfg: TrainConfig,
@@ -89,37 +192,10 @@ export function packParams(
 ): ArrayBuffer {
   const u = new Uint32Array(buf);
   const f = new Float32Array(buf);
-  const flags =
-    (cfg.recon_loss === 'norm' ? 1 : 0) |
-    (cfg.seq_start_mode === 'skip' ? 2 : 0) |
-    (cfg.lmax_mode === 'ema' ? 4 : 0) |
-    (cfg.alpha_mode === 'relative' ? 8 : 0);
-  u[0] = s.N;
-  u[1] = s.T;
-  u[2] = cfg.d_in;
-  u[3] = cfg.d_sae;
-  u[4] = cfg.k;
-  u[5] = flags;
-  f[6] = s.nValid;
-  f[7] = s.nValid > 0 ? 1 / s.nValid : 0;
-  f[8] = cfg.l1_coefficient;
-  f[9] = cfg.temporal_coefficient;
-  f[10] = cfg.alpha_beta;
-  f[11] = cfg.lmax_momentum;
-  f[12] = s.lr;
-  f[13] = cfg.adam_beta1;
-  f[14] = cfg.adam_beta2;
-  f[15] = cfg.adam_eps;
-  // Bias corrections in float64 on the CPU, then rounded once.
-  f[16] = 1 - Math.pow(cfg.adam_beta1, s.step);
-  f[17] = 1 - Math.pow(cfg.adam_beta2, s.step);
-  f[18] = cfg.jumprelu_bandwidth;
-  f[19] = cfg.dead_feature_window;
-  u[20] = s.step;
-  f[21] = 1 - cfg.adam_beta1;
-  f[22] = 1 - cfg.adam_beta2;
-  u[23] = cfg.aux_k;
-  f[24] = auxkOn(cfg) ? cfg.aux_k_coefficient : 0;
+  PARAMS_FIELDS.forEach((field, i) => {
+    if (field.type === 'u32') u[i] = field.value(cfg, s);
+    else f[i] = field.value(cfg, s);
+  });
   return buf;
 }
 
