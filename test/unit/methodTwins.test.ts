@@ -3,7 +3,9 @@
 // reference/infonce.ts), so GPU = twin (test/gpu/) chains to GPU = reference.
 import { describe, expect, it } from 'vitest';
 import { Rng } from '../../src/data/rng';
+import { infoNceLoss } from '../../src/sae/reference/infonce';
 import { matryoshkaLoss } from '../../src/sae/reference/matryoshka';
+import { infoNceTwin } from '../../src/sae/twins/infonce';
 import {
   matryoshkaGradFTwin,
   matryoshkaGradWdecTwin,
@@ -49,4 +51,25 @@ describe('Matryoshka twins = reference', () => {
     close('∂W_dec', gw.slice(0, m * d), ref.gW_dec);
     close('∂b_dec', gw.slice(m * d), ref.gb_dec);
   });
+});
+
+describe('InfoNCE twin = reference', () => {
+  for (const sim of ['dot', 'cosine'] as const)
+    it(`loss and ∂f (${sim})`, () => {
+      const rng = new Rng(12);
+      const N = 10,
+        m = 6,
+        H = 4;
+      const f = Array.from({ length: N * m }, () => (rng.next() < 0.6 ? rng.next() : 0));
+      for (let h = 0; h < H; h++) f[3 * m + h] = 0;
+      const cur = [1, 2, 3, 4, 6, 7, 8],
+        prev = [0, 1, 2, 3, 5, 6, 7];
+      const ref = infoNceLoss(f, m, H, cur, prev, 0.7, sim);
+      const tw = infoNceTwin({ f, N, m, H, cur, prev, tau: 0.7, cosine: sim === 'cosine' });
+      close('loss', [tw.loss], [ref.loss]);
+      const g = new Float64Array(N * m);
+      for (let n = 0; n < N; n++)
+        for (let h = 0; h < H; h++) g[n * m + h] = tw.gCode[n * H + h] + tw.gCode[(N + n) * H + h];
+      close('∂f', g, ref.gF);
+    });
 });

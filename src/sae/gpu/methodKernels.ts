@@ -4,6 +4,10 @@
 // (parity tests; the trainer's stage builders record the same pipelines). CPU twins: src/sae/twins/
 // matryoshka.ts, infonce.ts.
 import methodCommonCode from '../../../shaders/method_common.wgsl?raw';
+import nceGradCode from '../../../shaders/infonce_grad.wgsl?raw';
+import nceLogitsCode from '../../../shaders/infonce_logits.wgsl?raw';
+import nceLseCode from '../../../shaders/infonce_lse.wgsl?raw';
+import nceNormsCode from '../../../shaders/infonce_norms.wgsl?raw';
 import matGradFCode from '../../../shaders/matryoshka_grad_f.wgsl?raw';
 import matGradWdecCode from '../../../shaders/matryoshka_grad_wdec.wgsl?raw';
 import matResidCode from '../../../shaders/matryoshka_resid.wgsl?raw';
@@ -16,6 +20,7 @@ import {
 } from '../../gpu/buffers';
 import { grid } from '../../gpu/dispatch';
 import { bindBuffers, createKernel } from '../../gpu/kernel';
+import { nceRoles, type NceInputs } from '../twins/infonce';
 import type { MatInputs } from '../twins/matryoshka';
 
 export const MAX_GROUPS = 8;
@@ -40,6 +45,16 @@ export function packMat(a: Pick<MatInputs, 'N' | 'd' | 'm' | 'nValid' | 'ends' |
   return buf;
 }
 
+/** struct Nce (32 bytes). */
+export function packNce(a: Pick<NceInputs, 'N' | 'm' | 'H' | 'tau' | 'cosine'> & { P: number }): ArrayBuffer {
+  const buf = new ArrayBuffer(32);
+  const u = new Uint32Array(buf),
+    fl = new Float32Array(buf);
+  u.set([a.P, a.H, a.m, a.N, a.cosine ? 1 : 0, 0]);
+  fl[6] = 1 / a.tau;
+  return buf;
+}
+
 function dispatch1d(
   pass: GPUComputePassEncoder,
   pipeline: GPUComputePipeline,
@@ -51,6 +66,19 @@ function dispatch1d(
   pass.setBindGroup(0, bind);
   const [x, y] = grid(Math.ceil(n / wg));
   pass.dispatchWorkgroups(x, y);
+}
+
+type Step = [GPUComputePipeline, GPUBuffer[], number];
+
+/** Each step in its own compute pass (its outputs visible to the next), all in one submit. */
+function submitSteps(device: GPUDevice, label: string, steps: Step[], wg: number): void {
+  const enc = device.createCommandEncoder({ label });
+  for (const [pipeline, bufs, n] of steps) {
+    const pass = enc.beginComputePass({ label: pipeline.label });
+    dispatch1d(pass, pipeline, bindBuffers(device, pipeline, `${pipeline.label}.bind`, bufs), n, wg);
+    pass.end();
+  }
+  device.queue.submit([enc.finish()]);
 }
 
 export interface MatOutputs {
@@ -85,19 +113,13 @@ export async function runMatryoshka(device: GPUDevice, a: MatInputs, wg = 64): P
   const gW = createStorageBuffer(device, 'mat.gWdec', (m + 1) * d * 4);
   const k = (label: string, code: string) =>
     createKernel(device, { label, code: withMethodStructs(code), constants: { WG: wg } });
-  const steps: [GPUComputePipeline, GPUBuffer[], number][] = [
+  const steps: Step[] = [
     [k('mat.resid', matResidCode), [params, x, f, W, b, valid, resid, cgrad], N * d],
     [k('mat.rowloss', matRowLossCode), [params, resid, rowLoss], G * N],
     [k('mat.grad_f', matGradFCode), [params, cgrad, W, gF], N * m],
     [k('mat.grad_wdec', matGradWdecCode), [params, cgrad, f, gW], (m + 1) * d],
   ];
-  const enc = device.createCommandEncoder({ label: 'mat' });
-  for (const [pipeline, bufs, n] of steps) {
-    const pass = enc.beginComputePass({ label: pipeline.label });
-    dispatch1d(pass, pipeline, bindBuffers(device, pipeline, `${pipeline.label}.bind`, bufs), n, wg);
-    pass.end();
-  }
-  device.queue.submit([enc.finish()]);
+  submitSteps(device, 'mat', steps, wg);
   const out = {
     resid: await readFloat32(device, resid),
     cgrad: await readFloat32(device, cgrad),
@@ -106,5 +128,51 @@ export async function runMatryoshka(device: GPUDevice, a: MatInputs, wg = 64): P
     gWdec: await readFloat32(device, gW),
   };
   for (const buf of [params, x, f, W, b, valid, resid, cgrad, rowLoss, gF, gW]) buf.destroy();
+  return out;
+}
+
+export interface NceOutputs {
+  norms: Float32Array;
+  logits: Float32Array;
+  lse: Float32Array;
+  loss: number;
+  gCode: Float32Array;
+}
+
+/** The four InfoNCE kernels on one batch's f, one submit; outputs read back. */
+export async function runInfoNce(device: GPUDevice, a: NceInputs, wg = 64): Promise<NceOutputs> {
+  const { N, H } = a;
+  const P = a.cur.length;
+  const params = createUniformBuffer(device, 'nce.params', 32);
+  device.queue.writeBuffer(params, 0, packNce({ ...a, P }));
+  const f = createBufferWithData(device, 'nce.f', Float32Array.from(a.f));
+  const pairs = createBufferWithData(
+    device,
+    'nce.pairs',
+    Uint32Array.from([...Array.from(a.cur), ...Array.from(a.prev)]),
+  );
+  const role = createBufferWithData(device, 'nce.role', nceRoles(N, a.cur, a.prev));
+  const norms = createStorageBuffer(device, 'nce.norms', 2 * P * 4);
+  const logits = createStorageBuffer(device, 'nce.logits', P * P * 4);
+  const lse = createStorageBuffer(device, 'nce.lse', 2 * P * 4);
+  const loss = createStorageBuffer(device, 'nce.loss', 4);
+  const gCode = createStorageBuffer(device, 'nce.gCode', 2 * N * H * 4);
+  const k = (label: string, code: string) =>
+    createKernel(device, { label, code: withMethodStructs(code), constants: { WG: wg } });
+  const steps: Step[] = [
+    [k('nce.norms', nceNormsCode), [params, f, pairs, norms], 2 * P],
+    [k('nce.logits', nceLogitsCode), [params, f, pairs, norms, logits], P * P],
+    [k('nce.lse', nceLseCode), [params, logits, lse, loss], wg], // one workgroup
+    [k('nce.grad', nceGradCode), [params, f, pairs, role, norms, logits, lse, gCode], 2 * N],
+  ];
+  submitSteps(device, 'nce', steps, wg);
+  const out = {
+    norms: await readFloat32(device, norms),
+    logits: await readFloat32(device, logits),
+    lse: await readFloat32(device, lse),
+    loss: (await readFloat32(device, loss))[0],
+    gCode: await readFloat32(device, gCode),
+  };
+  for (const b of [params, f, pairs, role, norms, logits, lse, loss, gCode]) b.destroy();
   return out;
 }
