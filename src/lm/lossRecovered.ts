@@ -306,3 +306,83 @@ export function lossRecoveredReference(
   );
   return { metrics: acc.metrics(), tokens, keep, x, spliced };
 }
+
+/** One token of the live probe: what the SAE makes of it and what splicing it in costs the model. */
+export interface ProbeToken {
+  position: number;
+  id: number;
+  /** Whether the loss-recovered mask counts this position (its input token is not BOS, EOS or pad). */
+  kept: boolean;
+  /** Next-token CE here, clean and with x̂ spliced in (NaN at the row's last position). */
+  ceClean: number;
+  ceSae: number;
+  /** ceSae − ceClean: what the SAE costs the model at this position. */
+  dCe: number;
+  /** KL(p_clean ‖ p_sae) of the next-token distribution here. */
+  klSae: number;
+  /** ‖x − x̂‖² / ‖x‖² of the hook's activation here (0 when x = 0 and x̂ = 0). */
+  reconError: number;
+  /** Active features (f > 0). */
+  l0: number;
+  /** The most active features, largest first; delta = f_t − f_{t−1} (f_{−1} = 0). */
+  top: { feature: number; value: number; delta: number }[];
+}
+
+/**
+ * The probe's table for one row of T tokens from the hook's x [T, d], the SAE's x̂ [T, d] and f [T, m],
+ * and the per-token losses of that row (TokenLosses of the spliced run, or GpuTokenLosses).
+ */
+export function probeTokens(p: {
+  ids: ArrayLike<number>;
+  x: ArrayLike<number>;
+  xhat: ArrayLike<number>;
+  f: ArrayLike<number>;
+  d: number;
+  m: number;
+  ceClean: ArrayLike<number>;
+  ceSae: ArrayLike<number>;
+  klSae: ArrayLike<number>;
+  keep: Uint8Array;
+  topK?: number;
+}): ProbeToken[] {
+  const T = p.ids.length;
+  const { d, m } = p;
+  if (p.x.length !== T * d || p.xhat.length !== T * d || p.f.length !== T * m)
+    throw new Error(
+      `probe: x ${p.x.length}, x̂ ${p.xhat.length}, f ${p.f.length} values for ${T} tokens (d ${d}, m ${m})`,
+    );
+  const k = Math.min(p.topK ?? 8, m);
+  const out: ProbeToken[] = [];
+  for (let t = 0; t < T; t++) {
+    let err = 0;
+    let norm = 0;
+    for (let j = 0; j < d; j++) {
+      const xv = p.x[t * d + j];
+      const e = xv - p.xhat[t * d + j];
+      err += e * e;
+      norm += xv * xv;
+    }
+    const active: number[] = [];
+    for (let i = 0; i < m; i++) if (p.f[t * m + i] > 0) active.push(i);
+    active.sort((a, b) => p.f[t * m + b] - p.f[t * m + a] || a - b);
+    const top = active.slice(0, k).map((i) => ({
+      feature: i,
+      value: p.f[t * m + i],
+      delta: p.f[t * m + i] - (t > 0 ? p.f[(t - 1) * m + i] : 0),
+    }));
+    const last = t === T - 1;
+    out.push({
+      position: t,
+      id: p.ids[t],
+      kept: p.keep[t] === 1,
+      ceClean: last ? NaN : p.ceClean[t],
+      ceSae: last ? NaN : p.ceSae[t],
+      dCe: last ? NaN : p.ceSae[t] - p.ceClean[t],
+      klSae: p.klSae[t],
+      reconError: norm > 0 ? err / norm : err > 0 ? Infinity : 0,
+      l0: active.length,
+      top,
+    });
+  }
+  return out;
+}

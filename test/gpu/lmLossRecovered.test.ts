@@ -14,12 +14,14 @@ import { unfoldInputScaling } from '../../src/io/fold';
 import {
   evaluateLossRecovered,
   LossRecoveredGpu,
+  probeText,
   trainerReconstruct,
   type ReconstructFn,
 } from '../../src/lm/gpu/lossRecovered';
 import {
   ignoredTokenIds,
   lossRecoveredReference,
+  probeTokens,
   type LossRecoveredMetrics,
 } from '../../src/lm/lossRecovered';
 import { DEFAULT_CONFIG, type TrainConfig } from '../../src/sae/config';
@@ -270,5 +272,62 @@ describe('loss recovered on the GPU = the float64 reference', () => {
     await expect(evaluateLossRecovered(gpu, model, hook, held, ids.subarray(0, 7), T)).rejects.toThrow(
       /7 token ids are not whole rows of 8/,
     );
+  });
+
+  it('probeText: per-token features, reconstruction error and CE change = the reference', async () => {
+    const gpu = await getTestGpu();
+    const model = randomModel({ family: 'gpt2', seed: 25 });
+    const d = model.config.d_model;
+    const T1 = 9;
+    const ids = randomIds(model.config.vocab_size, 1, T1, 12);
+    ids[0] = model.config.bos_token_id!;
+    const w = randomSae(d, 40, 10);
+    const hook = 'blocks.1.hook_resid_pre';
+    const held = {
+      weights: w,
+      config: { ...saeCfg(w), context_size: T1, seqs_per_batch: 1 },
+      scaling_factor: 1,
+    };
+    const rows = await probeText(gpu, model, hook, held, ids, { topK: 3 });
+    const rw = refWeightsFromSae(w);
+    let sae: ReturnType<typeof referenceForward> | null = null;
+    const ref = lossRecoveredReference(model, ids, 1, T1, hook, (x, N) => {
+      sae = referenceForward(rw, { S: 1, T: N, d, x: Float32Array.from(x) }, { architecture: 'relu', k: 0 });
+      return sae.xhat;
+    });
+    const want = probeTokens({
+      ids,
+      x: ref.x,
+      xhat: sae!.xhat,
+      f: sae!.f,
+      d,
+      m: 40,
+      ceClean: ref.tokens.ceClean,
+      ceSae: ref.tokens.ce[0],
+      klSae: ref.tokens.kl[0],
+      keep: ref.keep,
+      topK: 3,
+    });
+    expect(rows.map((r) => r.kept)).toEqual(want.map((r) => r.kept));
+    expect(rows.map((r) => r.l0)).toEqual(want.map((r) => r.l0));
+    expect(rows.every((r) => r.top.length === 3)).toBe(true);
+    expect(rows.map((r) => r.top.map((t) => t.feature))).toEqual(
+      want.map((r) => r.top.map((t) => t.feature)),
+    );
+    const flat = (a: typeof rows, key: 'value' | 'delta') => a.flatMap((r) => r.top.map((t) => t[key]));
+    expectClose('top values', flat(rows, 'value'), flat(want, 'value'), 1e-4, 1e-4);
+    expectClose('top deltas', flat(rows, 'delta'), flat(want, 'delta'), 1e-4, 1e-4);
+    expectClose(
+      'recon error',
+      rows.map((r) => r.reconError),
+      want.map((r) => r.reconError),
+      1e-5,
+      1e-4,
+    );
+    const dce = (a: typeof rows) => a.slice(0, -1).map((r) => r.dCe);
+    expectClose('ΔCE', dce(rows), dce(want), 2e-4, 2e-4);
+    expect(Number.isNaN(rows[T1 - 1].dCe)).toBe(true);
+    // The BOS position keeps its x: no CE change there.
+    expect(rows[0].dCe).toBe(0);
   });
 });

@@ -22,8 +22,10 @@ import {
   keepMask,
   LossRecoveredAccumulator,
   nextTokenTargets,
+  probeTokens,
   spliceReconstruction,
   type LossRecoveredMetrics,
+  type ProbeToken,
 } from '../lossRecovered';
 import { centerResidual } from '../reference/forward';
 import { CE_KL_STATE, ceKlFinish, type CeKlChunk } from '../twins/ceKl';
@@ -294,6 +296,21 @@ export class LossRecoveredHead {
  */
 export type ReconstructFn = (x: Float32Array, S: number, T: number, d: number) => Promise<Float32Array>;
 
+/** The hook's rows as an SAE batch on s·x: every row starts a sequence, every token valid. */
+function saeBatch(x: Float32Array, scale: number, S: number, T: number, d: number): ActivationBatch {
+  const start = new Uint8Array(S * T);
+  for (let s = 0; s < S; s++) start[s * T] = 1;
+  return {
+    S,
+    T,
+    d,
+    x: scale === 1 ? x : x.map((v) => v * scale),
+    start,
+    valid: new Uint8Array(S * T).fill(1),
+    seqIndex: Int32Array.from({ length: S }, (_, i) => i),
+  };
+}
+
 /**
  * x̂ from a GPU SAE trainer whose weights act on s·x (s = the run's scaling_factor; 1 for imported
  * folders, whose weights take raw activations): x̂ = SAE(s·x)/s, as SAELens applies and then undoes
@@ -309,19 +326,7 @@ export function trainerReconstruct(
       throw new Error(
         `the SAE's trainer takes ${trainer.cfg.seqs_per_batch}×${trainer.cfg.context_size}×${trainer.cfg.d_in}, the model gives ${S}×${T}×${d}`,
       );
-    const xs = scale === 1 ? x : x.map((v) => v * scale);
-    const start = new Uint8Array(S * T);
-    for (let s = 0; s < S; s++) start[s * T] = 1;
-    const batch: ActivationBatch = {
-      S,
-      T,
-      d,
-      x: xs,
-      start,
-      valid: new Uint8Array(S * T).fill(1),
-      seqIndex: Int32Array.from({ length: S }, (_, i) => i),
-    };
-    const { xhat } = await trainer.forward(batch);
+    const { xhat } = await trainer.forward(saeBatch(x, scale, S, T, d));
     return scale === 1 ? xhat : xhat.map((v) => v / scale);
   };
 }
@@ -531,4 +536,60 @@ export async function evaluateLossRecovered(
     }
   }
   return acc.metrics();
+}
+
+export interface ProbeOptions extends Omit<LossRecoveredGpuOptions, 'S' | 'T'> {
+  /** Features listed per token (default 8). */
+  topK?: number;
+}
+
+/**
+ * The live probe for one row of token ids: the SAE's features per token, its reconstruction error, and
+ * the CE and KL change with x̂ spliced in at `hook` (the same masking as loss recovered: BOS/EOS/pad
+ * positions keep their x). Feature values are in the SAE's own units (on s·x).
+ */
+export async function probeText(
+  gpu: GpuContext,
+  model: LanguageModel,
+  hook: string,
+  sae: HeldSae,
+  ids: Int32Array,
+  opts: ProbeOptions = {},
+): Promise<ProbeToken[]> {
+  const T = ids.length;
+  if (T < 1) throw new Error('the probe needs at least one token');
+  const cfg: TrainConfig = {
+    ...sae.config,
+    seqs_per_batch: 1,
+    context_size: T,
+    normalize_activations: 'none',
+  };
+  const trainer = await createTrainer(gpu, cfg, sae.weights);
+  const ev = new LossRecoveredGpu(gpu, model, hook, { ...opts, S: 1, T });
+  try {
+    const s = sae.scaling_factor;
+    let seen: { x: Float32Array; xhat: Float32Array; f: Float32Array } | null = null;
+    const b = await ev.addBatch(ids, async (x, S, TT, d) => {
+      const r = await trainer.forward(saeBatch(x, s, S, TT, d));
+      const xhat = s === 1 ? r.xhat : r.xhat.map((v) => v / s);
+      seen = { x, xhat, f: r.f };
+      return xhat;
+    });
+    const got = seen as { x: Float32Array; xhat: Float32Array; f: Float32Array } | null;
+    if (!got) throw new Error('probe: the SAE was not run');
+    return probeTokens({
+      ids,
+      ...got,
+      d: model.config.d_model,
+      m: sae.weights.d_sae,
+      ceClean: b.ceClean,
+      ceSae: b.ceSae,
+      klSae: b.klSae,
+      keep: b.keep,
+      topK: opts.topK,
+    });
+  } finally {
+    ev.destroy();
+    trainer.destroy();
+  }
 }

@@ -12,6 +12,7 @@ import {
   LossRecoveredAccumulator,
   lossRecoveredReference,
   nextTokenTargets,
+  probeTokens,
   spliceReconstruction,
   TokenLossStream,
 } from '../../../src/lm/lossRecovered';
@@ -274,5 +275,59 @@ describe('exact edge cases through the float64 reference forward (random tiny mo
     expect(whole.metrics.ce_loss_with_sae).toBeCloseTo(ce / nCe, 12);
     expect(whole.metrics.kl_div_with_sae).toBeCloseTo(kl / nKl, 12);
     expect(whole.metrics.kl_div_with_sae).toBeGreaterThan(0);
+  });
+});
+
+describe('probeTokens: the live probe table', () => {
+  it('hand-worked: three tokens, d 2, four features', () => {
+    // x, x̂ per token (d = 2) and f per token (m = 4); features 1 and 2 tie at token 1 (lower index first).
+    const x = [3, 4, 1, 0, 0, 0];
+    const xhat = [3, 3, 0.5, 0, 0, 0];
+    const f = [0, 2, 0, 1, 0, 5, 5, 0, 0, 0, 0, 0];
+    const rows = probeTokens({
+      ids: [7, 8, 9],
+      x,
+      xhat,
+      f,
+      d: 2,
+      m: 4,
+      ceClean: [1, 2, 99],
+      ceSae: [1.5, 1.75, 99],
+      klSae: [0.1, 0.2, 0.3],
+      keep: Uint8Array.from([0, 1, 1]),
+      topK: 2,
+    });
+    // Token 0: ‖x − x̂‖² = 1, ‖x‖² = 25 → 0.04; features 1 (2) then 3 (1); deltas from f_{−1} = 0.
+    expect(rows[0]).toMatchObject({
+      position: 0,
+      id: 7,
+      kept: false,
+      reconError: 0.04,
+      l0: 2,
+      dCe: 0.5,
+      klSae: 0.1,
+    });
+    expect(rows[0].top).toEqual([
+      { feature: 1, value: 2, delta: 2 },
+      { feature: 3, value: 1, delta: 1 },
+    ]);
+    // Token 1: 0.25/1; features 1 and 2 tie at 5: index 1 first; deltas 5 − 2 = 3 and 5 − 0 = 5.
+    expect(rows[1]).toMatchObject({ kept: true, reconError: 0.25, l0: 2, dCe: -0.25 });
+    expect(rows[1].top).toEqual([
+      { feature: 1, value: 5, delta: 3 },
+      { feature: 2, value: 5, delta: 5 },
+    ]);
+    // Token 2: x = x̂ = 0 → error 0, nothing active, no next token.
+    expect(rows[2]).toMatchObject({ reconError: 0, l0: 0, top: [] });
+    expect([rows[2].ceClean, rows[2].ceSae, rows[2].dCe].every(Number.isNaN)).toBe(true);
+    expect(() =>
+      probeTokens({
+        ...{ ids: [1], x: [1], xhat: [1], f: [1], d: 2, m: 1 },
+        ceClean: [0],
+        ceSae: [0],
+        klSae: [0],
+        keep: Uint8Array.of(1),
+      }),
+    ).toThrow(/x 1, x̂ 1, f 1 values for 1 tokens/);
   });
 });
