@@ -2,8 +2,10 @@
 //   LayerNorm (torch.nn.LayerNorm; GPT-2's ln_1, ln_2, ln_f):  y = (x − μ)/√(σ² + eps)·w + b,
 //       μ = mean(x), σ² = mean((x − μ)²) (biased; two passes over the row for accuracy);
 //   RMSNorm (LlamaRMSNorm, llama2.c rmsnorm):                    y = x/√(mean(x²) + eps)·w.
-// One workgroup of 64 per row: each invocation sums a strided slice, a tree reduction in workgroup memory
-// combines them. Rows fold over a 2-D grid of workgroups (src/gpu/dispatch.ts).
+// Two entry points, the same maths: `main`, one workgroup of 64 per row (each invocation sums a strided
+// slice, a tree reduction in workgroup memory combines them; for real GPUs), and `rows`, one invocation
+// per row with no barriers (for SwiftShader, where a workgroup barrier costs more than the whole row:
+// measured 350 ms vs ~10 ms for 1024 rows of 64). Rows fold over a 2-D grid (src/gpu/dispatch.ts).
 // CPU twins: layerNormTwin and rmsNormTwin in src/lm/twins/norm.ts.
 
 struct NormDims {
@@ -64,6 +66,36 @@ fn main(
   }
   let inv = inverseSqrt(workgroupSum(q, lid) / f32(u.d) + u.eps);
   for (var k = lid; k < u.d; k += WG) {
+    var v = (x[o + k] - mean) * inv * w[k];
+    if (layer) {
+      v += b[k];
+    }
+    y[o + k] = v;
+  }
+}
+
+@compute @workgroup_size(64)
+fn rows(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>) {
+  let row = gid.x + gid.y * nwg.x * 64u;
+  if (row >= u.N) {
+    return;
+  }
+  let o = row * u.d;
+  let layer = u.rms == 0u;
+  var mean = 0.0;
+  if (layer) {
+    for (var k = 0u; k < u.d; k++) {
+      mean += x[o + k];
+    }
+    mean /= f32(u.d);
+  }
+  var q = 0.0;
+  for (var k = 0u; k < u.d; k++) {
+    let c = x[o + k] - mean;
+    q += c * c;
+  }
+  let inv = inverseSqrt(q / f32(u.d) + u.eps);
+  for (var k = 0u; k < u.d; k++) {
     var v = (x[o + k] - mean) * inv * w[k];
     if (layer) {
       v += b[k];

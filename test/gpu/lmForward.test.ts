@@ -278,3 +278,31 @@ describe('memory plan', () => {
     expect(plan.largestBuffer.bytes).toBeLessThanOrEqual(2 ** 27);
   });
 });
+
+describe('bench/capture FLOP count', () => {
+  it('a hand-counted block: projections, the causal attention triangle and the unembedding', async () => {
+    const { forwardFlops } = await import('../../bench/capture');
+    const c = randomModel({
+      family: 'gpt2',
+      n_layers: 1,
+      d_model: 4,
+      n_heads: 2,
+      d_mlp: 8,
+      vocab_size: 10,
+    }).config;
+    // N = 2 tokens: 2·N·(d·qd + 2·d·kvd + qd·d + 2·d·d_mlp) = 4·(16 + 32 + 16 + 64) = 512;
+    // attention 2·2·S·H·hd·T(T+1)/2 = 4·1·2·2·3 = 48; logits 2·N·d·V = 160.
+    expect(forwardFlops(c, 1, 2, 1, false)).toBe(560);
+    expect(forwardFlops(c, 1, 2, 1, true)).toBe(720);
+    // SwiGLU has three d × d_mlp matrices.
+    const l = randomModel({
+      family: 'llama',
+      n_layers: 1,
+      d_model: 4,
+      n_heads: 2,
+      n_kv_heads: 2,
+      d_mlp: 8,
+    }).config;
+    expect(forwardFlops(l, 1, 2, 1, false)).toBe(560 + 2 * 2 * 32);
+  });
+});

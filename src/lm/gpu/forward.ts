@@ -178,6 +178,8 @@ export class LmGpuForward {
     this.bytesPerRow = d * 4;
     const design = (this.design = opts.design ?? pickGemmDesign(ctx.adapter.isSwiftShader));
     const gpt2 = c.family === 'gpt2';
+    // SwiftShader: norms one row per invocation (its workgroup barriers are slow; shaders/lm_norm.wgsl).
+    const perRow = ctx.adapter.isSwiftShader;
     const H = c.n_heads;
     const Hkv = c.n_kv_heads;
     const hd = c.head_dim;
@@ -293,7 +295,7 @@ export class LmGpuForward {
       const ln1 = [upload(p + 'ln1_w', b.ln1_w), vec(p + 'ln1_b', b.ln1_b)] as const;
       const ln2 = [upload(p + 'ln2_w', b.ln2_w), vec(p + 'ln2_b', b.ln2_b)] as const;
       return {
-        norm1: op(normOp(device, p + 'ln1', N, d, c.norm_eps, this.x, ln1[0], ln1[1], h)),
+        norm1: op(normOp(device, p + 'ln1', N, d, c.norm_eps, this.x, ln1[0], ln1[1], h, perRow)),
         qkv: [
           ...gemms(p + 'q', h, Q, d, qd, q),
           ...gemms(p + 'k', h, K, d, kvd, k),
@@ -328,7 +330,7 @@ export class LmGpuForward {
         ),
         outProj: gemms(p + 'o', z, O, qd, d, this.attnOut),
         addAttn: op(addOp(device, p + 'add_attn', N * d, this.x, this.attnOut)),
-        norm2: op(normOp(device, p + 'ln2', N, d, c.norm_eps, this.x, ln2[0], ln2[1], h)),
+        norm2: op(normOp(device, p + 'ln2', N, d, c.norm_eps, this.x, ln2[0], ln2[1], h, perRow)),
         up: [
           ...gemms(p + 'up', h, In, d, c.d_mlp, up),
           ...(Gate ? gemms(p + 'gate', h, Gate, d, c.d_mlp, gate!) : []),
@@ -341,7 +343,9 @@ export class LmGpuForward {
       };
     });
     const lnf = [upload('ln_final_w', w.ln_final_w), vec('ln_final_b', w.ln_final_b)] as const;
-    this.finalNorm = op(normOp(device, 'lm.ln_final', N, d, c.norm_eps, this.x, lnf[0], lnf[1], this.hFinal));
+    this.finalNorm = op(
+      normOp(device, 'lm.ln_final', N, d, c.norm_eps, this.x, lnf[0], lnf[1], this.hFinal, perRow),
+    );
     this.logitsChunks = this.plan.logitsChunks;
     this.logitsOps = this.logitsChunks.map((ch, i) =>
       op(

@@ -23,16 +23,18 @@ const CODE = {
 } as const;
 export type LmKernel = keyof typeof CODE;
 
-/** Longest head the attention kernel accepts (its private accumulator, shaders/lm_attention.wgsl). */
+/** Longest head the attention kernel accepts (its private vec4 accumulator, shaders/lm_attention.wgsl);
+ *  head_dim must also be a multiple of 4 (every GPT-2, Llama, llama2.c and Pythia model's is). */
 export const MAX_HEAD_DIM = 256;
 
-const pipelines = new WeakMap<GPUDevice, Map<LmKernel, GPUComputePipeline>>();
+const pipelines = new WeakMap<GPUDevice, Map<string, GPUComputePipeline>>();
 
-function lmPipeline(device: GPUDevice, kernel: LmKernel): GPUComputePipeline {
+function lmPipeline(device: GPUDevice, kernel: LmKernel, entryPoint = 'main'): GPUComputePipeline {
   let byName = pipelines.get(device);
   if (!byName) pipelines.set(device, (byName = new Map()));
-  let p = byName.get(kernel);
-  if (!p) byName.set(kernel, (p = createKernel(device, { label: `lm.${kernel}`, code: CODE[kernel] })));
+  const key = `${kernel}.${entryPoint}`;
+  let p = byName.get(key);
+  if (!p) byName.set(key, (p = createKernel(device, { label: `lm.${key}`, code: CODE[kernel], entryPoint })));
   return p;
 }
 
@@ -88,8 +90,10 @@ function lmOp(
   fields: Field[],
   buffers: (GPUBuffer | null)[],
   workgroups: [number, number],
+  entryPoint?: string,
 ): LmOp {
-  return new LmOp(device, label, lmPipeline(device, kernel), packUniform(fields), buffers, workgroups);
+  const pipeline = lmPipeline(device, kernel, entryPoint);
+  return new LmOp(device, label, pipeline, packUniform(fields), buffers, workgroups);
 }
 
 const elementwise = (count: number) => grid(Math.ceil(count / 256));
@@ -108,7 +112,10 @@ export function embedOp(
   return lmOp(device, label, 'embed', fields, [ids, W_E, W_pos, x], elementwise(s.N * s.d));
 }
 
-/** y [N, d] = LayerNorm(x)·w + b, or RMSNorm(x)·w when b is null. */
+/**
+ * y [N, d] = LayerNorm(x)·w + b, or RMSNorm(x)·w when b is null. `perRow`: one invocation per row with no
+ * barriers (SwiftShader) instead of a workgroup per row.
+ */
 export function normOp(
   device: GPUDevice,
   label: string,
@@ -119,8 +126,11 @@ export function normOp(
   w: GPUBuffer,
   b: GPUBuffer | null,
   y: GPUBuffer,
+  perRow = false,
 ): LmOp {
-  return lmOp(device, label, 'norm', [N, d, { f32: eps }, b ? 0 : 1], [x, w, b, y], grid(N));
+  const fields = [N, d, { f32: eps }, b ? 0 : 1];
+  const wg = perRow ? grid(Math.ceil(N / 64)) : grid(N);
+  return lmOp(device, label, 'norm', fields, [x, w, b, y], wg, perRow ? 'rows' : 'main');
 }
 
 /** x ← gelu_new(x) over count elements. */
@@ -167,7 +177,8 @@ export function attentionOp(
   v: GPUBuffer,
   z: GPUBuffer,
 ): LmOp {
-  if (s.headDim > MAX_HEAD_DIM) throw new Error(`${label}: head_dim ${s.headDim} > ${MAX_HEAD_DIM}`);
+  if (s.headDim > MAX_HEAD_DIM || s.headDim % 4 !== 0)
+    throw new Error(`${label}: head_dim ${s.headDim} is not a multiple of 4 up to ${MAX_HEAD_DIM}`);
   const fields = [s.S, s.T, s.nHeads, s.nKv, s.headDim, { f32: 1 / Math.sqrt(s.headDim) }];
   return lmOp(device, label, 'attention', fields, [q, k, v, z], grid(Math.ceil((s.S * s.T * s.nHeads) / 64)));
 }

@@ -93,8 +93,10 @@ export function planLmMemory(
   const kvd = c.n_kv_heads * c.head_dim;
   const reasons: string[] = [];
   if (T > c.n_ctx) reasons.push(`context ${T} is longer than the model's n_ctx ${c.n_ctx}.`);
-  if (c.head_dim > MAX_HEAD_DIM)
-    reasons.push(`head_dim ${c.head_dim} is larger than the attention kernel's ${MAX_HEAD_DIM}.`);
+  if (c.head_dim > MAX_HEAD_DIM || c.head_dim % 4 !== 0)
+    reasons.push(
+      `head_dim ${c.head_dim} is not a multiple of 4 up to ${MAX_HEAD_DIM} (the attention kernel's).`,
+    );
 
   const perBind = (rowBytes: number) => Math.floor(bind / rowBytes);
   // f16 blocks hold an even number of columns per row (a row of halves starts on a word).
