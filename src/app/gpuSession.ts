@@ -15,6 +15,8 @@ declare global {
 }
 
 export function exposeForTests(key: string, value: unknown) {
+  // Outside a page (the app's modules driven from Node in test/gpu/cli-app-parity.test.ts) there is no window.
+  if (typeof window === 'undefined') return;
   window.__temposae = { ...(window.__temposae ?? {}), [key]: value };
 }
 

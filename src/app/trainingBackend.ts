@@ -4,6 +4,7 @@
 import type { BatcherState } from '../data/batcher';
 import { initWeights } from '../sae/init';
 import { createTrainer } from '../sae/trainer';
+import type { GpuContext } from '../gpu/device';
 import { initGpu } from './gpuSession';
 import { openRunData } from './dataSession';
 import type { TrainingBackend } from './trainingLoop';
@@ -20,7 +21,9 @@ function makeYielder(): () => Promise<void> {
     });
 }
 
-export function createBrowserBackend(): TrainingBackend {
+/** `gpu`: the page's device (tests drive the same backend on Dawn's device in Node). */
+export function createBrowserBackend(gpu: () => Promise<GpuContext> = initGpu): TrainingBackend {
+  const initGpu = gpu;
   return {
     openData: openRunData,
     async createTrainer(cfg, firstBatch) {

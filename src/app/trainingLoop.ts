@@ -292,10 +292,6 @@ function apply(id: string, c: Controller, e: SessionEvent): void {
     case 'evaluationFailed':
       analysis.evaluationFailed(id, e.message);
       break;
-    case 'checkpointFailed':
-      // Saving is best effort: persistence has shown why; training goes on.
-      console.warn(`checkpoint of ${id} at step ${e.step} failed: ${e.message}`);
-      break;
   }
 }
 
@@ -333,7 +329,12 @@ async function openSession(id: string, c: Controller, signal: AbortSignal): Prom
     saveCheckpoint: async (s) => {
       // The saved run record must include the history up to the checkpoint.
       flush(id, c);
-      await storage?.saveCheckpoint(id, s);
+      try {
+        await storage?.saveCheckpoint(id, s);
+      } catch (e) {
+        // Saving is best effort: a failed checkpoint never stops training (persistence reports it).
+        console.warn(`checkpoint of ${id} at step ${s.step} failed:`, e);
+      }
     },
     evaluation: 'background',
     clusterK: () => useAnalysisStore.getState().clusterK,

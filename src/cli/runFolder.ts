@@ -3,17 +3,27 @@
 // temporary name and renamed, so an interrupted write never leaves a half file under the real name.
 import {
   closeSync,
+  fstatSync,
   mkdirSync,
   openSync,
   readdirSync,
   readFileSync,
+  readSync,
   renameSync,
+  rmSync,
   statSync,
   writeFileSync,
   writeSync,
 } from 'node:fs';
 import path from 'node:path';
-import { parseCheckpoint, type Checkpoint } from '../io/checkpoint';
+import {
+  openCheckpoint,
+  parseCheckpoint,
+  type ByteReader,
+  type ByteSink,
+  type Checkpoint,
+  type OpenedCheckpoint,
+} from '../io/checkpoint';
 
 export const CHECKPOINT_DIR = 'checkpoints';
 
@@ -31,6 +41,49 @@ export function writeFileAtomic(file: string, data: Uint8Array | Uint8Array[] | 
     }
   } else writeFileSync(tmp, data);
   renameSync(tmp, file);
+}
+
+/** Write a file part by part as `fill` produces them (streamed checkpoints), then rename it into place. */
+export async function writeFileAtomicStream(
+  file: string,
+  fill: (sink: ByteSink) => Promise<unknown>,
+): Promise<void> {
+  mkdirSync(path.dirname(file), { recursive: true });
+  const tmp = `${file}.tmp-${process.pid}`;
+  const fd = openSync(tmp, 'w');
+  try {
+    await fill({
+      write(p) {
+        for (let o = 0; o < p.length;) o += writeSync(fd, p, o, p.length - o);
+      },
+    });
+  } catch (e) {
+    closeSync(fd);
+    rmSync(tmp, { force: true });
+    throw e;
+  }
+  closeSync(fd);
+  renameSync(tmp, file);
+}
+
+/** Random-access reads of a file through its descriptor (only the bytes asked for are read). */
+export function fileReader(file: string): ByteReader & { close(): void } {
+  const fd = openSync(file, 'r');
+  const size = fstatSync(fd).size;
+  return {
+    size,
+    read(offset, length) {
+      const out = new Uint8Array(length);
+      let got = 0;
+      while (got < length) {
+        const n = readSync(fd, out, got, length - got, offset + got);
+        if (n === 0) break;
+        got += n;
+      }
+      return got === length ? out : out.subarray(0, got);
+    },
+    close: () => closeSync(fd),
+  };
 }
 
 export function writeFolder(dir: string, files: Map<string, Uint8Array>): void {
@@ -61,6 +114,26 @@ export function listCheckpoints(dir: string): { step: number; file: string }[] {
     .filter((m): m is RegExpExecArray => m !== null)
     .map((m) => ({ step: Number(m[1]), file: path.join(cdir, m[0]) }))
     .sort((a, b) => a.step - b.step);
+}
+
+/**
+ * The newest checkpoint whose header passes the strict reader and whose length is exact (a damaged
+ * newest one falls back to the one before), opened for a streamed restore; close() when restored.
+ */
+export async function openLatestCheckpoint(
+  dir: string,
+): Promise<{ checkpoint: OpenedCheckpoint; file: string; skipped: string[]; close(): void } | null> {
+  const skipped: string[] = [];
+  for (const c of listCheckpoints(dir).reverse()) {
+    const r = fileReader(c.file);
+    try {
+      return { checkpoint: await openCheckpoint(r, c.file), file: c.file, skipped, close: r.close };
+    } catch (e) {
+      r.close();
+      skipped.push((e as Error).message);
+    }
+  }
+  return null;
 }
 
 /** The newest checkpoint that passes the strict reader (a damaged newest one falls back to the one before). */

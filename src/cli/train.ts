@@ -9,10 +9,13 @@ import { evaluateHeldOut, type EvalResult } from '../analysis/evaluate';
 import type { Batcher, BatcherState } from '../data/batcher';
 import { openRunBatcher } from '../sae/runBatcher';
 import type { ActivationBatch } from '../data/types';
-import { serializeCheckpointParts, type Checkpoint } from '../io/checkpoint';
+import type { OpenedCheckpoint } from '../io/checkpoint';
 import { buildSaeFolder, HISTORY_JSON_FILE } from '../io/exportSae';
 import { emptyHistory, historyFromJson, historyToJson, type MetricHistory } from '../io/history';
-import { DEFAULT_CONFIG, totalSteps, validateConfig, type TrainConfig } from '../sae/config';
+import { totalSteps, validateConfig, type TrainConfig } from '../sae/config';
+import type { SyntheticPreset } from '../data/synthetic';
+import { describeRecommended, runDefaults } from '../engine/defaults';
+import { RunSession } from '../engine/runSession';
 import { initWeights } from '../sae/init';
 import { createTrainer, TrainingDivergedError } from '../sae/trainer';
 import type { GpuContext } from '../gpu/device';
@@ -30,7 +33,13 @@ import {
 import { dataSpecFromFlags, openCliData, type DataSpec, type OpenedData } from './data';
 import { gpuFor, jsonLine, type CliEnv } from './env';
 import { ProgressBar } from './progress';
-import { checkpointPath, loadLatestCheckpoint, writeFileAtomic, writeFolder } from './runFolder';
+import {
+  checkpointPath,
+  openLatestCheckpoint,
+  writeFileAtomic,
+  writeFileAtomicStream,
+  writeFolder,
+} from './runFolder';
 
 /** Flags that may change on --resume without changing the run's numbers. */
 const RESUME_SAFE = new Set(['metrics-every', 'eval-every', 'checkpoint-every', 'steps']);
@@ -62,9 +71,12 @@ interface Setup {
   cfg: TrainConfig;
   data: OpenedData;
   out: string;
-  resume: Checkpoint | null;
+  /** The checkpoint to continue from, its header read (tensors stream in when the trainer is built). */
+  resume: { checkpoint: OpenedCheckpoint; close(): void } | null;
   history: MetricHistory;
   runName: string;
+  /** Where the data's recommended values stand in for the method's defaults, in words. */
+  note?: string;
 }
 
 async function setup(a: ParsedArgs, env: CliEnv): Promise<Setup> {
@@ -77,11 +89,11 @@ async function setup(a: ParsedArgs, env: CliEnv): Promise<Setup> {
     flag(a, 'hook-name'),
   );
   if (resumeDir) {
-    const found = loadLatestCheckpoint(resumeDir);
+    const found = await openLatestCheckpoint(resumeDir);
     if (!found)
       throw new UsageError(`--resume ${resumeDir}: no readable checkpoint in ${resumeDir}/checkpoints`);
     for (const s of found.skipped) env.err.write(`skipped a damaged checkpoint: ${s}\n`);
-    const ck = found.checkpoint;
+    const ck = found.checkpoint.meta;
     const changed = [...a.flags.keys()].filter((f) => configFlagNames().includes(f) && !RESUME_SAFE.has(f));
     if (changed.length || flag(a, 'config'))
       throw new UsageError(
@@ -93,7 +105,10 @@ async function setup(a: ParsedArgs, env: CliEnv): Promise<Setup> {
       throw new UsageError(
         '--resume: the checkpoint does not say which data it used; give --data or --dataset',
       );
-    const data = await openCliData(spec);
+    const data = await openCliData(spec).catch((e) => {
+      found.close();
+      throw e;
+    });
     let history = emptyHistory();
     try {
       history = historyFromJson(
@@ -103,7 +118,7 @@ async function setup(a: ParsedArgs, env: CliEnv): Promise<Setup> {
     } catch {
       env.err.write('no readable history.json: the metric history restarts at the checkpoint\n');
     }
-    const step = ck.trainer.step;
+    const step = ck.step;
     // Rows after the checkpoint belong to steps that will be trained again.
     history = {
       train: history.train.filter((r) => r.step <= step),
@@ -114,7 +129,7 @@ async function setup(a: ParsedArgs, env: CliEnv): Promise<Setup> {
       cfg,
       data,
       out: flag(a, 'out') ?? resumeDir,
-      resume: ck,
+      resume: found,
       history,
       runName: String(ck.extra?.run_name ?? path.basename(resumeDir)),
     };
@@ -125,13 +140,18 @@ async function setup(a: ParsedArgs, env: CliEnv): Promise<Setup> {
   const data = await openCliData(flagSpec);
   const configPath = flag(a, 'config');
   const configJson = configPath ? JSON.parse(readFileSync(configPath, 'utf8')) : undefined;
-  const base: TrainConfig = {
-    ...DEFAULT_CONFIG,
-    d_in: data.source.d,
-    // The built-in dataset marks document starts with token 0 (src/data/synthetic.ts SYNTHETIC_BOS).
-    doc_start_token_ids: 'builtin' in flagSpec ? [0] : DEFAULT_CONFIG.doc_start_token_ids,
-  };
+  // The app's defaults for this data (src/engine/defaults.ts): on the built-in data its document-start
+  // token and the λ1 and lr recommended for it; flags and --config win.
+  const builtin = 'builtin' in flagSpec ? (flagSpec.builtin as SyntheticPreset) : undefined;
+  const base: TrainConfig = runDefaults(data.source.d, builtin);
   const cfg = configFromArgs(a, base, configJson);
+  const given = new Set([
+    ...a.flags.keys(),
+    ...Object.keys(configJson ?? {}).map((k) => k.replace(/_/g, '-')),
+  ]);
+  const kept = ['l1-coefficient', 'lr'].filter(
+    (f) => !given.has(f) && !(f === 'l1-coefficient' && given.has('l1')),
+  );
   if (cfg.d_in !== data.source.d)
     throw new UsageError(`d_in ${cfg.d_in} does not match the data's width ${data.source.d}`);
   return {
@@ -141,44 +161,72 @@ async function setup(a: ParsedArgs, env: CliEnv): Promise<Setup> {
     resume: null,
     history: emptyHistory(),
     runName: flag(a, 'name') ?? path.basename(path.resolve(out)),
+    note: builtin && kept.length ? describeRecommended(builtin) : undefined,
   };
 }
 
 export async function trainCommand(a: ParsedArgs, env: CliEnv): Promise<number> {
-  const { cfg, data, out, resume, history, runName } = await setup(a, env);
+  const { cfg, data, out, resume, history, runName, note } = await setup(a, env);
   const problems = validateConfig(cfg);
   if (problems.length) throw new UsageError(`invalid config: ${problems.join('; ')}`);
   const total = totalSteps(cfg);
   const stopAt = flagNumber(a, 'stop-at') ?? Infinity;
-  const batcher = await openBatcher(data, cfg, resume?.data_state as BatcherState | undefined);
   const gpu = await gpuFor(a, env);
-  let pending: ActivationBatch | null = null;
-  let trainer: SaeTrainerApi;
-  if (resume) trainer = await createTrainer(gpu, cfg, resume.trainer);
-  else {
-    // The first batch initialises b_dec (SPEC §3) and is then trained on as step 1, as in the app.
-    pending = await batcher.next();
-    trainer = await createTrainer(gpu, cfg, initWeights(cfg, pending));
+  const bar = new ProgressBar(total, env.err);
+  let startStep = 0;
+  let last: StepMetrics | null = null;
+  let lastCheckpoint: number | null = resume ? resume.checkpoint.meta.step : null;
+  const extra = { data: data.spec, run_name: runName };
+
+  // The same RunSession as the app (src/engine/runSession.ts): same init, schedule, evaluation and
+  // checkpoints. Evaluations run inline (the history lists them in step order) over the whole
+  // held-out split, so `eval --split heldout` of the folder reproduces them.
+  let session: RunSession | null;
+  try {
+    session = await RunSession.open({
+      cfg,
+      signal: new AbortController().signal,
+      restore: resume ? { position: resume.checkpoint.meta.data_state, checkpoint: resume.checkpoint } : null,
+      openData: async (position) => {
+        const batcher = await openBatcher(data, cfg, position as BatcherState | undefined);
+        return { batcher, next: () => batcher.next() };
+      },
+      createTrainer: (from) =>
+        createTrainer(
+          gpu,
+          cfg,
+          'firstBatch' in from ? initWeights(cfg, from.firstBatch) : 'state' in from ? from.state : null,
+        ),
+      yieldToHost: () => Promise.resolve(),
+      now: () => performance.now(),
+      onEvent: (e) => {
+        if (e.type === 'metrics') {
+          last = e.metrics;
+          history.train.push(stepRow(e.metrics));
+          const m = e.metrics;
+          bar.update(m.step, startStep, { loss: m.loss, l_recon: m.l_recon, alpha: m.alpha, l0: m.l0 });
+        } else if (e.type === 'evaluated')
+          history.eval.push({ step: e.evaluation.step, ...numericMetrics(e.evaluation.result) });
+        else if (e.type === 'evaluationFailed') env.err.write(`${e.message}\n`);
+      },
+      saveCheckpoint: async (s) => {
+        const step = s.step;
+        await writeFileAtomicStream(checkpointPath(out, step), (sink) => s.writeCheckpoint(sink, extra));
+        writeFileAtomic(path.join(out, HISTORY_JSON_FILE), historyToJson(history));
+        lastCheckpoint = step;
+      },
+      evaluation: 'inline',
+      maxEvalBatches: Infinity,
+    });
+  } finally {
+    resume?.close();
   }
+  const s = session!;
+  startStep = s.step;
   env.err.write(
     `training ${cfg.architecture} d_in ${cfg.d_in} d_sae ${cfg.d_sae} on ${data.label}, ${total} steps, adapter ${gpu.adapter.isSwiftShader ? 'SwiftShader' : gpu.adapter.description || gpu.adapter.vendor}\n`,
   );
-
-  const checkpoint = async () => {
-    const state = await trainer.getState();
-    const ck: Checkpoint = {
-      config: cfg,
-      trainer: state,
-      data_state: batcher.getState(),
-      scaling_factor: batcher.scale,
-      extra: { data: data.spec, run_name: runName },
-      created_at: new Date().toISOString(),
-    };
-    writeFileAtomic(checkpointPath(out, state.step), serializeCheckpointParts(ck));
-    writeFileAtomic(path.join(out, HISTORY_JSON_FILE), historyToJson(history));
-    lastCheckpoint = state.step;
-  };
-  let lastCheckpoint: number | null = resume ? trainer.step : null;
+  if (note) env.err.write(`${note}\n`);
 
   let interrupted = false;
   const onSigint = () => {
@@ -187,46 +235,24 @@ export async function trainCommand(a: ParsedArgs, env: CliEnv): Promise<number> 
     process.once('SIGINT', () => process.exit(130));
   };
   process.once('SIGINT', onSigint);
-  const bar = new ProgressBar(total, env.err);
-  const startStep = trainer.step;
-  let last: StepMetrics | null = null;
+  let end;
   try {
-    while (trainer.step < total && trainer.step < stopAt && !interrupted) {
-      const batch = pending ?? (await batcher.next());
-      pending = null;
-      trainer.trainStep(batch);
-      const step = trainer.step;
-      const isLast = step >= total || step >= stopAt;
-      if (step % Math.max(1, cfg.metrics_every) === 0 || isLast) {
-        last = await trainer.readMetrics();
-        history.train.push(stepRow(last));
-        bar.update(step, startStep, {
-          loss: last.loss,
-          l_recon: last.l_recon,
-          alpha: last.alpha,
-          l0: last.l0,
-        });
-      }
-      if (cfg.eval_every > 0 && step % cfg.eval_every === 0 && !isLast) {
-        const ev = await evaluateTrainer(trainer, () => batcher.heldOutBatches(), data, null);
-        history.eval.push({ step, ...numericMetrics(ev) });
-      }
-      if (cfg.checkpoint_every > 0 && step % cfg.checkpoint_every === 0 && !isLast) await checkpoint();
-    }
+    if (s.batcher!.heldOutWindows === 0) env.err.write('no held-out sequences: skipping the evaluations\n');
+    end = await s.train({ after: () => (interrupted ? 'pause' : 'none'), stopAt });
   } catch (e) {
     // A fault in the middle of a run: say what happened, at which step, and what is safe on disk.
     bar.finish();
-    const failure = describeFailure(e, gpu, trainer.step, lastCheckpoint, out);
+    const failure = describeFailure(e, gpu, s.step, lastCheckpoint, out);
     env.err.write(`error: ${failure.message}\n`);
     env.out(jsonLine({ command: 'train', status: 'failed', ...failure.json }));
-    trainer.destroy();
+    s.trainer.destroy();
     return 1;
   } finally {
     process.removeListener('SIGINT', onSigint);
     bar.finish();
   }
-  await checkpoint();
-  if (trainer.step < total) {
+  const trainer = s.trainer;
+  if (end !== 'done') {
     env.err.write(`stopped at step ${trainer.step} of ${total}; continue with --resume ${out}\n`);
     env.out(jsonLine({ command: 'train', status: 'paused', step: trainer.step, total_steps: total, out }));
     trainer.destroy();
@@ -234,18 +260,15 @@ export async function trainCommand(a: ParsedArgs, env: CliEnv): Promise<number> 
   }
 
   const weights = await trainer.getWeights();
-  let ev: EvalResult | null = null;
-  if (batcher.heldOutWindows > 0) {
-    ev = await evaluateTrainer(trainer, () => batcher.heldOutBatches(), data, weights.W_dec);
-    history.eval.push({ step: trainer.step, ...numericMetrics(ev) });
-  } else env.err.write('no held-out sequences: skipping the final evaluation\n');
+  const ev: EvalResult | null = s.latestEvaluation?.step === trainer.step ? s.latestEvaluation.result : null;
+  const done = last as StepMetrics | null;
   const files = buildSaeFolder({
     weights,
     config: cfg,
-    scaling_factor: batcher.scale,
+    scaling_factor: s.batcher!.scale,
     density: ev ? Float32Array.from(ev.features.density) : null,
     steps: trainer.step,
-    tokens_seen: last?.tokens_seen ?? trainer.step * cfg.seqs_per_batch * cfg.context_size,
+    tokens_seen: done?.tokens_seen ?? trainer.step * cfg.seqs_per_batch * cfg.context_size,
     provenance: { dataset_path: data.label },
     run_name: runName,
     history,
@@ -258,10 +281,11 @@ export async function trainCommand(a: ParsedArgs, env: CliEnv): Promise<number> 
       command: 'train',
       status: 'done',
       out,
-      step: last?.step ?? trainer.step,
-      tokens_seen: last?.tokens_seen ?? null,
+      step: done?.step ?? trainer.step,
+      tokens_seen: done?.tokens_seen ?? null,
       ...(ev ? numericMetrics(ev) : {}),
-      train: last,
+      train: done,
+      ...(note ? { defaults: note } : {}),
     }),
   );
   return 0;

@@ -80,8 +80,7 @@ export type SessionEvent =
     }
   | { type: 'evaluating'; step: number }
   | { type: 'evaluated'; evaluation: SessionEvaluation }
-  | { type: 'evaluationFailed'; step: number; message: string }
-  | { type: 'checkpointFailed'; step: number; message: string };
+  | { type: 'evaluationFailed'; step: number; message: string };
 
 export type CheckpointReason = 'interval' | 'end';
 
@@ -101,7 +100,7 @@ export interface RunSessionOptions {
   yieldToHost(): Promise<void>;
   now(): number;
   onEvent(e: SessionEvent): void;
-  /** Persist a checkpoint (the loop waits, so the trainer and the data position agree). */
+  /** Persist a checkpoint (the loop waits, so the trainer and the data position agree); a throw stops the run. */
   saveCheckpoint?(session: RunSession, reason: CheckpointReason): Promise<void>;
   /**
    * 'background': training goes on while an evaluation runs (its forward passes queue between steps;
@@ -263,14 +262,10 @@ export class RunSession {
       if (this.o.evaluation === 'inline') await p;
     }
     if (this.signal.aborted) return;
-    if (due.checkpoint && this.o.saveCheckpoint) {
-      try {
-        await this.o.saveCheckpoint(this, end === 'none' ? 'interval' : 'end');
-      } catch (e) {
-        // Saving is best effort: a failed checkpoint never stops training (the host reports it).
-        this.emit({ type: 'checkpointFailed', step, message: e instanceof Error ? e.message : String(e) });
-      }
-    }
+    // A checkpoint that cannot be written stops the CLI's run (it throws); the app's saveCheckpoint
+    // reports and carries on (training continues in memory).
+    if (due.checkpoint && this.o.saveCheckpoint)
+      await this.o.saveCheckpoint(this, end === 'none' ? 'interval' : 'end');
   }
 
   /**
