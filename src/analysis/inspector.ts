@@ -1,7 +1,8 @@
 // The feature inspector's numbers (issue 6), from one feature's activations over the held-out tokens:
-// top-activating contexts (a window around each of the strongest activations, at most one per window:
-// a run of activations is one context, not eight), a histogram of the non-zero activations, density,
-// and the decoder rows nearest to the feature's. Pure: the app layer supplies values and token text.
+// top-activating contexts (a window of `before` tokens before and `after` after each of the strongest
+// activations; one already visible in a context taken is skipped: a run of activations is one
+// context), a histogram of the non-zero activations, density, and the decoder rows nearest to the
+// feature's (src/analysis/featureDashboard.ts builds the full dashboard on top of these). Pure: the app layer supplies values and token text.
 import { cosRow, normalizeRows } from './cosine';
 
 export interface FeatureValues {
@@ -33,11 +34,12 @@ export interface FeatureSummary {
 
 export function summarizeFeature(
   fv: FeatureValues,
-  opts: { contexts?: number; window?: number; bins?: number } = {},
+  opts: { contexts?: number; window?: number; before?: number; after?: number; bins?: number } = {},
 ): FeatureSummary {
   const { values, valid, T } = fv;
   const nCtx = opts.contexts ?? 8,
-    win = opts.window ?? 8,
+    before = opts.before ?? opts.window ?? 8,
+    after = opts.after ?? opts.window ?? 8,
     bins = opts.bins ?? 30;
   let fired = 0,
     tokens = 0,
@@ -65,14 +67,14 @@ export function summarizeFeature(
     if (contexts.length >= nCtx) break;
     const s = Math.floor(n / T),
       t = n % T;
-    // Non-maximum suppression: skip an activation that sits inside a context already taken.
-    if (contexts.some((c) => c.sequence === s && Math.abs(c.position - t) <= win)) continue;
+    // Non-maximum suppression: skip an activation already visible in a context taken.
+    if (contexts.some((c) => c.sequence === s && t >= c.from && t < c.to)) continue;
     contexts.push({
       value: values[n],
       sequence: s,
       position: t,
-      from: Math.max(0, t - win),
-      to: Math.min(T, t + win + 1),
+      from: Math.max(0, t - before),
+      to: Math.min(T, t + after + 1),
     });
   }
   const edges = Array.from({ length: bins + 1 }, (_, i) => (max * i) / bins);

@@ -3,11 +3,10 @@
 // Loading new data never unloads the old: a failed load leaves everything as it was (SPEC §7).
 import type { Batcher, BatcherState } from '../data/batcher';
 import { opfsScratch } from '../data/opfsScratch';
-import { exposeForTests } from './gpuSession';
 import { HELD_OUT_FRACTION, openRunBatcher } from '../sae/runBatcher';
 import { blobByteSource, type ByteSource } from '../data/byteSource';
-import { isTokenizerFile, openDataset } from '../data/dataset';
-import { idsTokenText, loadTokenText, type TokenText } from '../data/tokenText';
+import { openDataset } from '../data/dataset';
+import { idsTokenText, type TokenText } from '../data/tokenText';
 import {
   createSyntheticSource,
   SYNTHETIC_BOS,
@@ -20,6 +19,14 @@ import type { ActivationSource } from '../data/types';
 import type { TrainConfig } from '../sae/config';
 import { useWorkspaceStore, type DataSummary } from '../store/workspaceStore';
 import type { RunData } from './trainingLoop';
+import {
+  builtinTokenText,
+  dataIdentity,
+  isTokenTextOnly,
+  recallTokenText,
+  rememberTokenText,
+  tokenTextOfDrop,
+} from './tokenTextSession';
 
 /** Share of sequences held out for evaluation (never trained on). */
 export { HELD_OUT_FRACTION };
@@ -75,7 +82,6 @@ function publish(
 ): LoadedData {
   const key = `data-${nextKey++}`;
   const entry = { key, source, summary, implied, tokenText };
-  exposeForTests('decodeTokens', decodeLoaded);
   loaded.set(key, entry);
   const ws = useWorkspaceStore.getState();
   ws.dataLoaded(key, summary);
@@ -101,12 +107,7 @@ export function loadBuiltin(preset: string): LoadedData {
     scaling: 'none (unit-scale)',
     files: [],
   });
-  const tokenText: TokenText = {
-    name: 'synthetic vocabulary',
-    kind: 'vocabulary',
-    size: source.vocabulary().length,
-    text: (id) => source.tokenText(id),
-  };
+  const tokenText = builtinTokenText(source);
   // The method's defaults (λ1 0.04, lr 3e-4) give dense codes on this data; SYNTHETIC_RECOMMENDED holds the
   // settings measured to recover its true features (src/data/synthetic.ts explains the scale argument).
   // A link's own values still win (boot.ts re-applies them after this).
@@ -168,9 +169,9 @@ export async function loadFiles(files: PickedFile[]): Promise<LoadedData | null>
     };
   });
   try {
-    const tokenizerFiles = sources.filter((f) => isTokenizerFile(f.name));
-    const tokenText = tokenizerFiles.length ? await loadTokenText(tokenizerFiles[0]) : null;
-    if (tokenText && tokenizerFiles.length === sources.length) return attachTokenText(tokenText);
+    // Token text (src/app/tokenTextSession.ts): from the drop, or remembered for this data.
+    const dropped = await tokenTextOfDrop(sources);
+    if (dropped && isTokenTextOnly(sources)) return attachTokenText(dropped, sources);
     const folder = files[0].path.includes('/') ? files[0].path.split('/')[0] : undefined;
     const source = await openDataset(sources, {
       folderName: folder,
@@ -180,6 +181,9 @@ export async function loadFiles(files: PickedFile[]): Promise<LoadedData | null>
       scratch: await opfsScratch(),
       maxInflateBytes: inflateCap(),
     });
+    const identity = dataIdentity(source);
+    if (dropped) void rememberTokenText(identity, sources);
+    const tokenText = dropped ?? (await recallTokenText(identity));
     useWorkspaceStore.getState().chooseData({ kind: 'files', label: source.name });
     const summary = summarize(source, {
       label: source.name,
@@ -199,14 +203,7 @@ export async function loadFiles(files: PickedFile[]): Promise<LoadedData | null>
 }
 
 /** A tokenizer dropped on its own: it gives text to the data already loaded (nothing else changes). */
-/** Token text of the loaded data for some ids (end-to-end tests read what the inspector would show). */
-function decodeLoaded(ids: number[]): string[] {
-  const key = useWorkspaceStore.getState().data.key;
-  const current = key ? loaded.get(key) : undefined;
-  return current ? ids.map((id) => current.tokenText.text(id)) : [];
-}
-
-function attachTokenText(tokenText: TokenText): LoadedData | null {
+function attachTokenText(tokenText: TokenText, files: ByteSource[]): LoadedData | null {
   const ws = useWorkspaceStore.getState();
   const current = ws.data.key ? loaded.get(ws.data.key) : undefined;
   if (!current) {
@@ -214,6 +211,7 @@ function attachTokenText(tokenText: TokenText): LoadedData | null {
     return null;
   }
   current.tokenText = tokenText;
+  void rememberTokenText(dataIdentity(current.source), files);
   current.summary = { ...current.summary, hasTokenText: true, tokenTextName: tokenText.name };
   ws.dataLoaded(current.key, current.summary);
   return current;

@@ -1,11 +1,22 @@
-// The feature inspector's data (issue 6): one feature's activations over the held-out sequences from
-// the trainer's forward pass, summarized by src/analysis/inspector.ts, with token text from the data
-// (the built-in dataset names its tokens; files show token ids unless a tokenizer is known).
+// The feature inspector's data (issues 6, 10): features' activations over the held-out sequences from
+// the trainer's forward pass, made into dashboards by src/analysis/featureDashboard.ts, with the token
+// text of the run's data (src/app/tokenTextSession.ts: the built-in vocabulary, a dropped vocabulary or
+// tokenizer, whichever the data has; ids only when it has none). The same dashboards feed the exports
+// and the HTML report.
+import {
+  buildFeatureDashboard,
+  tokenCells,
+  type DashboardOptions,
+  type FeatureDashboard,
+  type FeatureTokens,
+} from '../analysis/featureDashboard';
 import { nearestTrueFeature } from '../analysis/groundTruth';
-import { nearestByDecoder, summarizeFeature } from '../analysis/inspector';
-import { useAnalysisStore, type FeatureContext, type InspectorData } from '../store/analysisStore';
+import { nearestByDecoder } from '../analysis/inspector';
+import { idsTokenText, type TokenText } from '../data/tokenText';
+import { useAnalysisStore, type InspectorData } from '../store/analysisStore';
 import { findRun } from '../store/runsStore';
-import { evalHandles, groundTruthOf, limitBatches } from './evaluation';
+import { evalHandles, groundTruthOf, limitBatches, type EvalHandles } from './evaluation';
+import { tokenTextOfRun } from './tokenTextSession';
 
 let request = 0;
 
@@ -27,69 +38,106 @@ export async function inspectFeature(
   }
 }
 
-async function loadFeature(runId: string, feature: number, sequence: number | null): Promise<InspectorData> {
+/** Held-out activations of some features of a run, with the positions' validity, starts and ids. */
+export interface HeldOutFeatures {
+  step: number;
+  T: number;
+  /** One FeatureTokens per feature asked for (they share valid, start and ids). */
+  columns: FeatureTokens[];
+  sequences: number;
+}
+
+function checkFeatures(runId: string, features: number[]): EvalHandles & { m: number } {
   const run = findRun(runId);
   if (!run) throw new Error(`No run ${runId}.`);
   const m = run.config.d_sae;
-  if (!Number.isInteger(feature) || feature < 0 || feature >= m)
-    throw new Error(`Feature ${feature} does not exist: this SAE has features 0–${m - 1}.`);
+  for (const f of features)
+    if (!Number.isInteger(f) || f < 0 || f >= m)
+      throw new Error(`Feature ${f} does not exist: this SAE has features 0–${m - 1}.`);
   const h = evalHandles(runId);
   if (typeof h === 'string') throw new Error(h);
+  return { ...h, m };
+}
+
+/** Run the held-out batches forward once and keep the activations of `features`. */
+export async function heldOutFeatures(runId: string, features: number[]): Promise<HeldOutFeatures> {
+  const h = checkFeatures(runId, features);
+  const m = h.m;
   const step = h.trainer.step;
-  const vals: Float32Array[] = [],
-    valids: Uint8Array[] = [],
+  const cols: Float32Array[][] = features.map(() => []);
+  const valids: Uint8Array[] = [],
+    starts: Uint8Array[] = [],
     ids: (Int32Array | undefined)[] = [];
   let T = 0;
   for await (const b of limitBatches(h.batcher)) {
     const r = await h.trainer.forward(b);
     T = b.T;
     const N = b.S * b.T;
-    const v = new Float32Array(N);
-    for (let n = 0; n < N; n++) v[n] = r.f[n * m + feature];
-    vals.push(v);
+    features.forEach((j, k) => {
+      const v = new Float32Array(N);
+      for (let n = 0; n < N; n++) v[n] = r.f[n * m + j];
+      cols[k].push(v);
+    });
     valids.push(b.valid);
+    starts.push(b.start);
     ids.push(b.tokenIds);
   }
-  const N = vals.reduce((s, v) => s + v.length, 0);
+  const N = valids.reduce((s, v) => s + v.length, 0);
   if (N === 0) throw new Error('The held-out split is empty.');
-  const values = new Float32Array(N),
-    valid = new Uint8Array(N),
+  const valid = new Uint8Array(N),
+    start = new Uint8Array(N),
     tokenIds = new Int32Array(N).fill(-1);
   let o = 0;
-  vals.forEach((v, k) => {
-    values.set(v, o);
-    valid.set(valids[k], o);
+  valids.forEach((v, k) => {
+    valid.set(v, o);
+    start.set(starts[k], o);
     if (ids[k]) tokenIds.set(ids[k]!, o);
     o += v.length;
   });
-  const gt = groundTruthOf(h.batcher);
-  const text = (n: number) => {
-    const id = tokenIds[n];
-    if (!valid[n]) return '␀';
-    if (id < 0) return '·';
-    return gt?.tokenText ? gt.tokenText(id) : `[${id}]`;
-  };
-  const sum = summarizeFeature({ values, valid, T });
-  const sequences = N / T;
-  const seq = sequence !== null && sequence >= 0 && sequence < sequences ? sequence : sum.strongestSequence;
-  const slice = (s: number, from: number, to: number) => {
-    const tokens: string[] = [],
-      vs: number[] = [];
-    for (let t = from; t < to; t++) {
-      tokens.push(text(s * T + t));
-      vs.push(values[s * T + t]);
+  const hasIds = ids.some((x) => !!x);
+  const columns = cols.map((parts) => {
+    const values = new Float32Array(N);
+    let p = 0;
+    for (const part of parts) {
+      values.set(part, p);
+      p += part.length;
     }
-    return { tokens, values: vs };
-  };
+    return { values, valid, start, T, ids: hasIds ? tokenIds : undefined };
+  });
+  return { step, T, columns, sequences: N / T };
+}
+
+/** Dashboards of `features` on the run's held-out data, with the data's token text. */
+export async function featureDashboards(
+  runId: string,
+  features: number[],
+  opts: DashboardOptions = {},
+): Promise<{
+  step: number;
+  tokenText: TokenText;
+  dashboards: FeatureDashboard[];
+  T: number;
+  sequences: number;
+}> {
+  const held = await heldOutFeatures(runId, features);
+  const tokenText = tokenTextOfRun(runId) ?? idsTokenText();
+  const dashboards = features.map((f, k) => buildFeatureDashboard(f, held.columns[k], tokenText, opts));
+  return { step: held.step, tokenText, dashboards, T: held.T, sequences: held.sequences };
+}
+
+async function loadFeature(runId: string, feature: number, sequence: number | null): Promise<InspectorData> {
+  const h = checkFeatures(runId, [feature]);
+  const held = await heldOutFeatures(runId, [feature]);
+  const fv = held.columns[0];
+  const tokenText = tokenTextOfRun(runId) ?? idsTokenText();
+  const dash = buildFeatureDashboard(feature, fv, tokenText);
+  const { T, sequences } = held;
+  let strongest = 0;
+  if (dash.top.length) strongest = dash.top[0].sequence;
+  const seq = sequence !== null && sequence >= 0 && sequence < sequences ? sequence : strongest;
   const W = await h.trainer.getWeights();
-  const topContexts: FeatureContext[] = sum.contexts.map((c) => ({
-    value: c.value,
-    sequence: c.sequence,
-    position: c.position,
-    center: c.position - c.from,
-    ...slice(c.sequence, c.from, c.to),
-  }));
   let trueFeature: InspectorData['trueFeature'] = null;
+  const gt = groundTruthOf(h.batcher);
   if (gt) {
     const row = W.W_dec.subarray(feature * W.d_in, (feature + 1) * W.d_in);
     const t = nearestTrueFeature(gt.trueDictionary, gt.F, row, 1, W.d_in);
@@ -98,14 +146,16 @@ async function loadFeature(runId: string, feature: number, sequence: number | nu
   return {
     runId,
     feature,
-    step,
-    density: sum.density,
-    meanActive: sum.meanActive,
-    maxActivation: sum.max,
-    trace: { sequence: seq, ...slice(seq, 0, T) },
+    step: held.step,
+    density: dash.density,
+    meanActive: dash.meanActive,
+    maxActivation: dash.max,
+    trace: { sequence: seq, tokens: tokenCells(fv, tokenText, seq, 0, T) },
     sequences,
-    topContexts,
-    histogram: sum.histogram,
+    tokenSource: { name: tokenText.name, kind: tokenText.kind },
+    dashboard: dash,
+    topContexts: dash.top,
+    histogram: dash.histogram,
     nearest: nearestByDecoder(W.W_dec, W.d_sae, W.d_in, feature),
     trueFeature,
   };

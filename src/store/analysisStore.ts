@@ -3,6 +3,7 @@
 // Plain serializable data changed by verb-named actions; src/app/evaluation.ts and src/app/sweep.ts
 // write here through getState(), the views in src/ui/analysis select narrow slices.
 import { create } from 'zustand';
+import type { DashboardContext, FeatureDashboard, TokenCell } from '../analysis/featureDashboard';
 import type { DensityHistogram } from '../analysis/histogram';
 import type { EvalByPosition, EvalClustering, EvalFeatures, EvalMetrics } from '../analysis/evaluate';
 import type { TrainConfig } from '../sae/config';
@@ -39,17 +40,8 @@ export interface RunAnalysis {
   error: string | null;
 }
 
-/** A context around one activation of the inspected feature. */
-export interface FeatureContext {
-  value: number;
-  /** Held-out sequence (order of the held-out batches) and position of the activation. */
-  sequence: number;
-  position: number;
-  tokens: string[];
-  values: number[];
-  /** Index in tokens/values of the activation itself. */
-  center: number;
-}
+/** A context around one activation of the inspected feature (cells: text, id, activation). */
+export type FeatureContext = DashboardContext;
 
 export interface InspectorData {
   runId: string;
@@ -59,9 +51,13 @@ export interface InspectorData {
   /** Mean activation where it fires. */
   meanActive: number;
   maxActivation: number;
-  /** Whole held-out sequences: the one with the strongest activation and the chosen one. */
-  trace: { sequence: number; tokens: string[]; values: number[] };
+  /** One whole held-out sequence: the one with the strongest activation, or the one chosen. */
+  trace: { sequence: number; tokens: TokenCell[] };
   sequences: number;
+  /** Where the token text comes from ("token ids" when there is none). */
+  tokenSource: { name: string; kind: string };
+  /** Top-k contexts, quantile groups, histogram and temporal behaviour (src/analysis/featureDashboard.ts). */
+  dashboard: FeatureDashboard;
   topContexts: FeatureContext[];
   /** Histogram of the non-zero activations. */
   histogram: { edges: number[]; counts: number[] };

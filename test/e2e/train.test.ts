@@ -380,10 +380,7 @@ describe('training screen', () => {
     await page.waitForFunction(() =>
       document.querySelector('[data-testid=data-summary]')?.textContent?.includes('tokenizer.json'),
     );
-    const decoded = await page.evaluate(() =>
-      (window.__temposae!.decodeTokens as (ids: number[]) => string[])([3, 4, 5, 6, 99]),
-    );
-    expect(decoded).toEqual(['hi', ' hi', ' there', '<|endoftext|>', '[99]']);
+    // What the inspector shows with it is read off the page in test/e2e/tokenText.test.ts.
     // Training on the dropped file works.
     await page.getByTestId('btn-step').click();
     await waitForStatus(page, 'paused');

@@ -1,56 +1,30 @@
-// Feature inspector (issue 6): the feature's activation over one held-out sequence with the tokens as
-// text shaded by activation, its top-activating contexts, a histogram of its activations, the decoder
-// rows nearest to it, its density and, on synthetic data, the true feature it matches.
-import { interpolateInferno } from 'd3';
+// Feature inspector (issues 6, 10): the feature's activation over one held-out sequence with the tokens
+// as text shaded by activation, its top-k contexts (12 tokens before, 4 after), samples from lower
+// activation intervals (sae_vis's quantile groups), the histogram of its activations, its temporal
+// behaviour (stay-on probability, run lengths), the decoder rows nearest to it, its density and, on
+// synthetic data, the true feature it matches. Token text comes from the run's data, whatever its source.
 import { inspectFeature } from '../../app/evaluationInspect';
+import { dashboardFileOfInspector } from '../../app/dashboardExport';
+import type { DashboardContext } from '../../analysis/featureDashboard';
 import { useAnalysisStore, type InspectorData } from '../../store/analysisStore';
+import { findRun } from '../../store/runsStore';
 import { BinBars } from './BinBars';
+import { DashboardExport } from './DashboardExport';
 import { Panel } from './Panel';
 import { toCsv } from './exportFiles';
-
-function shade(v: number, max: number): string {
-  if (!(v > 0) || !(max > 0)) return 'transparent';
-  return interpolateInferno(0.25 + 0.7 * Math.min(1, v / max));
-}
-
-function Tokens({
-  tokens,
-  values,
-  max,
-  center,
-}: {
-  tokens: string[];
-  values: number[];
-  max: number;
-  center?: number;
-}) {
-  return (
-    <span className="an-tokens">
-      {tokens.map((t, i) => (
-        <span
-          key={i}
-          className={`an-tok${i === center ? ' an-tok-center' : ''}`}
-          style={{ background: shade(values[i], max), color: values[i] / max > 0.6 ? '#111' : undefined }}
-          title={`${t}: ${values[i].toPrecision(3)}`}
-        >
-          {t}
-        </span>
-      ))}
-    </span>
-  );
-}
+import { TokenStrip } from './TokenStrip';
 
 /** Activation over the sequence as bars, positions along x (the chart exported as SVG/PNG). */
 function TraceChart({ d, width }: { d: InspectorData; width: number }) {
-  const T = d.trace.values.length;
+  const T = d.trace.tokens.length;
   return (
     <BinBars
       edges={Array.from({ length: T + 1 }, (_, t) => t)}
-      values={d.trace.values}
+      values={d.trace.tokens.map((c) => c.value)}
       width={width}
       height={110}
       color="#f0abfc"
-      title={(t) => `${t} ${d.trace.tokens[t]}: ${d.trace.values[t].toPrecision(3)}`}
+      title={(t) => `${t} ${d.trace.tokens[t].text}: ${d.trace.tokens[t].value.toPrecision(3)}`}
       xLabel={`position in held-out sequence ${d.trace.sequence}`}
       ariaLabel="Activation across the sequence"
       testId="inspector-trace-svg"
@@ -74,6 +48,47 @@ function HistogramChart({ d, width }: { d: InspectorData; width: number }) {
   );
 }
 
+function RunLengthChart({ d, width }: { d: InspectorData; width: number }) {
+  const counts = d.dashboard.temporal.runLengthCounts;
+  return (
+    <BinBars
+      edges={Array.from({ length: counts.length + 1 }, (_, k) => k + 1)}
+      values={counts}
+      width={width}
+      height={90}
+      color="#86efac"
+      title={(k) => `runs of ${k + 1}${k === counts.length - 1 ? '+' : ''} tokens: ${counts[k]}`}
+      xLabel={`run length (tokens; last bar ${counts.length}+)`}
+      ariaLabel="Run lengths of the feature"
+      testId="inspector-runs-svg"
+    />
+  );
+}
+
+const pct = (x: number) => (Number.isFinite(x) ? `${(100 * x).toFixed(1)} %` : '–');
+
+function Context({
+  c,
+  max,
+  onOpen,
+}: {
+  c: DashboardContext;
+  max: number;
+  onOpen: (sequence: number) => void;
+}) {
+  return (
+    <li>
+      <button type="button" className="an-link an-ctx-value" onClick={() => onOpen(c.sequence)}>
+        {c.value.toPrecision(3)}
+      </button>{' '}
+      <TokenStrip tokens={c.tokens} max={max} center={c.center} firstPosition={c.position - c.center} />{' '}
+      <span className="muted">
+        seq {c.sequence} t {c.position}
+      </span>
+    </li>
+  );
+}
+
 export function InspectorView({ width }: { width: number }) {
   const ins = useAnalysisStore((s) => s.inspector);
   const close = useAnalysisStore((s) => s.closeInspector);
@@ -88,6 +103,8 @@ export function InspectorView({ width }: { width: number }) {
   const runId = ins.runId;
   const feature = ins.feature;
   const go = (f: number) => void inspectFeature(runId, f);
+  const openSeq = (s: number) => void inspectFeature(runId, feature, s);
+  const t = d?.dashboard.temporal;
   return (
     <Panel
       title={`Feature ${feature}`}
@@ -104,7 +121,7 @@ export function InspectorView({ width }: { width: number }) {
               max={d ? d.sequences - 1 : 0}
               value={d?.trace.sequence ?? 0}
               data-testid="inspector-sequence"
-              onChange={(e) => void inspectFeature(runId, feature, Number(e.target.value))}
+              onChange={(e) => openSeq(Number(e.target.value))}
               style={{ width: 56 }}
             />
           </label>
@@ -118,17 +135,18 @@ export function InspectorView({ width }: { width: number }) {
           ? {
               csv: () =>
                 toCsv(
-                  ['position', 'token', 'activation'],
-                  d.trace.values.map((v, t) => [t, d.trace.tokens[t], v]),
+                  ['position', 'token_id', 'token', 'activation'],
+                  d.trace.tokens.map((c, i) => [i, c.id, c.text, c.value]),
                 ),
-              json: () => d,
+              // The documented dashboard shape (README "Feature dashboard JSON").
+              json: () => dashboardFileOfInspector(d),
             }
           : undefined
       }
     >
       {ins.loading && !d ? <p className="muted">Running the held-out sequences through the SAE…</p> : null}
       {ins.error ? <p className="an-error">{ins.error}</p> : null}
-      {d ? (
+      {d && t ? (
         <div className="an-inspector-body" data-testid="inspector-body" data-feature={d.feature}>
           <dl className="an-facts">
             <dt>density</dt>
@@ -139,6 +157,18 @@ export function InspectorView({ width }: { width: number }) {
             <dd>{d.maxActivation.toPrecision(3)}</dd>
             <dt>step</dt>
             <dd>{d.step}</dd>
+            <dt>stays on</dt>
+            <dd data-testid="inspector-stay-on" title="P(on at t | on at t−1), same document">
+              {pct(t.stayOn)}
+            </dd>
+            <dt>mean run</dt>
+            <dd data-testid="inspector-mean-run" title="active tokens / runs">
+              {Number.isFinite(t.meanRunLength) ? `${t.meanRunLength.toFixed(2)} tokens` : '–'}
+            </dd>
+            <dt>turns on</dt>
+            <dd title="P(on at t | off at t−1)">{pct(t.onFromOff)}</dd>
+            <dt>longest run</dt>
+            <dd>{t.maxRunLength}</dd>
             {d.trueFeature ? (
               <>
                 <dt>true feature</dt>
@@ -149,9 +179,20 @@ export function InspectorView({ width }: { width: number }) {
               </>
             ) : null}
           </dl>
+          <DashboardExport
+            key={`${runId}-${feature}`}
+            runId={runId}
+            runName={findRun(runId)?.name ?? runId}
+            feature={feature}
+            m={findRun(runId)?.config.d_sae ?? feature + 1}
+          />
+          <p className="an-source" data-testid="inspector-token-source">
+            token text: {d.tokenSource.name}
+            {d.tokenSource.kind === 'ids' ? ' — drop a vocabulary or tokenizer.json to read the tokens' : ''}
+          </p>
           <TraceChart d={d} width={width - 24} />
-          <div className="an-trace-text" data-testid="inspector-tokens">
-            <Tokens tokens={d.trace.tokens} values={d.trace.values} max={d.maxActivation} />
+          <div className="an-trace-text">
+            <TokenStrip tokens={d.trace.tokens} max={d.maxActivation} testId="inspector-tokens" />
           </div>
           <h4>Top-activating contexts</h4>
           {d.topContexts.length === 0 ? (
@@ -159,22 +200,36 @@ export function InspectorView({ width }: { width: number }) {
           ) : null}
           <ol className="an-contexts" data-testid="inspector-contexts">
             {d.topContexts.map((c, i) => (
-              <li key={i}>
-                <button
-                  type="button"
-                  className="an-link"
-                  onClick={() => void inspectFeature(runId, feature, c.sequence)}
-                >
-                  {c.value.toPrecision(3)} · seq {c.sequence} t {c.position}
-                </button>{' '}
-                <Tokens tokens={c.tokens} values={c.values} max={d.maxActivation} center={c.center} />
-              </li>
+              <Context key={i} c={c} max={d.maxActivation} onOpen={openSeq} />
             ))}
           </ol>
+          {d.dashboard.quantiles.length ? (
+            <>
+              <h4>Across the activation range</h4>
+              <ul className="an-quantiles" data-testid="inspector-quantiles">
+                {d.dashboard.quantiles.map((q, i) => (
+                  <li key={i}>
+                    <div className="an-quantile-head">
+                      ({q.lo.toPrecision(3)}, {q.hi.toPrecision(3)}] · {q.count} activations ({pct(q.share)})
+                    </div>
+                    {q.contexts.length ? (
+                      <ol className="an-ctx-list">
+                        {q.contexts.map((c, k) => (
+                          <Context key={k} c={c} max={d.maxActivation} onOpen={openSeq} />
+                        ))}
+                      </ol>
+                    ) : null}
+                  </li>
+                ))}
+              </ul>
+            </>
+          ) : null}
           <div className="an-row">
             <div>
               <h4>Activation histogram</h4>
               <HistogramChart d={d} width={Math.max(200, (width - 40) / 2)} />
+              <h4>Run lengths</h4>
+              <RunLengthChart d={d} width={Math.max(200, (width - 40) / 2)} />
             </div>
             <div>
               <h4>Nearest features (decoder cosine)</h4>

@@ -105,6 +105,7 @@ export function DataPanel() {
           }}
           type="file"
           hidden
+          data-testid="folder-input"
           onChange={(e) => void loadFiles(pickedFromInput(e.target.files))}
         />
         <div className="muted drop-hint">

@@ -5,7 +5,12 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { bytesByteSource } from '../../../src/data/byteSource';
 import { DataFileError } from '../../../src/data/errors';
-import { idsTokenText, loadTokenText } from '../../../src/data/tokenText';
+import {
+  idsTokenText,
+  isTokenTextFile,
+  loadTokenText,
+  tokenTextFromFiles,
+} from '../../../src/data/tokenText';
 
 const enc = (v: unknown) => new TextEncoder().encode(typeof v === 'string' ? v : JSON.stringify(v));
 
@@ -42,5 +47,89 @@ describe('token text', () => {
     const err = await loadTokenText(bytesByteSource(enc(content), 't.json')).catch((e) => e);
     expect(err).toBeInstanceOf(DataFileError);
     expect(err.message).toMatch(msg);
+  });
+});
+
+describe('token text decoding (issue 10)', () => {
+  it('decodes a GPT-2 byte-level vocabulary: Ġ is a space, Ċ a newline, split characters as \\xNN', async () => {
+    // "é" is c3 a9: GPT-2 spells those bytes "Ã" and "©".
+    const tt = await loadTokenText(
+      bytesByteSource(enc({ '<|endoftext|>': 0, Ġworld: 1, Ċ: 2, hello: 3, 'Ã©': 4, Ã: 5 }), 'vocab.json'),
+    );
+    expect([0, 1, 2, 3, 4, 5].map((i) => tt.text(i))).toEqual([
+      '<|endoftext|>',
+      ' world',
+      '\n',
+      'hello',
+      'é',
+      '\\xc3',
+    ]);
+    expect(tt.special(0)).toBe(true);
+    expect(tt.special(1)).toBe(false);
+    expect([tt.known(5), tt.known(6), tt.text(6)]).toEqual([true, false, '[6]']);
+  });
+
+  it('decodes SentencePiece pieces (▁ and byte pieces) and marks <s> </s> <pad>', async () => {
+    const tt = await loadTokenText(
+      bytesByteSource(enc(['<pad>', '<s>', '</s>', '▁the', 'cat', '<0x0A>']), 'vocab.json'),
+    );
+    expect([3, 4, 5].map((i) => tt.text(i))).toEqual([' the', 'cat', '\n']);
+    expect([0, 1, 2, 3].map((i) => tt.special(i))).toEqual([true, true, true, false]);
+  });
+
+  it('an object vocabulary with holes: the holes are unknown, not made-up text', async () => {
+    const tt = await loadTokenText(bytesByteSource(enc({ a: 0, c: 2 }), 'vocab.json'));
+    expect([tt.known(1), tt.text(1), tt.text(2)]).toEqual([false, '[1]', 'c']);
+    const err = await loadTokenText(bytesByteSource(enc({ a: 1e9 }), 'v.json')).catch((e) => e);
+    expect(err.message).toMatch(/^v\.json: a vocabulary object must map tokens to integer ids/);
+    const empty = await loadTokenText(bytesByteSource(enc({}), 'v.json')).catch((e) => e);
+    expect(empty.message).toBe('v.json: the vocabulary is empty');
+  });
+
+  it('a tokenizer.json marks its special tokens and keeps the space of a metaspace word start', async () => {
+    const bytes = readFileSync(join(__dirname, '../../fixtures/data/tiny-tokenizer.json'));
+    const tt = await loadTokenText(bytesByteSource(bytes, 'tokenizer.json'));
+    expect([tt.special(6), tt.special(4), tt.known(4), tt.known(99)]).toEqual([true, false, true, false]);
+    const sp = await loadTokenText(
+      bytesByteSource(
+        enc({
+          version: '1.0',
+          truncation: null,
+          padding: null,
+          added_tokens: [
+            {
+              id: 0,
+              content: '<s>',
+              single_word: false,
+              lstrip: false,
+              rstrip: false,
+              normalized: false,
+              special: true,
+            },
+          ],
+          normalizer: null,
+          post_processor: null,
+          pre_tokenizer: { type: 'Metaspace', replacement: '▁', prepend_scheme: 'always', split: true },
+          decoder: { type: 'Metaspace', replacement: '▁', prepend_scheme: 'always', split: true },
+          model: { type: 'WordLevel', vocab: { '<s>': 0, '▁the': 1, cat: 2 }, unk_token: '<s>' },
+        }),
+        'tokenizer.json',
+      ),
+    );
+    expect([sp.text(1), sp.text(2), sp.special(0)]).toEqual([' the', 'cat', true]);
+  });
+
+  it('picks tokenizer.json over vocab files in a drop and ignores tokenizer_config.json as text', async () => {
+    const tok = bytesByteSource(
+      readFileSync(join(__dirname, '../../fixtures/data/tiny-tokenizer.json')),
+      'cache/tokenizer.json',
+    );
+    const cfg = bytesByteSource(enc({ bos_token: '<|endoftext|>' }), 'cache/tokenizer_config.json');
+    const voc = bytesByteSource(enc(['x']), 'cache/vocab.json');
+    expect(isTokenTextFile('cache/tokenizer_config.json')).toBe(false);
+    expect(isTokenTextFile('cache/tokenizer.json')).toBe(true);
+    const tt = await tokenTextFromFiles([voc, cfg, tok]);
+    expect([tt!.name, tt!.text(5)]).toEqual(['cache/tokenizer.json', ' there']);
+    expect(await tokenTextFromFiles([cfg])).toBeNull();
   });
 });

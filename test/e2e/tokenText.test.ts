@@ -1,0 +1,349 @@
+// Token text in the feature inspector, end to end (issue 10), once per source kind: the built-in data,
+// an .npz with token_ids dropped with a vocabulary list, an .npz with a GPT-2 style {"Ġtok": id}
+// vocabulary dropped after the data, an .npz with a tokenizer.json (decoded in the page by
+// @huggingface/transformers), and a SAELens cache folder (Arrow, token_ids) with a tokenizer.json,
+// picked as a folder. Each time only what a user does: drop or pick files, press Start, open Features,
+// click a feature in the clustering view, read the inspector. The words of that vocabulary must show
+// and no [id] placeholder where the text is known. The vocabulary case also downloads the chosen
+// features' dashboard JSON (parsed back strictly) and the HTML report (opened in an offline context:
+// no request leaves, the token text shows). A reload then brings the vocabulary back when the same
+// activations are dropped again.
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { zipSync } from 'fflate';
+import type { Page } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { encodeNpy } from '../../src/data/npyWrite';
+import { buildArrowCache, cacheJson } from '../fixtures/data/build';
+import { parseDashboardFile } from '../../src/io/dashboardJson';
+import { openPage, SCREENSHOT_DIR, screenshot, startApp, type AppHarness, type WatchedPage } from './harness';
+
+// 40 sequences × 16 tokens × d 16 (4 held out), d_sae 32, 24 steps of 4 × 16 tokens, evaluated at the end.
+const S = 40,
+  T = 16,
+  D = 16,
+  STEPS = 24;
+const URL_CONFIG = `?data=builtin:tiny&d_sae=32&seqs_per_batch=4&context_size=${T}&training_tokens=${4 * T * STEPS}&metrics_every=4&eval_every=0&lr=0.01&seed=3`;
+
+const WORDS = [
+  '<bos>',
+  'apple',
+  'river',
+  'stone',
+  'cloud',
+  'tiger',
+  'lemon',
+  'piano',
+  'maple',
+  'ocean',
+  'ember',
+  'quartz',
+];
+// GPT-2 spelling: a leading space is Ġ. The inspector must show them decoded (" cat" as ␣cat).
+const BYTE_LEVEL = [
+  '<|endoftext|>',
+  'Ġcat',
+  'Ġdog',
+  'Ġbird',
+  'Ġfish',
+  'Ġfrog',
+  'Ġmoth',
+  'Ġwolf',
+  'Ġbear',
+  'Ġdeer',
+  'Ġlynx',
+  'Ġnewt',
+];
+
+/** Deterministic pseudo-random numbers (tests only). */
+function lcg(seed: number) {
+  let s = seed >>> 0;
+  return () => ((s = (Math.imul(s, 1664525) + 1013904223) >>> 0) / 2 ** 32) * 2 - 1;
+}
+
+/** Token ids in [0, V) and activations that follow them (a direction per token plus noise). */
+function tokenData(V: number, seed = 5) {
+  const r = lcg(seed);
+  const E = Array.from({ length: V }, () => Array.from({ length: D }, () => r() * 2));
+  const ids = new Int32Array(S * T);
+  const x = new Float32Array(S * T * D);
+  for (let n = 0; n < S * T; n++) {
+    ids[n] = n % T === 0 ? 0 : 1 + Math.floor(((r() + 1) / 2) * (V - 1));
+    for (let j = 0; j < D; j++) x[n * D + j] = E[ids[n]][j] + 0.1 * r();
+  }
+  return { ids, x };
+}
+
+function npz(V: number): Buffer {
+  const { ids, x } = tokenData(V);
+  return Buffer.from(
+    zipSync({
+      'activations.npy': encodeNpy(x, [S, T, D], '<f4'),
+      'token_ids.npy': encodeNpy(ids, [S, T], '<i4'),
+    }),
+  );
+}
+
+const tinyTokenizer = readFileSync('test/fixtures/data/tiny-tokenizer.json');
+const TOKENIZER_TEXT = ['h', 'i', '␣', 'hi', '␣hi', '␣there', '<|endoftext|>'];
+
+type Upload = { name: string; buffer: Buffer };
+
+/** Drop files on the page's file input (or pick a folder), wait until the data panel names `shows`. */
+async function drop(page: Page, files: Upload[] | string, shows: string) {
+  await page.getByTestId('tab-train').click();
+  const input = typeof files === 'string' ? 'folder-input' : 'file-input';
+  await page.getByTestId(input).setInputFiles(
+    typeof files === 'string'
+      ? files
+      : files.map((f) => ({
+          ...f,
+          mimeType: f.name.endsWith('.json') ? 'application/json' : 'application/octet-stream',
+        })),
+  );
+  await page.waitForFunction(
+    (text) => document.querySelector('[data-testid=data-summary]')?.textContent?.includes(text),
+    shows,
+  );
+}
+
+async function download(page: Page, testId: string): Promise<Buffer> {
+  const [d] = await Promise.all([
+    page.waitForEvent('download', { timeout: 120_000 }),
+    page.getByTestId(testId).click(),
+  ]);
+  return readFileSync((await d.path())!);
+}
+
+async function runs(page: Page): Promise<{ id: string; status: string }[]> {
+  return page.evaluate(() => (window.__temposae!.runs as () => { id: string; status: string }[])());
+}
+
+/** Start a new run on the loaded data and wait until it is done and evaluated (read-only hooks). */
+async function trainAndEvaluate(page: Page) {
+  const before = (await runs(page)).length;
+  await page.getByTestId('tab-train').click();
+  await page.getByTestId('btn-primary').click();
+  await page.waitForFunction((n) => (window.__temposae!.runs as () => unknown[])().length > n, before);
+  const id = (await runs(page))[before].id;
+  await page
+    .waitForFunction(
+      ([rid, steps]) => {
+        const r = (window.__temposae!.runs as () => { id: string; status: string }[])().find(
+          (x) => x.id === rid,
+        );
+        const a = (
+          window.__temposae!.analysis as () => {
+            byRun: Record<string, { evals: { step: number }[]; evaluating: boolean }>;
+          }
+        )().byRun[rid as string];
+        return r?.status === 'done' && !!a && !a.evaluating && a.evals.some((e) => e.step === steps);
+      },
+      [id, STEPS] as const,
+      { timeout: 120_000, polling: 250 },
+    )
+    .catch(async (e) => {
+      await screenshot(page, 'tokentext-timeout');
+      const state = await page.evaluate(
+        (rid) => ({
+          run: (window.__temposae!.runs as () => { id: string }[])().find((x) => x.id === rid),
+          analysis: (window.__temposae!.analysis as () => { byRun: Record<string, unknown> })().byRun[rid],
+        }),
+        id,
+      );
+      throw new Error(`${(e as Error).message}: ${JSON.stringify(state).slice(0, 1500)}`);
+    });
+}
+
+/** Open Features, click the first leaf of the clustering view, return what the inspector shows. */
+async function readInspector(page: Page, shot: string) {
+  await page.getByTestId('tab-features').click();
+  await page.getByTestId('cluster-view').waitFor();
+  const leaf = page.locator('[data-testid^="leaf-"]').first();
+  const feature = (await leaf.getAttribute('data-testid'))!.slice('leaf-'.length);
+  await leaf.click();
+  await page.waitForFunction(
+    (f) => document.querySelector('[data-testid="inspector-body"]')?.getAttribute('data-feature') === f,
+    feature,
+    { timeout: 60_000 },
+  );
+  const inspector = page.getByTestId('inspector');
+  await inspector.scrollIntoViewIfNeeded();
+  await screenshot(page, shot);
+  const cells = async (testId: string) =>
+    page
+      .getByTestId(testId)
+      .locator('.an-tok')
+      .evaluateAll((els) =>
+        els.map((e) => ({ text: e.textContent ?? '', title: e.getAttribute('title') ?? '' })),
+      );
+  return {
+    strip: await cells('inspector-tokens'),
+    contexts: await cells('inspector-contexts'),
+    source: (await page.getByTestId('inspector-token-source').textContent())!,
+    text: (await inspector.textContent())!,
+  };
+}
+
+function expectText(r: Awaited<ReturnType<typeof readInspector>>, words: string[]) {
+  const shown = [...r.strip, ...r.contexts].map((c) => c.text);
+  expect(shown.length).toBeGreaterThan(T - 1);
+  // Words of the vocabulary, as text.
+  expect(shown.filter((t) => words.includes(t)).length, shown.join(' ')).toBeGreaterThan(T / 2);
+  // No [id] placeholder anywhere: every id of this data has text.
+  expect(
+    shown.filter((t) => /^\[\d+\]$/.test(t)),
+    shown.join(' '),
+  ).toEqual([]);
+  expect(r.text).not.toMatch(/\[\d+\]\[\d+\]/);
+  // The tooltip names the id, position and activation.
+  expect(r.strip[1].title).toMatch(/ · id \d+( \(special\))? · t 1 · activation /);
+}
+
+describe('token text in the inspector, every source', () => {
+  let h: AppHarness;
+  let w: WatchedPage;
+  const dirs: string[] = [];
+  beforeAll(async () => {
+    h = await startApp();
+    w = await openPage(h, URL_CONFIG);
+    await w.page.getByTestId('selftest').waitFor({ timeout: 60_000 });
+    await w.page.getByTestId('data-summary').waitFor();
+  });
+  afterAll(async () => {
+    dirs.forEach((d) => rmSync(d, { recursive: true, force: true }));
+    await h?.close();
+  });
+
+  it('built-in data: its vocabulary (<bos>, f12 …)', async () => {
+    await trainAndEvaluate(w.page);
+    const r = await readInspector(w.page, 'tokentext-builtin');
+    expect(r.source).toContain('synthetic vocabulary');
+    const shown = r.strip.map((c) => c.text);
+    expect(
+      shown.every((t) => t === '<bos>' || t === '·' || /^f\d+$/.test(t)),
+      shown.join(' '),
+    ).toBe(true);
+    expect(shown.filter((t) => /^f\d+$/.test(t)).length).toBeGreaterThan(0);
+    // Temporal behaviour and quantile groups sit beside the text.
+    expect(await w.page.getByTestId('inspector-stay-on').textContent()).toMatch(/%|–/);
+    expect(await w.page.getByTestId('inspector-quantiles').locator('li').count()).toBeGreaterThan(0);
+  });
+
+  it('an .npz dropped together with a vocabulary list; its dashboards and report travel', async () => {
+    const { page } = w;
+    await drop(
+      page,
+      [
+        { name: 'acts.npz', buffer: npz(WORDS.length) },
+        { name: 'vocab.json', buffer: Buffer.from(JSON.stringify(WORDS)) },
+      ],
+      'vocab.json',
+    );
+    await trainAndEvaluate(page);
+    const r = await readInspector(page, 'tokentext-vocab-list');
+    expect(r.source).toContain('vocab.json');
+    expectText(r, WORDS);
+    // The chosen features' dashboards as JSON, parsed back with the app's own strict reader.
+    await page.getByTestId('dashboard-features').fill('0, 1, 2');
+    const json = await download(page, 'dashboard-json');
+    const file = parseDashboardFile(json.toString('utf8'), 'dashboards.json');
+    expect(file.features.map((f) => f.index)).toEqual([0, 1, 2]);
+    expect(file.token_text.name).toBe('vocab.json');
+    const tokens = file.features.flatMap((f) => f.top_contexts.flatMap((c) => c.tokens));
+    expect(tokens.length).toBeGreaterThan(0);
+    expect(tokens.every((t) => WORDS.includes(t))).toBe(true);
+    // The one-file HTML report opens with no network at all and shows the token text.
+    const html = await download(page, 'report-html');
+    const reportPath = path.join(mkdtempSync(path.join(tmpdir(), 'temposae-report-')), 'report.html');
+    dirs.push(path.dirname(reportPath));
+    writeFileSync(reportPath, html);
+    const offline = await h.browser.newContext();
+    await offline.setOffline(true);
+    const requests: string[] = [];
+    offline.on('request', (q) => {
+      if (!q.url().startsWith('file:')) requests.push(q.url());
+    });
+    const rp = await offline.newPage();
+    await rp.goto(`file://${reportPath}`);
+    const reportText = (await rp.locator('body').textContent())!;
+    expect(reportText).toContain('Feature 0');
+    expect(await rp.locator('svg path').count()).toBeGreaterThan(2);
+    const shownInReport = await rp.locator('.tok').allTextContents();
+    expect(shownInReport.filter((t) => WORDS.includes(t)).length).toBeGreaterThan(10);
+    expect(shownInReport.filter((t) => /^\[\d+\]$/.test(t))).toEqual([]);
+    await rp.screenshot({ path: path.join(SCREENSHOT_DIR, 'tokentext-report.png'), fullPage: false });
+    expect(requests).toEqual([]);
+    await offline.close();
+  });
+
+  it('a GPT-2 style {"Ġtok": id} vocabulary dropped after the data: byte-level pieces decoded', async () => {
+    const { page } = w;
+    await drop(page, [{ name: 'animals.npz', buffer: npz(BYTE_LEVEL.length) }], 'animals.npz');
+    const vocab = Object.fromEntries(BYTE_LEVEL.map((t, i) => [t, i]));
+    await drop(page, [{ name: 'vocab.json', buffer: Buffer.from(JSON.stringify(vocab)) }], 'vocab.json');
+    await trainAndEvaluate(page);
+    const r = await readInspector(page, 'tokentext-vocab-object');
+    expectText(
+      r,
+      BYTE_LEVEL.map((t) => t.replace('Ġ', '␣')),
+    );
+    expect(r.text).not.toContain('Ġ');
+    expect(r.strip[0].text).toBe('<|endoftext|>');
+  });
+
+  it('an .npz with a tokenizer.json, decoded in the page', async () => {
+    const { page } = w;
+    await drop(
+      page,
+      [
+        { name: 'hi.npz', buffer: npz(7) },
+        { name: 'tokenizer.json', buffer: tinyTokenizer },
+      ],
+      'tokenizer.json',
+    );
+    await trainAndEvaluate(page);
+    const r = await readInspector(page, 'tokentext-tokenizer');
+    expect(r.source).toContain('tokenizer.json');
+    expectText(r, TOKENIZER_TEXT);
+  });
+
+  it('a SAELens cache folder with token_ids and a tokenizer.json, picked as a folder', async () => {
+    const { page } = w;
+    const root = mkdtempSync(path.join(tmpdir(), 'temposae-tokentext-'));
+    dirs.push(root);
+    const dir = path.join(root, 'cache');
+    mkdirSync(dir);
+    const { ids, x } = tokenData(7, 9);
+    const arrow = buildArrowCache({
+      S,
+      T,
+      d: D,
+      rowsPerBatch: 16,
+      value: (s, t, j) => x[(s * T + t) * D + j],
+      tokenId: (s, t) => ids[s * T + t],
+    });
+    const file = 'data-00000-of-00001.arrow';
+    writeFileSync(path.join(dir, file), arrow);
+    for (const src of cacheJson({ T, d: D, files: [file] }))
+      writeFileSync(path.join(dir, src.name), await src.read(0, src.size));
+    writeFileSync(path.join(dir, 'tokenizer.json'), tinyTokenizer);
+    await drop(page, dir, 'tokenizer.json');
+    expect(await page.getByTestId('data-summary').textContent()).toContain(`${S} seq × ${T} × ${D}`);
+    await trainAndEvaluate(page);
+    const r = await readInspector(page, 'tokentext-saelens-cache');
+    expectText(r, TOKENIZER_TEXT);
+  });
+
+  it('after a reload, dropping the same activations again brings their vocabulary back', async () => {
+    const { page } = w;
+    await page.reload();
+    await page.getByTestId('selftest').waitFor({ timeout: 60_000 });
+    await drop(page, [{ name: 'acts.npz', buffer: npz(WORDS.length) }], 'vocab.json (remembered)');
+    await trainAndEvaluate(page);
+    const r = await readInspector(page, 'tokentext-remembered');
+    expectText(r, WORDS);
+    w.assertNoErrors();
+  });
+});
