@@ -47,7 +47,7 @@ const layerRules = Object.entries(forbidden).map(([layer, banned]) => ({
 }));
 
 export default tseslint.config(
-  { ignores: ['dist', 'dist-cli', 'node_modules', 'test-output', 'public'] },
+  { ignores: ['dist', 'dist-cli', 'dist-bench', 'node_modules', 'test-output', 'public'] },
   js.configs.recommended,
   ...tseslint.configs.recommended,
   {

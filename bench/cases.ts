@@ -12,10 +12,13 @@
 //                       ReLU only, so another architecture runs without it); --k N sets TopK's k
 //   --max-gflop G       skip trainer cases above G GFLOP per step (--cases all --max-gflop 50 runs the
 //                       mid-size case but not the 258-GFLOP one)
+//   --case D,M,TOKENS   time this one trainer case (d_in, d_sae, tokens per step; tokens a multiple of
+//                       128) instead of the list, and measure linearity around it
+//   --adapter A         default (Dawn's first adapter: a real GPU when Vulkan finds one, else SwiftShader)
+//                       | swiftshader (force Chromium's SwiftShader ICD: a check on a machine without GPU)
 
+import { ARCHITECTURE_IDS as ARCHITECTURES } from '../src/sae/architectures';
 import type { Architecture } from '../src/sae/config';
-
-const ARCHITECTURES: readonly Architecture[] = ['relu', 'topk', 'jumprelu'];
 
 export interface TrainerCase {
   d: number;
@@ -59,6 +62,10 @@ export interface BenchOptions {
   linearity?: boolean;
   /** Skip trainer cases above this many GFLOP per step (absent: no cap). */
   maxGflop?: number;
+  /** One trainer case instead of TRAINER_CASES (--case D,M,TOKENS). */
+  only?: TrainerCase;
+  /** 'swiftshader': force the SwiftShader ICD (absent: Dawn's default adapter). */
+  adapter?: 'default' | 'swiftshader';
   steps: number;
   repeats: number;
   warmup: number;
@@ -108,10 +115,24 @@ export function parseBenchArgs(argv: string[]): BenchOptions {
       const v = Number(value());
       if (!(v > 0)) throw new Error(`--max-gflop needs a positive number`);
       o.maxGflop = v;
+    } else if (flag === '--case') {
+      const v = value();
+      const parts = String(v).split(',').map(Number);
+      if (parts.length !== 3 || !parts.every((n) => Number.isInteger(n) && n > 0) || parts[2] % BENCH_T)
+        throw new Error(
+          `--case needs D,M,TOKENS: positive integers, TOKENS a multiple of ${BENCH_T} (got ${v})`,
+        );
+      o.only = shape(parts[0], parts[1], parts[2]);
+    } else if (flag === '--adapter') {
+      const v = value();
+      if (v !== 'default' && v !== 'swiftshader')
+        throw new Error(`--adapter must be default or swiftshader (got ${v})`);
+      o.adapter = v;
     } else
       throw new Error(
         `unknown flag ${a} (flags: --cases small|all, --steps N, --repeats N, --warmup N, --no-peer, ` +
-          `--no-extras, --no-linearity, --architecture relu|topk|jumprelu, --k N, --max-gflop G)`,
+          `--no-extras, --no-linearity, --architecture ${ARCHITECTURES.join('|')}, --k N, --max-gflop G, ` +
+          `--case D,M,TOKENS, --adapter default|swiftshader)`,
       );
   }
   // The tf.js peer implements the ReLU SAE only (bench/tfjsPeer.ts).

@@ -14,7 +14,7 @@ import {
   type TrainerCase,
 } from './cases';
 import { stepFlops } from './flops';
-import { nodeGpu } from './nodeGpu';
+import { nodeGpu, SWIFTSHADER_ICD } from './nodeGpu';
 import { registerTfjsGradients } from './tfjsNode';
 import { caseConfig, runTrainerCase, type BenchEnv } from './trainerCase';
 import { adapterName, requestGpu } from '../src/gpu/device';
@@ -91,10 +91,12 @@ async function loaderLine(c: TrainerCase, trainerLine: Line): Promise<Line> {
   };
 }
 
-async function benchEnv(command: string): Promise<BenchEnv> {
-  const gpu = await nodeGpu();
+async function benchEnv(command: string, adapter: BenchOptions['adapter']): Promise<BenchEnv> {
+  const gpu = await nodeGpu({ swiftshader: adapter === 'swiftshader' });
   const ctx = await requestGpu(gpu, 'TempoSAE-bench');
   const a = ctx.adapter;
+  if (adapter === 'swiftshader' && !a.isSwiftShader)
+    throw new Error(`--adapter swiftshader: got ${adapterName(a)} (is ${SWIFTSHADER_ICD} installed?)`);
   const details = [a.vendor, a.architecture, a.description].filter(Boolean).join(', ');
   return { gpu, ctx, command, adapter: `${adapterName(a)} [${details}]` };
 }
@@ -104,14 +106,20 @@ export async function runBench(o: BenchOptions, command: string, emitLine: Emit)
   // above 1 means the timings are inflated (both engines alike, since their windows alternate).
   const emit: Emit = (line) =>
     emitLine({ ...line, host_load_per_core: Number((loadavg()[0] / availableParallelism()).toFixed(2)) });
-  const env = await benchEnv(command);
+  const env = await benchEnv(command, o.adapter);
   if (o.peer) await registerTfjsGradients();
   const runCase = (c: TrainerCase) => runTrainerCase(env, c, o);
 
   const skipped: Line[] = [];
   const timed: { c: TrainerCase; line: Line }[] = [];
-  for (const c of TRAINER_CASES) {
-    const why = skipReason(c, o, env.ctx.adapter.isSwiftShader, env.ctx.limits);
+  // --case: that one case, whatever its size (only the memory plan and --max-gflop can skip it).
+  for (const c of o.only ? [o.only] : TRAINER_CASES) {
+    const why = skipReason(
+      c,
+      o.only ? { ...o, cases: 'all' } : o,
+      env.ctx.adapter.isSwiftShader,
+      env.ctx.limits,
+    );
     if (why) skipped.push({ d: c.d, d_sae: c.d_sae, tokens: c.tokens, reason: why });
     else {
       const line = await runCase(c);
@@ -122,9 +130,10 @@ export async function runBench(o: BenchOptions, command: string, emitLine: Emit)
   if (skipped.length) emit({ bench: 'skipped', command, adapter: env.adapter, cases: skipped });
 
   if (o.linearity !== false) {
-    const base = timed.find((t) => t.c === LINEARITY_BASE)?.line ?? (await runCase(LINEARITY_BASE));
-    const tokensX2 = await runCase(doubled(LINEARITY_BASE, 'tokens'));
-    const dSaeX2 = await runCase(doubled(LINEARITY_BASE, 'd_sae'));
+    const around = o.only ?? LINEARITY_BASE;
+    const base = timed.find((t) => t.c === around)?.line ?? (await runCase(around));
+    const tokensX2 = await runCase(doubled(around, 'tokens'));
+    const dSaeX2 = await runCase(doubled(around, 'd_sae'));
     for (const line of linearityLines(base, tokensX2, dSaeX2, o.peer)) emit(line);
   }
 

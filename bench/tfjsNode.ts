@@ -28,6 +28,14 @@ export async function resolve(specifier, context, next) {
 
 let loaded: Promise<void> | undefined;
 
+/**
+ * The bundled benchmark (scripts/bench-bundle-entry.ts) imports tf.js's ES modules, gradients included,
+ * into the bundle itself: one copy, nothing left to load from node_modules.
+ */
+export function tfjsGradientsBundled(): void {
+  loaded = Promise.resolve();
+}
+
 /** Register every tf.js gradient function (idempotent). Call before tf.grad / tf.variableGrads in Node. */
 export function registerTfjsGradients(): Promise<void> {
   loaded ??= (async () => {
