@@ -13,7 +13,7 @@ import type { GpuContext } from '../../src/gpu/device';
 import { roundToF16 } from '../../src/lm/gpu/f16Weights';
 import { LmGpuForward } from '../../src/lm/gpu/forward';
 import { planLmMemory } from '../../src/lm/gpu/plan';
-import { forwardReference } from '../../src/lm/reference/forward';
+import { centerResidual, forwardReference } from '../../src/lm/reference/forward';
 import { HOOK_POINTS, type LanguageModel } from '../../src/lm/types';
 import { randomIds, randomModel, type RandomModelOptions } from '../fixtures/lm/randomModel';
 import { getTestGpu } from '../helpers/dawn';
@@ -191,6 +191,31 @@ describe('hooks: patch, start, stop', () => {
       /cannot start at blocks.1.hook_attn_out/,
     );
     for (const f of [full, late, stopper]) f.destroy();
+  });
+
+  it('center: every captured hook is its row-centred value (TransformerLens processing); RMSNorm refuses', async () => {
+    const ctx = await getTestGpu();
+    const model = randomModel({ family: 'gpt2', seed: 8 });
+    const fwd = new LmGpuForward(ctx, model, { S, T });
+    const ids = randomIds(model.config.vocab_size, S, T, 14);
+    const hooks = allHooks(model);
+    fwd.forward(ids, { capture: hooks, center: true });
+    const got = await fwd.readHooks(hooks);
+    const ref = forwardReference(model, ids, S, T, { capture: hooks });
+    const d = model.config.d_model;
+    for (const h of hooks)
+      expectClose(`centred ${h}`, got.get(h)!, centerResidual(ref.hooks.get(h)!, d), ATOL, RTOL);
+    // The forward is untouched: the logits are the plain model's.
+    expectClose('logits with centred captures', await fwd.readAllLogits(), ref.logits, ATOL, RTOL);
+    // The raw residual has a row mean well away from 0, so the centring is not a no-op.
+    const raw = ref.hooks.get('blocks.1.hook_resid_post')!;
+    expect(Math.max(...centerResidual(raw, d).map((v, i) => Math.abs(v - raw[i])))).toBeGreaterThan(0.01);
+    fwd.destroy();
+    const llama = new LmGpuForward(ctx, randomModel({ family: 'llama', seed: 8 }), { S, T });
+    expect(() => llama.forward(ids, { capture: ['blocks.0.hook_resid_post'], center: true })).toThrow(
+      /uses RMSNorm.*never centred/,
+    );
+    llama.destroy();
   });
 
   it('rejects ids outside the vocabulary and a patch buffer of the wrong size', async () => {

@@ -11,6 +11,7 @@ import { createBufferWithData, createStorageBuffer, readFloat32 } from '../../sr
 import {
   addOp,
   attentionOp,
+  centerOp,
   embedOp,
   geluOp,
   normOp,
@@ -21,6 +22,7 @@ import {
 import { gemmF16Op } from '../../src/lm/gpu/gemmF16';
 import { packF16Rows, roundToF16 } from '../../src/lm/gpu/f16Weights';
 import { gemmTwin } from '../../src/sae/twins/gemm';
+import { centerResidual } from '../../src/lm/reference/forward';
 import { attentionTwin } from '../../src/lm/twins/attention';
 import { embedTwin } from '../../src/lm/twins/embed';
 import { addTwin, geluNewTwin, swigluTwin } from '../../src/lm/twins/mlp';
@@ -139,6 +141,22 @@ describe('lm kernels vs CPU twins', () => {
       await run(device, [addOp(device, 'a', n, xr, up)], xr),
       addTwin(a, swigluTwin(a, b)),
       1e-6,
+      1e-6,
+    );
+  });
+
+  it('row centring (TransformerLens processing), rows offset far from 0', async () => {
+    const device = await gpu();
+    const [N, d] = [70, 37];
+    const xv = Float32Array.from(rand(N * d), (v, i) => v + (Math.floor(i / d) % 5) * 3);
+    const x = buf(device, xv);
+    // Row sums reach ~480: each of the 37 f32 additions rounds by ≤ 480·2⁻²⁴ ≈ 2.9e-5, so the mean is off
+    // by ≤ 37·2.9e-5/37 ≈ 2.9e-5 at worst (measured ≈ 3e-6): atol 3e-5. A missed row or a wrong d: O(1).
+    expectClose(
+      'center',
+      await run(device, [centerOp(device, 'c', N, d, x)], x),
+      centerResidual(xv, d),
+      3e-5,
       1e-6,
     );
   });

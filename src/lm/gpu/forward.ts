@@ -24,7 +24,17 @@ import { GemmOp, pickGemmDesign, type GemmDesign } from '../../gpu/gemm';
 import { checkLanguageModel } from '../check';
 import { ropeTable } from '../twins/rope';
 import { HOOK_POINTS, parseHookName, type HookPoint, type LanguageModel } from '../types';
-import { addOp, attentionOp, embedOp, geluOp, normOp, ropeOp, swigluOp, type LmOp } from './kernels';
+import {
+  addOp,
+  attentionOp,
+  centerOp,
+  embedOp,
+  geluOp,
+  normOp,
+  ropeOp,
+  swigluOp,
+  type LmOp,
+} from './kernels';
 import { packF16Rows } from './f16Weights';
 import { gemmF16Op } from './gemmF16';
 import { planLmMemory, type LmLimits, type LmMemoryPlan, type LogitsChunk, type Span } from './plan';
@@ -57,6 +67,12 @@ export interface EncodeOptions {
   start?: { hook: string; buffer: GPUBuffer };
   /** Stop after this hook: later blocks and the final norm are skipped (logits are then unavailable). */
   stopAt?: string;
+  /**
+   * Centre every captured hook's rows over d_model, as TransformerLens's center_writing_weights makes
+   * them (what SAELens's GPT-2 SAEs were trained on; SPEC §9). LayerNorm models only. The forward itself
+   * is unchanged (LayerNorm ignores the constant); only the copies are centred.
+   */
+  center?: boolean;
 }
 
 /** Index of a hook point inside a block, in forward order. */
@@ -138,6 +154,7 @@ export class LmGpuForward {
   private readonly finalNorm: LmOp;
   private readonly logitsOps: GemmOp[];
   private readonly captures = new Map<string, GPUBuffer>();
+  private readonly centerOps = new Map<string, LmOp>();
   private readonly bytesPerRow: number;
 
   constructor(
@@ -379,6 +396,22 @@ export class LmGpuForward {
     return b;
   }
 
+  private centering(name: string): LmOp {
+    let op = this.centerOps.get(name);
+    if (!op) {
+      op = centerOp(
+        this.device,
+        `lm.center(${name})`,
+        this.N,
+        this.model.config.d_model,
+        this.captureBuffer(name),
+      );
+      this.centerOps.set(name, op);
+      this.ops.push(op);
+    }
+    return op;
+  }
+
   /** Writes the [S·T] token ids after checking them against the vocabulary. */
   writeIds(ids: Int32Array): void {
     const V = this.model.config.vocab_size;
@@ -427,6 +460,11 @@ export class LmGpuForward {
     if (patch && (position(patch.layer, patch.point) > stop || position(patch.layer, patch.point) <= from))
       throw new Error(`LmGpuForward: the patched hook ${opts.patch!.hook} lies outside this forward`);
 
+    if (opts.center && this.model.config.family !== 'gpt2')
+      throw new Error(
+        `LmGpuForward: ${this.model.config.source} uses RMSNorm, which does not ignore the row mean: ` +
+          `its hooks are never centred (SPEC §9)`,
+      );
     const r = new Recorder(enc);
     const x = this.x;
     /** The hook at (layer, point) holds its value in `buf`: patch, then capture. Returns true to stop. */
@@ -435,7 +473,10 @@ export class LmGpuForward {
       if (at < from) return false;
       if (at === from) r.copy(opts.start!.buffer, buf, bytes);
       if (patch && patch.layer === layer && patch.point === point) r.copy(patch.buffer, buf, bytes);
-      for (const name of capture.get(at) ?? []) r.copy(buf, this.captures.get(name)!, bytes);
+      for (const name of capture.get(at) ?? []) {
+        r.copy(buf, this.captures.get(name)!, bytes);
+        if (opts.center) r.run([this.centering(name)]);
+      }
       return at >= stop;
     };
     const runs = (layer: number, point: HookPoint) => position(layer, point) > from;

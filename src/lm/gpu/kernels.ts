@@ -3,6 +3,7 @@
 // GEMMs (x·W, h·W_Uᵀ) are src/gpu/gemm.ts's GemmOp; biases ride in the GEMM epilogue.
 import addCode from '../../../shaders/lm_add.wgsl?raw';
 import attentionCode from '../../../shaders/lm_attention.wgsl?raw';
+import centerCode from '../../../shaders/lm_center.wgsl?raw';
 import embedCode from '../../../shaders/lm_embed.wgsl?raw';
 import geluCode from '../../../shaders/lm_gelu.wgsl?raw';
 import normCode from '../../../shaders/lm_norm.wgsl?raw';
@@ -20,6 +21,7 @@ const CODE = {
   add: addCode,
   rope: ropeCode,
   attention: attentionCode,
+  center: centerCode,
 } as const;
 export type LmKernel = keyof typeof CODE;
 
@@ -181,4 +183,9 @@ export function attentionOp(
     throw new Error(`${label}: head_dim ${s.headDim} is not a multiple of 4 up to ${MAX_HEAD_DIM}`);
   const fields = [s.S, s.T, s.nHeads, s.nKv, s.headDim, { f32: 1 / Math.sqrt(s.headDim) }];
   return lmOp(device, label, 'attention', fields, [q, k, v, z], grid(Math.ceil((s.S * s.T * s.nHeads) / 64)));
+}
+
+/** x [N, d] ← each row minus its mean (TransformerLens's centring of the hooks). */
+export function centerOp(device: GPUDevice, label: string, N: number, d: number, x: GPUBuffer): LmOp {
+  return lmOp(device, label, 'center', [N, d], [x], grid(Math.ceil(N / 64)));
 }
