@@ -10,7 +10,7 @@ import type { Batcher, BatcherState } from '../data/batcher';
 import { openRunBatcher } from '../sae/runBatcher';
 import type { ActivationBatch } from '../data/types';
 import type { OpenedCheckpoint } from '../io/checkpoint';
-import { buildSaeFolder, HISTORY_JSON_FILE } from '../io/exportSae';
+import { buildSaeFolder, HISTORY_JSON_FILE, streamSaeWeights, WEIGHTS_FILE } from '../io/exportSae';
 import { emptyHistory, historyFromJson, historyToJson, type MetricHistory } from '../io/history';
 import { totalSteps, validateConfig, type TrainConfig } from '../sae/config';
 import type { SyntheticPreset } from '../data/synthetic';
@@ -32,6 +32,7 @@ import {
 } from './args';
 import { dataSpecFromFlags, openCliData, type DataSpec, type OpenedData } from './data';
 import { gpuFor, jsonLine, type CliEnv } from './env';
+import { writeTrainReport } from './inspectCommand';
 import { ProgressBar } from './progress';
 import {
   checkpointPath,
@@ -259,11 +260,11 @@ export async function trainCommand(a: ParsedArgs, env: CliEnv): Promise<number> 
     return interrupted ? 130 : 0;
   }
 
-  const weights = await trainer.getWeights();
   const ev: EvalResult | null = s.latestEvaluation?.step === trainer.step ? s.latestEvaluation.result : null;
   const done = last as StepMetrics | null;
+  // The weights file streams from the GPU one tensor at a time (streamSaeWeights); the rest is small.
   const files = buildSaeFolder({
-    weights,
+    weights: null,
     config: cfg,
     scaling_factor: s.batcher!.scale,
     density: ev ? Float32Array.from(ev.features.density) : null,
@@ -274,7 +275,12 @@ export async function trainCommand(a: ParsedArgs, env: CliEnv): Promise<number> 
     history,
   });
   writeFolder(out, files);
+  await writeFileAtomicStream(path.join(out, WEIGHTS_FILE), (sink) =>
+    streamSaeWeights((name) => s.readParameter(name), cfg, s.batcher!.scale, sink),
+  );
   if (ev) writeFileAtomic(path.join(out, 'eval.json'), jsonLine(ev));
+  if (flag(a, 'report') !== undefined)
+    await writeTrainReport(a, env, { out, trainer, batcher: s.batcher!, cfg, data, history, runName });
   trainer.destroy();
   env.out(
     jsonLine({

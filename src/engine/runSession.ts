@@ -434,6 +434,19 @@ export class RunSession {
   }
 
   /**
+   * One parameter of the trainer (W_enc, b_enc, W_dec, b_dec, log_threshold), read back alone where the
+   * trainer can (exports of large SAEs: one tensor in memory), else from its weights. A fresh array.
+   */
+  async readParameter(name: 'W_enc' | 'b_enc' | 'W_dec' | 'b_dec' | 'log_threshold'): Promise<Float32Array> {
+    const t = this.trainer;
+    if (t.readStateTensor) return t.readStateTensor(name);
+    const w = await t.getWeights();
+    const a = w[name];
+    if (!a) throw new Error(`This run has no ${name}.`);
+    return a.slice();
+  }
+
+  /**
    * Write the checkpoint to `sink`, one tensor read back from the GPU and written at a time (peak extra
    * host memory: the largest tensor). Returns the step it is of.
    */

@@ -61,8 +61,9 @@ export interface ByteReader {
   read(offset: number, length: number): Promise<Uint8Array> | Uint8Array;
 }
 
+/** Reads of bytes in memory; each read is a copy (a reader's tensors may be changed by their user). */
 export function bytesReader(bytes: Uint8Array): ByteReader {
-  return { size: bytes.length, read: (o, n) => bytes.subarray(o, o + n) };
+  return { size: bytes.length, read: (o, n) => bytes.slice(o, o + n) };
 }
 
 type Params = Omit<SaeWeights, 'd_in' | 'd_sae'>;

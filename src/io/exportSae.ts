@@ -11,7 +11,8 @@ import type { SaeWeights } from '../sae/types';
 import { foldInputScaling } from './fold';
 import { historyToJson, rowsToCsv, type MetricHistory } from './history';
 import { buildCfgJson, type SaeProvenance } from './saelensCfg';
-import { writeSafetensors, type TensorToWrite } from './safetensors';
+import type { ByteSink } from './checkpoint';
+import { safetensorsHeaderBytes, writeSafetensors, type TensorToWrite } from './safetensors';
 
 export const CFG_FILE = 'cfg.json';
 export const WEIGHTS_FILE = 'sae_weights.safetensors';
@@ -21,8 +22,11 @@ export const HISTORY_TRAIN_CSV_FILE = 'history_train.csv';
 export const HISTORY_EVAL_CSV_FILE = 'history_eval.csv';
 
 export interface SaeExportInput {
-  /** Weights as the trainer holds them (on s·x when scaling_factor ≠ 1). */
-  weights: SaeWeights;
+  /**
+   * Weights as the trainer holds them (on s·x when scaling_factor ≠ 1); null leaves
+   * sae_weights.safetensors out, for the caller to write with streamSaeWeights (large SAEs).
+   */
+  weights: SaeWeights | null;
   config: TrainConfig;
   /** The run's input scaling factor s (1 when the run does not normalize). */
   scaling_factor: number;
@@ -54,19 +58,23 @@ export function saeWeightTensors(w: SaeWeights): Record<string, TensorToWrite> {
   return t;
 }
 
+function checkScale(s: number) {
+  if (!(s > 0) || !Number.isFinite(s))
+    throw new Error(`export: scaling factor ${s} must be a positive number`);
+}
+
 export function buildSaeFolder(inp: SaeExportInput): Map<string, Uint8Array> {
   const { weights, config } = inp;
-  if (weights.d_in !== config.d_in || weights.d_sae !== config.d_sae)
+  if (weights && (weights.d_in !== config.d_in || weights.d_sae !== config.d_sae))
     throw new Error(
       `export: weights are ${weights.d_in}×${weights.d_sae} but the config says ${config.d_in}×${config.d_sae}`,
     );
   const arch = architectureOf(config);
-  for (const p of arch.extraParams)
-    if (!weights[p]) throw new Error(`export: a ${arch.name} SAE needs its ${p}`);
+  if (weights)
+    for (const p of arch.extraParams)
+      if (!weights[p]) throw new Error(`export: a ${arch.name} SAE needs its ${p}`);
   const s = inp.scaling_factor;
-  if (!(s > 0) || !Number.isFinite(s))
-    throw new Error(`export: scaling factor ${s} must be a positive number`);
-  const folded = foldInputScaling(weights, s);
+  checkScale(s);
   const enc = new TextEncoder();
   const files = new Map<string, Uint8Array>();
   const cfg = buildCfgJson({
@@ -78,7 +86,11 @@ export function buildSaeFolder(inp: SaeExportInput): Map<string, Uint8Array> {
     run_name: inp.run_name,
   });
   files.set(CFG_FILE, enc.encode(JSON.stringify(cfg, null, 2) + '\n'));
-  files.set(WEIGHTS_FILE, writeSafetensors(saeWeightTensors(folded), { format: 'pt' }));
+  if (weights)
+    files.set(
+      WEIGHTS_FILE,
+      writeSafetensors(saeWeightTensors(foldInputScaling(weights, s)), { format: 'pt' }),
+    );
   if (inp.density) {
     if (inp.density.length !== config.d_sae)
       throw new Error(`export: density has ${inp.density.length} entries, d_sae is ${config.d_sae}`);
@@ -93,4 +105,54 @@ export function buildSaeFolder(inp: SaeExportInput): Map<string, Uint8Array> {
     files.set(HISTORY_EVAL_CSV_FILE, enc.encode(rowsToCsv(inp.history.eval)));
   }
   return files;
+}
+
+/** One parameter of a trainer (its state names), read back alone. */
+export type SaeTensorRead = (
+  name: 'W_enc' | 'b_enc' | 'W_dec' | 'b_dec' | 'log_threshold',
+) => Promise<Float32Array>;
+
+/**
+ * sae_weights.safetensors written tensor by tensor: each parameter is read, folded (fold.ts: W_enc·s,
+ * W_dec/s, b_dec/s; threshold = exp(log_threshold)) and written before the next is read, so a large
+ * SAE's export holds one tensor in memory. The same bytes as buildSaeFolder's weights file.
+ */
+export async function streamSaeWeights(
+  read: SaeTensorRead,
+  config: TrainConfig,
+  scaling_factor: number,
+  sink: ByteSink,
+): Promise<void> {
+  const s = scaling_factor;
+  checkScale(s);
+  const { d_in: d, d_sae: m } = config;
+  const threshold = architectureOf(config).extraParams.includes('log_threshold');
+  type Spec = {
+    name: string;
+    shape: number[];
+    from: Parameters<SaeTensorRead>[0];
+    fold: ((v: number) => number) | null;
+  };
+  // fold.ts's algebra, per tensor (s = 1 changes nothing but the threshold's exp).
+  const specs: Spec[] = [
+    { name: 'W_enc', shape: [d, m], from: 'W_enc', fold: s === 1 ? null : (v) => v * s },
+    { name: 'b_enc', shape: [m], from: 'b_enc', fold: null },
+    { name: 'W_dec', shape: [m, d], from: 'W_dec', fold: s === 1 ? null : (v) => v / s },
+    { name: 'b_dec', shape: [d], from: 'b_dec', fold: s === 1 ? null : (v) => v / s },
+  ];
+  if (threshold) specs.push({ name: 'threshold', shape: [m], from: 'log_threshold', fold: Math.exp });
+  await sink.write(
+    safetensorsHeaderBytes(
+      specs.map((t) => ({ name: t.name, dtype: 'F32' as const, shape: t.shape })),
+      { format: 'pt' },
+    ),
+  );
+  for (const t of specs) {
+    const a = await read(t.from);
+    const n = t.shape.reduce((x: number, y: number) => x * y, 1);
+    if (a.length !== n) throw new Error(`export: ${t.from} has ${a.length} values, expected [${t.shape}]`);
+    const f = t.fold;
+    if (f) for (let i = 0; i < a.length; i++) a[i] = f(a[i]);
+    await sink.write(new Uint8Array(a.buffer, a.byteOffset, a.byteLength));
+  }
 }
