@@ -4,6 +4,10 @@
 // so the data is not rescaled. `--split heldout` evaluates on the held-out sequences a TempoSAE run with
 // the folder's seed and batch shape kept out of training (the default for TempoSAE folders); `--split all`
 // on every sequence (the default for other folders).
+// `--model DIR --text FILE...` adds loss recovered (SPEC §10, src/lm/gpu/lossRecovered.ts): the model
+// folder's tokenizer packs the text into rows as SAELens does, the SAE is spliced in at its cfg.json
+// hook_name (or --hook-name), and the SAEBench core numbers join the JSON line. With --model alone (no
+// --data / --dataset) the line holds those numbers only.
 import { createBatcher } from '../data/batcher';
 import { importSaeFolder } from '../io/importSae';
 import { validateConfig, type TrainConfig } from '../sae/config';
@@ -14,6 +18,7 @@ import { gpuFor, jsonLine, type CliEnv } from './env';
 import { readFolder } from './runFolder';
 import { evaluateTrainer, numericMetrics } from './train';
 import { batcherOptionsFor } from '../sae/runBatcher';
+import { lossRecoveredFromFlags } from './lossRecoveredCli';
 
 export async function evalCommand(a: ParsedArgs, env: CliEnv): Promise<number> {
   const dir = flag(a, 'sae');
@@ -27,7 +32,17 @@ export async function evalCommand(a: ParsedArgs, env: CliEnv): Promise<number> {
     flagNumber(a, 'data-seq-len'),
     flag(a, 'hook-name'),
   );
-  if (!spec) throw new UsageError('eval needs --data FILE... or --dataset builtin:PRESET');
+  const modelDir = flag(a, 'model');
+  if (!spec && !modelDir)
+    throw new UsageError(
+      'eval needs --data FILE... or --dataset builtin:PRESET, or --model DIR --text FILE...',
+    );
+  const gpu = await gpuFor(a, env);
+  const lossRecovered = modelDir ? await lossRecoveredFromFlags(a, env, imp, modelDir, gpu) : {};
+  if (!spec) {
+    env.out(jsonLine({ command: 'eval', sae: dir, format: imp.format, ...lossRecovered }));
+    return 0;
+  }
   const data = await openCliData(spec);
   if (data.source.d !== imp.weights.d_in)
     throw new UsageError(
@@ -50,7 +65,6 @@ export async function evalCommand(a: ParsedArgs, env: CliEnv): Promise<number> {
     data.source,
     batcherOptionsFor(cfg, split === 'heldout' ? {} : { heldOutSource: data.source }),
   );
-  const gpu = await gpuFor(a, env);
   const trainer = await createTrainer(gpu, cfg, imp.weights);
   try {
     const ev = await evaluateTrainer(trainer, () => batcher.heldOutBatches(), data, imp.weights.W_dec);
@@ -62,6 +76,7 @@ export async function evalCommand(a: ParsedArgs, env: CliEnv): Promise<number> {
         data: data.label,
         split,
         ...numericMetrics(ev),
+        ...lossRecovered,
       }),
     );
   } finally {
