@@ -8,6 +8,7 @@ import { LossFormula } from './LossFormula';
 import { RunDetails } from './RunDetails';
 import { RunList } from './RunList';
 import { StoragePanel } from '../storage/StoragePanel';
+import { MethodNotes } from '../analysis/MethodNotes';
 
 function FormulaForDraft() {
   const draft = useWorkspaceStore((s) => s.draft);
@@ -34,6 +35,7 @@ export function TrainScreen() {
       <aside className="right-col">
         <RunList />
         <RunDetails />
+        <MethodNotes />
         <StoragePanel />
       </aside>
     </div>
