@@ -10,6 +10,7 @@ import {
   type FeatureDashboard,
   type FeatureTokens,
 } from '../analysis/featureDashboard';
+import { collectFeatures } from '../analysis/featureColumns';
 import { nearestTrueFeature } from '../analysis/groundTruth';
 import { nearestByDecoder } from '../analysis/inspector';
 import { idsTokenText, type TokenText } from '../data/tokenText';
@@ -62,49 +63,10 @@ function checkFeatures(runId: string, features: number[]): EvalHandles & { m: nu
 /** Run the held-out batches forward once and keep the activations of `features`. */
 export async function heldOutFeatures(runId: string, features: number[]): Promise<HeldOutFeatures> {
   const h = checkFeatures(runId, features);
-  const m = h.m;
   const step = h.trainer.step;
-  const cols: Float32Array[][] = features.map(() => []);
-  const valids: Uint8Array[] = [],
-    starts: Uint8Array[] = [],
-    ids: (Int32Array | undefined)[] = [];
-  let T = 0;
-  for await (const b of limitBatches(h.batcher)) {
-    const r = await h.trainer.forward(b);
-    T = b.T;
-    const N = b.S * b.T;
-    features.forEach((j, k) => {
-      const v = new Float32Array(N);
-      for (let n = 0; n < N; n++) v[n] = r.f[n * m + j];
-      cols[k].push(v);
-    });
-    valids.push(b.valid);
-    starts.push(b.start);
-    ids.push(b.tokenIds);
-  }
-  const N = valids.reduce((s, v) => s + v.length, 0);
-  if (N === 0) throw new Error('The held-out split is empty.');
-  const valid = new Uint8Array(N),
-    start = new Uint8Array(N),
-    tokenIds = new Int32Array(N).fill(-1);
-  let o = 0;
-  valids.forEach((v, k) => {
-    valid.set(v, o);
-    start.set(starts[k], o);
-    if (ids[k]) tokenIds.set(ids[k]!, o);
-    o += v.length;
-  });
-  const hasIds = ids.some((x) => !!x);
-  const columns = cols.map((parts) => {
-    const values = new Float32Array(N);
-    let p = 0;
-    for (const part of parts) {
-      values.set(part, p);
-      p += part.length;
-    }
-    return { values, valid, start, T, ids: hasIds ? tokenIds : undefined };
-  });
-  return { step, T, columns, sequences: N / T };
+  const c = await collectFeatures(limitBatches(h.batcher), (b) => h.trainer.forward(b), h.m, features);
+  if (c.sequences === 0) throw new Error('The held-out split is empty.');
+  return { step, ...c };
 }
 
 /** Dashboards of `features` on the run's held-out data, with the data's token text. */

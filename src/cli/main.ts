@@ -1,5 +1,5 @@
 // TempoSAE on the command line: `npm run cli -- <command> [flags]` (scripts/run-ts.mjs calls main).
-// Commands: train, eval, export, help. Every command prints its result as one JSON object on the last
+// Commands: train, eval, inspect, export, help. Every command prints its result as one JSON object on the last
 // line of stdout; progress and notes go to stderr. Exit codes: 0 ok, 1 failure, 2 usage error,
 // 130 interrupted (a checkpoint was saved).
 import { SaeFileError } from '../io/errors';
@@ -8,6 +8,7 @@ import { CONFIG_ALIASES, parseArgs, UsageError } from './args';
 import { nodeEnv, type CliEnv } from './env';
 import { evalCommand } from './evalCommand';
 import { exportCommand } from './exportCommand';
+import { inspectCommand } from './inspectCommand';
 import { trainCommand } from './train';
 
 export function usage(): string {
@@ -22,8 +23,11 @@ export function usage(): string {
 train   --dataset builtin:PRESET | --data FILE...   --out DIR   [--steps N] [config flags]
         [--config FILE.json] [--resume DIR] [--stop-at STEP] [--name NAME] [--data-seed N]
         [--data-seq-len T] [--hook-name NAME] [--adapter auto|swiftshader]
+        [--report [3,17,42]]  also report.html in --out (curves, metrics, clustering, feature contexts)
 eval    --sae DIR  --dataset builtin:PRESET | --data FILE...  [--split heldout|all] [--batch-seqs S]
         [--seq-len T] [--adapter auto|swiftshader]
+inspect --sae DIR  --dataset builtin:PRESET | --data FILE...  --features 3,17,42  [--tokenizer FILE]
+        [--split heldout|all] [--batch-seqs S] [--seq-len T] [--max-batches N] [--out FILE.json]
 export  --run DIR --zip FILE | --checkpoint FILE --out DIR [--zip FILE]
 
 Config flags (default in brackets; SAELens names, dashes for underscores):
@@ -40,6 +44,8 @@ export async function main(argv: string[], env: CliEnv = nodeEnv()): Promise<num
         return await trainCommand(a, env);
       case 'eval':
         return await evalCommand(a, env);
+      case 'inspect':
+        return await inspectCommand(a, env);
       case 'export':
         return await exportCommand(a, env);
       case 'help':
