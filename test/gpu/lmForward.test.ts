@@ -283,6 +283,37 @@ describe('memory plan', () => {
     half.destroy();
   });
 
+  it('a 50257-token vocabulary: logits come in chunks, no GPU buffer is [tokens × vocab], all chunks = the reference', async () => {
+    const ctx = await getTestGpu();
+    const sizes: number[] = [];
+    const device = new Proxy(ctx.device, {
+      get(target, prop) {
+        if (prop === 'createBuffer')
+          return (d: GPUBufferDescriptor) => (sizes.push(d.size), target.createBuffer(d));
+        const v = Reflect.get(target, prop, target);
+        return typeof v === 'function' ? v.bind(target) : v;
+      },
+    });
+    const V = 50257;
+    const model = randomModel({ family: 'gpt2', seed: 9, vocab_size: V });
+    const fwd = new LmGpuForward({ ...ctx, device }, model, { S, T });
+    const N = S * T;
+    // Chunks of 8192 rows: the logits buffer is [14, 8192]; nothing the forward made holds [14, 50257].
+    expect(fwd.logitsChunks.map((c) => c.rows)).toEqual([8192, 8192, 8192, 8192, 8192, 8192, V - 6 * 8192]);
+    expect(fwd.logits.size).toBe(N * 8192 * 4);
+    expect(sizes.filter((b) => b >= N * V * 4 && b !== V * 16 * 4)).toEqual([]); // W_E [V, 16] is the one larger
+    const ids = randomIds(V, S, T, 15);
+    fwd.forward(ids);
+    expectClose(
+      '50k logits, chunk by chunk',
+      await fwd.readAllLogits(),
+      forwardReference(model, ids, S, T).logits,
+      ATOL,
+      RTOL,
+    );
+    fwd.destroy();
+  });
+
   it('the plan of gpt2-small at S 8, T 128 splits nothing on a 128 MiB binding except the 154 MB embedding', () => {
     const c = {
       ...randomModel({ family: 'gpt2' }).config,
