@@ -14,7 +14,7 @@
 //
 // Logits arrive one vocabulary chunk at a time (TokenLossStream, on the float64 twin of
 // shaders/lm_ce_kl.wgsl), so [tokens × vocabulary] never has to exist. Everything here is float64.
-import { forwardReference } from './reference/forward';
+import { centerResidual, forwardReference } from './reference/forward';
 import { CE_KL_STATE, ceKlChunkTwin, ceKlFinish, NO_TARGET } from './twins/ceKl';
 import { type LanguageModel, type LmConfig, parseHookName } from './types';
 
@@ -235,6 +235,11 @@ export interface LossRecoveredReferenceOptions {
   ignore?: number[];
   /** Vocabulary columns per chunk fed to TokenLossStream (default: the whole vocabulary at once). */
   chunk?: number;
+  /**
+   * TransformerLens centring (SPEC §9, LayerNorm models only): the SAE reads, and ignored positions keep,
+   * the hook's rows minus their mean over d_model; the logits are unchanged by it.
+   */
+  center?: boolean;
 }
 
 /** Everything the float64 reference computes for one batch: the metrics and what went into them. */
@@ -242,7 +247,7 @@ export interface LossRecoveredReference {
   metrics: LossRecoveredMetrics;
   tokens: TokenLosses;
   keep: Uint8Array;
-  /** The hook's clean activation [S·T·d]. */
+  /** The hook's clean activation [S·T·d] (centred with `center`), as the SAE read it. */
   x: Float64Array;
   /** What the spliced run saw at the hook [S·T·d]. */
   spliced: Float64Array;
@@ -270,7 +275,9 @@ export function lossRecoveredReference(
   const targets = nextTokenTargets(ids, S, T, V);
   const keep = keepMask(ids, opts.ignore ?? ignoredTokenIds(c));
   const clean = forwardReference(model, ids, S, T, { capture: [hook] });
-  const x = clean.hooks.get(hook)!;
+  if (opts.center && c.family !== 'gpt2') throw new Error(`${c.source}: centring is for LayerNorm models`);
+  const raw = clean.hooks.get(hook)!;
+  const x = opts.center ? centerResidual(raw, d) : raw;
   const xhat = reconstruct(x, N, d);
   const spliced = spliceReconstruction(x, xhat, keep, d);
   const sae = forwardReference(model, ids, S, T, { patch: { hook, values: spliced } });

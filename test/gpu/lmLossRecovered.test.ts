@@ -87,11 +87,13 @@ const cases = [
   { family: 'gpt2' as const, hook: 'blocks.0.hook_resid_post', vocabChunk: 16 }, // started at the hook
   { family: 'gpt2' as const, hook: 'blocks.1.hook_mlp_out', vocabChunk: undefined }, // patched in a full forward
   { family: 'llama' as const, hook: 'blocks.1.hook_resid_pre', vocabChunk: 10 },
+  // TransformerLens centring: the capture is centred on the GPU, the reference centres in float64.
+  { family: 'gpt2' as const, hook: 'blocks.1.hook_resid_mid', vocabChunk: 16, center: true },
 ];
 
 describe('loss recovered on the GPU = the float64 reference', () => {
   for (const c of cases)
-    it(`${c.family} ${c.hook}, vocabulary chunks of ${c.vocabChunk ?? 'the default'}`, async () => {
+    it(`${c.family} ${c.hook}, vocabulary chunks of ${c.vocabChunk ?? 'the default'}${c.center ? ', centred' : ''}`, async () => {
       const gpu = await getTestGpu();
       const model = randomModel({ family: c.family, seed: 21 });
       const d = model.config.d_model;
@@ -103,7 +105,12 @@ describe('loss recovered on the GPU = the float64 reference', () => {
       ids[0] = bos;
       ids[T + 3] = bos;
       if (model.config.pad_token_id !== null) ids[T + 6] = model.config.pad_token_id;
-      const ev = new LossRecoveredGpu(gpu, model, c.hook, { S, T, vocabChunk: c.vocabChunk });
+      const ev = new LossRecoveredGpu(gpu, model, c.hook, {
+        S,
+        T,
+        vocabChunk: c.vocabChunk,
+        center: c.center,
+      });
       // The SAE on the CPU in float64 for both paths (trainerReconstruct has its own test below).
       const sae = (x: ArrayLike<number>, N: number) =>
         referenceForward(
@@ -112,7 +119,7 @@ describe('loss recovered on the GPU = the float64 reference', () => {
           { architecture: 'relu', k: 0 },
         ).xhat;
       const got = await ev.addBatch(ids, async (x, s, t) => Float32Array.from(sae(x, s * t)));
-      const ref = lossRecoveredReference(model, ids, S, T, c.hook, sae);
+      const ref = lossRecoveredReference(model, ids, S, T, c.hook, sae, { center: c.center });
       expect(Array.from(got.keep)).toEqual(Array.from(ref.keep));
       const has = (a: Float64Array) => Array.from(a).filter((_, n) => n % T !== T - 1);
       expectClose('CE clean', has(got.ceClean), has(ref.tokens.ceClean), 2e-4, 2e-4);

@@ -27,7 +27,6 @@ import {
   type LossRecoveredMetrics,
   type ProbeToken,
 } from '../lossRecovered';
-import { centerResidual } from '../reference/forward';
 import { CE_KL_STATE, ceKlFinish, type CeKlChunk } from '../twins/ceKl';
 import { type LanguageModel, parseHookName } from '../types';
 import { LmGpuForward } from './forward';
@@ -339,7 +338,8 @@ export interface LossRecoveredGpuOptions {
   /**
    * TransformerLens center_writing_weights (SPEC §9): the SAE reads x − mean over d_model, as SAELens's
    * GPT-2 SAEs were trained. Its x̂ is spliced in as it is: every LayerNorm ignores a per-token
-   * constant, so the logits are those of the processed model. Refused for RMSNorm models.
+   * constant, so the logits are those of the processed model (ignored positions keep the centred x,
+   * the same thing for the same reason). Refused for RMSNorm models.
    */
   center?: boolean;
   vocabChunk?: number;
@@ -420,12 +420,13 @@ export class LossRecoveredGpu {
 
     fwd.writeIds(ids);
     let enc = this.device.createCommandEncoder({ label: 'lm.lossRecovered.clean' });
-    fwd.encodeForward(enc, { capture: [this.hook] });
+    // With `center`, the capture is centred on the GPU as TransformerLens's processed model has it.
+    fwd.encodeForward(enc, { capture: [this.hook], center: this.opts.center });
     enc.copyBufferToBuffer(fwd.hFinal, 0, this.hidden.clean, 0, hBytes);
     this.device.queue.submit([enc.finish()]);
     const x = (await fwd.readHooks([this.hook])).get(this.hook)!;
 
-    const xhat = await reconstruct(this.opts.center ? Float32Array.from(centerResidual(x, d)) : x, S, T, d);
+    const xhat = await reconstruct(x, S, T, d);
     if (xhat.length !== N * d)
       throw new Error(`the SAE returned ${xhat.length} values for ${N}×${d} activations`);
     for (let i = 0; i < xhat.length; i++)

@@ -278,6 +278,33 @@ describe('exact edge cases through the float64 reference forward (random tiny mo
   });
 });
 
+describe('TransformerLens centring in the reference', () => {
+  it('the SAE reads rows with mean 0; the clean and ablated losses do not change; Llama refuses', () => {
+    const model = randomModel({ family: 'gpt2', seed: 13 });
+    const d = model.config.d_model;
+    const ids = randomIds(model.config.vocab_size, 2, 6, 3);
+    const hook = 'blocks.0.hook_resid_post';
+    let seen: Float64Array | null = null;
+    const shift = (x: Float64Array) => ((seen = x), x.map((v) => v + 0.5));
+    const c = lossRecoveredReference(model, ids, 2, 6, hook, shift, { center: true });
+    const rowMeans = Array.from(
+      { length: 12 },
+      (_, n) => seen!.subarray(n * d, (n + 1) * d).reduce((a, b) => a + b, 0) / d,
+    );
+    for (const mu of rowMeans) expect(Math.abs(mu)).toBeLessThan(1e-12);
+    const u = lossRecoveredReference(model, ids, 2, 6, hook, shift);
+    expect(c.metrics.ce_loss_without_sae).toBe(u.metrics.ce_loss_without_sae);
+    expect(c.metrics.ce_loss_with_ablation).toBe(u.metrics.ce_loss_with_ablation);
+    // x̂ = x + 0.5 is a per-token constant shift: LayerNorm ignores it, centred or not.
+    expect(c.metrics.kl_div_with_sae).toBeLessThan(1e-12);
+    expect(u.metrics.kl_div_with_sae).toBeLessThan(1e-12);
+    const llama = randomModel({ family: 'llama', seed: 13 });
+    expect(() => lossRecoveredReference(llama, ids, 2, 6, hook, (x) => x, { center: true })).toThrow(
+      /LayerNorm/,
+    );
+  });
+});
+
 describe('probeTokens: the live probe table', () => {
   it('hand-worked: three tokens, d 2, four features', () => {
     // x, x̂ per token (d = 2) and f per token (m = 4); features 1 and 2 tie at token 1 (lower index first).
