@@ -6,8 +6,9 @@
 import { describe, expect, it } from 'vitest';
 import { bytesByteSource } from '../../src/data/byteSource';
 import { LmGpuForward } from '../../src/lm/gpu/forward';
+import { generateGreedyGpu } from '../../src/lm/gpu/generate';
 import { loadModelFiles } from '../../src/lm/load';
-import { argmax, forwardReference, generateGreedy } from '../../src/lm/reference/forward';
+import { forwardReference, generateGreedy } from '../../src/lm/reference/forward';
 import { HOOK_POINTS, type LanguageModel } from '../../src/lm/types';
 import { randomIds, randomModel } from '../fixtures/lm/randomModel';
 import { llama2cFixture, writeHfGpt2, writeHfLlama, writeLlama2c } from '../fixtures/lm/writers';
@@ -62,22 +63,15 @@ describe('GPU forward on models read from their files', () => {
     const ctx = await getTestGpu();
     const { model: fixture } = llama2cFixture();
     const model = await loadModelFiles([bytesByteSource(writeLlama2c(fixture, 0), 'model.bin')]);
-    const V = model.config.vocab_size;
     const positions = 40;
-    // One sequence of 40 positions; causal attention lets later slots hold anything (zeros here).
-    const fwd = new LmGpuForward(ctx, model, { S: 1, T: positions });
+    // One sequence of 40 positions (causal attention lets the later slots hold anything).
+    const fwd = new LmGpuForward(ctx, model, { S: 1, T: positions, vocabChunk: 100 });
     // BOS and the first tokens run.c prints for "The she and"; from there both continue greedily.
     const prompt = [1, 305, 280, 302];
-    const seq = [...prompt];
-    const ids = new Int32Array(positions);
-    while (seq.length < positions) {
-      ids.set(seq);
-      fwd.forward(ids);
-      const logits = await fwd.readAllLogits();
-      seq.push(argmax(logits, (seq.length - 1) * V, V));
-    }
+    const got = await generateGreedyGpu(fwd, prompt, positions - prompt.length);
     const want = generateGreedy(model, prompt, positions - prompt.length);
-    expect(seq.slice(prompt.length)).toEqual(Array.from(want));
+    expect(Array.from(got)).toEqual(Array.from(want));
+    expect(got.length).toBe(positions - prompt.length);
     fwd.destroy();
   });
 });

@@ -71,6 +71,12 @@ describe('GPU forward vs float64 reference', () => {
       for (const b of fwd.plan.buffers.filter((x) => /W_|logits/.test(x.name)))
         expect(b.bytes).toBeLessThanOrEqual(4096);
       await compareAll(`${name} split`, fwd, model, randomIds(150, S, T, 9));
+      // A few rows' logits across every chunk, in one readback (what sampling reads).
+      const rows = await fwd.readLogitsRows([13, 0, 6]);
+      const ref = forwardReference(model, randomIds(150, S, T, 9), S, T).logits;
+      const want = [13, 0, 6].flatMap((r) => Array.from(ref.subarray(r * 150, (r + 1) * 150)));
+      expectClose(`${name} logits rows 13, 0, 6`, rows, want, ATOL, RTOL);
+      await expect(fwd.readLogitsRows([14])).rejects.toThrow(/logits row 14 is outside 0..13/);
       fwd.destroy();
     });
 });

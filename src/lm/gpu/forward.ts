@@ -562,6 +562,35 @@ export class LmGpuForward {
     return all;
   }
 
+  /**
+   * The logits of a few token rows (e.g. the last position, for sampling), [rows.length, vocab]: every
+   * chunk's GEMM and a copy of just those rows, one submit; the GPU holds one chunk at a time.
+   */
+  async readLogitsRows(rows: number[]): Promise<Float32Array> {
+    const V = this.model.config.vocab_size;
+    for (const r of rows)
+      if (!(Number.isInteger(r) && r >= 0 && r < this.N))
+        throw new Error(`LmGpuForward: logits row ${r} is outside 0..${this.N - 1}`);
+    const staging = this.device.createBuffer({
+      label: 'lm.readback(logits rows)',
+      size: Math.max(4, rows.length * V * 4),
+      usage: GPUBufferUsage.MAP_READ | GPUBufferUsage.COPY_DST,
+    });
+    const enc = this.device.createCommandEncoder({ label: 'lm.logitsRows' });
+    this.logitsChunks.forEach(({ v0, rows: width }, i) => {
+      this.encodeLogitsChunk(enc, i);
+      rows.forEach((r, k) =>
+        enc.copyBufferToBuffer(this.logits, r * width * 4, staging, (k * V + v0) * 4, width * 4),
+      );
+    });
+    this.device.queue.submit([enc.finish()]);
+    await staging.mapAsync(GPUMapMode.READ);
+    const out = new Float32Array(staging.getMappedRange().slice(0, rows.length * V * 4));
+    staging.unmap();
+    staging.destroy();
+    return out;
+  }
+
   destroy(): void {
     for (const o of this.ops) o.destroy();
     for (const b of this.owned) b.destroy();
