@@ -162,7 +162,7 @@ export async function inspectCommand(a: ParsedArgs, env: CliEnv): Promise<number
   try {
     const r = await dashboardsOf(trainer, batcher, features, tokenText, maxBatches);
     file = dashboardFile({
-      run: { name: dir, step: 0, config: { ...imp.config } },
+      run: { name: dir, step: imp.steps, config: { ...imp.config } },
       data: { label: data.label, split, tokens_per_sequence: r.T, sequences: r.sequences },
       tokenText,
       context: CONTEXT,

@@ -62,6 +62,7 @@ describe('npm run cli -- inspect / train --report', () => {
     expect(i.json).toMatchObject({ command: 'inspect', sae: out, sae_format: 'temposae' });
     const ins = parseDashboardFile(JSON.stringify(i.json), 'stdout');
     expect(ins.data.split).toBe('heldout');
+    expect(ins.run.step).toBe(6);
     // Same held-out sequences, same contexts, same values (the folder's weights, the same forward).
     for (const [k, f] of ins.features.entries()) {
       const g = inReport.features[k];
