@@ -178,6 +178,7 @@ export async function tokenizerTokenText(
   for (const id of addedIds) if (id >= size) size = id + 1;
   const specialIds = new Set<number>(tok.all_special_ids ?? []);
   for (const t of added) if (t.special === true && typeof t.id === 'number') specialIds.add(t.id);
+  const byteLevel = JSON.stringify(json.decoder ?? null).includes('"ByteLevel"');
   const cache = new Map<number, string | null>();
   const decodeOne = (id: number): string | null => {
     if (!Number.isInteger(id) || id < 0 || (size > 0 && id >= size && !addedIds.has(id))) return null;
@@ -191,6 +192,8 @@ export async function tokenizerTokenText(
       const piece = tok.model?.convert_ids_to_tokens?.([id])?.[0];
       if (piece === undefined) s = null;
       else if (piece.startsWith('▁') && !s.startsWith(' ')) s = ' ' + s;
+      // A byte-level piece holding part of a character decodes to U+FFFD: show its bytes instead.
+      else if (byteLevel && s.includes('\uFFFD')) s = decodeByteLevel(piece) ?? s;
     } catch {
       s = null;
     }

@@ -119,6 +119,15 @@ describe('token text decoding (issue 10)', () => {
     expect([sp.text(1), sp.text(2), sp.special(0)]).toEqual([' the', 'cat', true]);
   });
 
+  it('a byte-level tokenizer piece holding half a character shows its byte, not U+FFFD', async () => {
+    const json = JSON.parse(readFileSync(join(__dirname, '../../fixtures/data/tiny-tokenizer.json'), 'utf8'));
+    // "Ã" is byte 0xc3, the first half of "é" (c3 a9); "Ã©" is the whole character.
+    json.model.vocab['Ã'] = 7;
+    json.model.vocab['Ã©'] = 8;
+    const tt = await loadTokenText(bytesByteSource(enc(json), 'tokenizer.json'));
+    expect([tt.text(7), tt.text(8)]).toEqual(['\\xc3', 'é']);
+  });
+
   it('picks tokenizer.json over vocab files in a drop and ignores tokenizer_config.json as text', async () => {
     const tok = bytesByteSource(
       readFileSync(join(__dirname, '../../fixtures/data/tiny-tokenizer.json')),
