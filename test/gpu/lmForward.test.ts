@@ -196,6 +196,9 @@ describe('hooks: patch, start, stop', () => {
     expect(() => late.forward(null, { start: { hook: 'blocks.1.hook_attn_out', buffer: full.x } })).toThrow(
       /cannot start at blocks.1.hook_attn_out/,
     );
+    expect(() => late.forward(null, { start: { hook: 'blocks.1.hook_resid_pre', buffer: late.x } })).toThrow(
+      /start blocks.1.hook_resid_pre buffer is one of the forward's own activations \(lm.x\)/,
+    );
     for (const f of [full, late, stopper]) f.destroy();
   });
 

@@ -437,6 +437,9 @@ export class LmGpuForward {
     const checkValues = (what: string, b: GPUBuffer) => {
       if (b.size < bytes)
         throw new Error(`LmGpuForward: ${what} buffer has ${b.size} bytes, S·T·d·4 = ${bytes}`);
+      // A buffer cannot be copied onto itself: the forward's own activations are not valid sources.
+      if (b === this.x || b === this.attnOut || b === this.mlpOut)
+        throw new Error(`LmGpuForward: ${what} buffer is one of the forward's own activations (${b.label})`);
     };
     const patch = opts.patch ? { ...parse(opts.patch.hook), buffer: opts.patch.buffer } : null;
     if (patch) checkValues(`patch ${opts.patch!.hook}`, patch.buffer);
