@@ -52,7 +52,10 @@ export class SaePasses {
 
   /** Every pass of a training step in order, each recordable alone (the per-pass bench, bench/passes.ts). */
   stepOps(): Op[] {
-    return [...this.forwardOps, ...this.backwardOps];
+    return [...this.forwardOps, ...this.backwardOps].map((o) => ({
+      label: o.label,
+      record: (pass: GPUComputePassEncoder) => o.record(pass),
+    }));
   }
 
   recordForward(pass: GPUComputePassEncoder): void {
