@@ -1,13 +1,13 @@
 // TempoSAE on the command line: `npm run cli -- <command> [flags]` (scripts/run-ts.mjs calls main).
-// Commands: train, eval, inspect, export, help. Every command prints its result as one JSON object on the last
+// Commands: train, eval, inspect, export, experiment, help. Every command prints its result as one JSON object on the last
 // line of stdout; progress and notes go to stderr. Exit codes: 0 ok, 1 failure, 2 usage error,
 // 130 interrupted (a checkpoint was saved).
 import { SaeFileError } from '../io/errors';
 import { DEFAULT_CONFIG } from '../sae/config';
 import { CONFIG_ALIASES, parseArgs, UsageError } from './args';
-import { captureCommand } from './captureCommand';
 import { nodeEnv, type CliEnv } from './env';
 import { evalCommand } from './evalCommand';
+import { experimentCommand } from './experimentCommand';
 import { exportCommand } from './exportCommand';
 import { inspectCommand } from './inspectCommand';
 import { trainCommand } from './train';
@@ -30,9 +30,8 @@ eval    --sae DIR  --dataset builtin:PRESET | --data FILE...  [--split heldout|a
 inspect --sae DIR  --dataset builtin:PRESET | --data FILE...  --features 3,17,42  [--tokenizer FILE]
         [--split heldout|all] [--batch-seqs S] [--seq-len T] [--max-batches N] [--out FILE.json]
 export  --run DIR --zip FILE | --checkpoint FILE --out DIR [--zip FILE]
-capture --model DIR --text FILE... --hook blocks.L.hook_NAME --out DIR  [--context-size T] [--batch-seqs S]
-        [--max-rows N] [--center] [--no-prepend-bos] [--text-field F] [--txt-split file|paragraph|line]
-        [--weights f32|f16]   writes a SAELens activation cache folder (train --data DIR reads it)
+experiment --config FILE.json --out DIR   methods × seeds, one run after another (resumable), then
+        table.json / table.csv / report.html: mean ± t interval per metric and one sentence each
 
 Config flags (default in brackets; SAELens names, dashes for underscores):
 ${fields}
@@ -52,8 +51,8 @@ export async function main(argv: string[], env: CliEnv = nodeEnv()): Promise<num
         return await inspectCommand(a, env);
       case 'export':
         return await exportCommand(a, env);
-      case 'capture':
-        return await captureCommand(a, env);
+      case 'experiment':
+        return await experimentCommand(a, env);
       case 'help':
       case '--help':
       case '-h':

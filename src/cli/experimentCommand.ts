@@ -1,0 +1,242 @@
+// `experiment --config FILE.json --out DIR` (issue 14): methods × seeds at one token budget, trained one
+// after another by the same `train` command (every run's folder under DIR/runs/), then the table of
+// the runs' final held-out metrics (mean ± Student t interval over seeds), frontier plots and one
+// sentence per metric (src/analysis/experimentTable.ts) as DIR/table.json, table.csv and report.html.
+// Resumable: a run whose folder holds result.json is read back, not trained again; one that stopped
+// part-way continues from its newest checkpoint (train --resume).
+//
+// FILE.json (every field checked; unknown fields are refused):
+//   { "name": "…",                                   optional title
+//     "dataset": "builtin:PRESET" | "data": ["FILE", …] (+ optional "data_seq_len", "hook_name"),
+//     "seeds": [1, 2, 3],                            the run's `seed` (and the data seed stays the dataset's)
+//     "training_tokens": 400000,                     optional: the same budget for every run
+//     "base": { TrainConfig fields },                optional, for every method
+//     "methods": [{ "name": "plain", "config": { "temporal_coefficient": 0 } }, …],
+//     "train_flags": ["--d-sae", "64"],              optional: extra `train` flags for every run
+//     "metrics": ["explained_variance", …],          optional table columns
+//     "level": 0.95 }                                optional interval level
+// Matched L0: TopK and BatchTopK fix it by k; for ReLU/JumpReLU set λ1 per method in "config" (no
+// automatic λ1 search here yet — the table's l0 column shows how close the methods are).
+import { existsSync, mkdirSync, readFileSync } from 'node:fs';
+import path from 'node:path';
+import {
+  experimentCsv,
+  experimentHtml,
+  experimentTable,
+  type ExperimentRun,
+} from '../analysis/experimentTable';
+import { DEFAULT_CONFIG } from '../sae/config';
+import { flag, parseArgs, UsageError, type ParsedArgs } from './args';
+import { jsonLine, type CliEnv } from './env';
+import { writeFileAtomic } from './runFolder';
+import { trainCommand } from './train';
+
+export interface ExperimentConfig {
+  name: string;
+  dataset?: string;
+  data?: string[];
+  data_seq_len?: number;
+  hook_name?: string;
+  seeds: number[];
+  training_tokens?: number;
+  base: Record<string, unknown>;
+  methods: { name: string; config: Record<string, unknown> }[];
+  train_flags: string[];
+  metrics?: string[];
+  level: number;
+}
+
+const KNOWN = new Set([
+  'name',
+  'dataset',
+  'data',
+  'data_seq_len',
+  'hook_name',
+  'seeds',
+  'training_tokens',
+  'base',
+  'methods',
+  'train_flags',
+  'metrics',
+  'level',
+]);
+
+const isObj = (v: unknown): v is Record<string, unknown> =>
+  typeof v === 'object' && v !== null && !Array.isArray(v);
+
+/** Parse and check an experiment file's JSON; every problem names the file and the field. */
+export function parseExperimentConfig(json: unknown, file: string): ExperimentConfig {
+  const fail = (msg: string): never => {
+    throw new UsageError(`${file}: ${msg}`);
+  };
+  if (!isObj(json)) fail('must hold a JSON object');
+  const j = json as Record<string, unknown>;
+  for (const k of Object.keys(j)) if (!KNOWN.has(k)) fail(`unknown field '${k}'`);
+  if ((j.dataset === undefined) === (j.data === undefined)) fail("give exactly one of 'dataset' and 'data'");
+  if (j.dataset !== undefined && typeof j.dataset !== 'string') fail("'dataset' must be a string");
+  if (
+    j.data !== undefined &&
+    (!Array.isArray(j.data) || !j.data.length || j.data.some((d) => typeof d !== 'string'))
+  )
+    fail("'data' must be a non-empty list of file names");
+  const seeds = j.seeds;
+  if (
+    !Array.isArray(seeds) ||
+    !seeds.length ||
+    seeds.some((s) => !Number.isInteger(s) || s < 0 || s > 0xffffffff)
+  )
+    fail("'seeds' must be a non-empty list of integers in 0..2^32−1");
+  if (new Set(seeds as number[]).size !== (seeds as number[]).length) fail("'seeds' has a repeat");
+  if (
+    j.training_tokens !== undefined &&
+    !(Number.isInteger(j.training_tokens) && (j.training_tokens as number) > 0)
+  )
+    fail("'training_tokens' must be a positive integer");
+  const checkConfig = (c: unknown, where: string) => {
+    if (!isObj(c)) fail(`${where} must be an object of TrainConfig fields`);
+    for (const k of Object.keys(c as object))
+      if (!(k in DEFAULT_CONFIG)) fail(`${where}: unknown TrainConfig field '${k}'`);
+    if ('seed' in (c as object)) fail(`${where}: set seeds with 'seeds', not 'seed'`);
+    return c as Record<string, unknown>;
+  };
+  const base = j.base === undefined ? {} : checkConfig(j.base, "'base'");
+  if (!Array.isArray(j.methods) || !j.methods.length) fail("'methods' must be a non-empty list");
+  const names = new Set<string>();
+  const methods = (j.methods as unknown[]).map((m, i) => {
+    if (!isObj(m) || typeof m.name !== 'string' || !m.name.trim()) fail(`methods[${i}] needs a 'name'`);
+    const mm = m as Record<string, unknown>;
+    for (const k of Object.keys(mm))
+      if (k !== 'name' && k !== 'config') fail(`methods[${i}]: unknown field '${k}'`);
+    const name = (mm.name as string).trim();
+    if (names.has(name)) fail(`two methods are named '${name}'`);
+    names.add(name);
+    return { name, config: mm.config === undefined ? {} : checkConfig(mm.config, `methods[${i}].config`) };
+  });
+  const flags = j.train_flags ?? [];
+  if (!Array.isArray(flags) || flags.some((f) => typeof f !== 'string'))
+    fail("'train_flags' must be a list of strings");
+  for (const bad of ['--out', '--resume', '--config', '--seed', '--dataset', '--data'])
+    if ((flags as string[]).includes(bad))
+      fail(`'train_flags' may not contain ${bad} (the experiment sets it)`);
+  if (j.metrics !== undefined && (!Array.isArray(j.metrics) || j.metrics.some((k) => typeof k !== 'string')))
+    fail("'metrics' must be a list of metric names");
+  const level = j.level ?? 0.95;
+  if (typeof level !== 'number' || !(level > 0 && level < 1)) fail("'level' must be a number in (0, 1)");
+  for (const k of ['data_seq_len'] as const)
+    if (j[k] !== undefined && !(Number.isInteger(j[k]) && (j[k] as number) > 0))
+      fail(`'${k}' must be a positive integer`);
+  if (j.hook_name !== undefined && typeof j.hook_name !== 'string') fail("'hook_name' must be a string");
+  return {
+    name: typeof j.name === 'string' ? j.name : 'TempoSAE experiment',
+    dataset: j.dataset as string | undefined,
+    data: j.data as string[] | undefined,
+    data_seq_len: j.data_seq_len as number | undefined,
+    hook_name: j.hook_name as string | undefined,
+    seeds: seeds as number[],
+    training_tokens: j.training_tokens as number | undefined,
+    base,
+    methods,
+    train_flags: flags as string[],
+    metrics: j.metrics as string[] | undefined,
+    level: level as number,
+  };
+}
+
+/** Folder name of a run: the method name made file-safe, and the seed. */
+export function runDirName(method: string, seed: number): string {
+  const slug = method.replace(/[^A-Za-z0-9._=-]+/g, '_').replace(/^_+|_+$/g, '') || 'method';
+  return `${slug}-seed${seed}`;
+}
+
+export async function experimentCommand(a: ParsedArgs, env: CliEnv): Promise<number> {
+  const file = flag(a, 'config');
+  const out = flag(a, 'out');
+  if (!file || !out) throw new UsageError('experiment needs --config FILE.json and --out DIR');
+  let json: unknown;
+  try {
+    json = JSON.parse(readFileSync(file, 'utf8'));
+  } catch (e) {
+    throw new UsageError(`${file}: ${e instanceof Error ? e.message : String(e)}`);
+  }
+  const x = parseExperimentConfig(json, file);
+  const slugs = new Set<string>();
+  for (const m of x.methods) {
+    const s = runDirName(m.name, 0);
+    if (slugs.has(s)) throw new UsageError(`${file}: two method names give the same folder '${s}'`);
+    slugs.add(s);
+  }
+  mkdirSync(path.join(out, 'runs'), { recursive: true });
+  const runs: ExperimentRun[] = [];
+  const total = x.methods.length * x.seeds.length;
+  let done = 0;
+  for (const m of x.methods)
+    for (const seed of x.seeds) {
+      const dir = path.join(out, 'runs', runDirName(m.name, seed));
+      const resultFile = path.join(dir, 'result.json');
+      done++;
+      if (existsSync(resultFile)) {
+        const r = JSON.parse(readFileSync(resultFile, 'utf8')) as ExperimentRun;
+        env.err.write(`[${done}/${total}] ${m.name} seed ${seed}: done before, read back\n`);
+        runs.push(r);
+        continue;
+      }
+      mkdirSync(dir, { recursive: true });
+      const cfgFile = path.join(dir, 'experiment-run.json');
+      const runCfg = {
+        ...x.base,
+        ...m.config,
+        seed,
+        ...(x.training_tokens ? { training_tokens: x.training_tokens } : {}),
+      };
+      writeFileAtomic(cfgFile, JSON.stringify(runCfg, null, 2));
+      const started = existsSync(path.join(dir, 'cfg.json')) || existsSync(path.join(dir, 'checkpoints'));
+      const argv = started
+        ? ['train', '--resume', dir]
+        : [
+            'train',
+            ...(x.dataset ? ['--dataset', x.dataset] : x.data!.flatMap((d) => ['--data', d])),
+            ...(x.data_seq_len ? ['--data-seq-len', String(x.data_seq_len)] : []),
+            ...(x.hook_name ? ['--hook-name', x.hook_name] : []),
+            '--config',
+            cfgFile,
+            '--out',
+            dir,
+            '--name',
+            `${m.name} seed ${seed}`,
+            ...x.train_flags,
+          ];
+      env.err.write(`[${done}/${total}] ${m.name} seed ${seed}: train ${argv.slice(1).join(' ')}\n`);
+      let last = '';
+      const code = await trainCommand(parseArgs(argv), { ...env, out: (l) => (last = l) });
+      const res = last ? (JSON.parse(last) as Record<string, unknown>) : {};
+      if (code !== 0 || res.status !== 'done') {
+        env.err.write(
+          `${m.name} seed ${seed} did not finish (exit ${code}); run the experiment again to continue\n`,
+        );
+        env.out(jsonLine({ command: 'experiment', status: 'incomplete', run: dir, exit: code, out }));
+        return code || 1;
+      }
+      const metrics: Record<string, number> = {};
+      for (const [k, v] of Object.entries(res)) if (typeof v === 'number') metrics[k] = v;
+      delete metrics.step;
+      const r: ExperimentRun = { method: m.name, seed, metrics };
+      writeFileAtomic(resultFile, JSON.stringify(r, null, 2));
+      runs.push(r);
+    }
+  const table = experimentTable(runs, x.metrics, x.level);
+  writeFileAtomic(path.join(out, 'table.json'), JSON.stringify({ name: x.name, runs, table }, null, 2));
+  writeFileAtomic(path.join(out, 'table.csv'), experimentCsv(table));
+  writeFileAtomic(path.join(out, 'report.html'), experimentHtml(table, x.name));
+  env.out(
+    jsonLine({
+      command: 'experiment',
+      status: 'done',
+      out,
+      runs: runs.length,
+      methods: table.methods,
+      metrics: table.metrics,
+      sentences: table.sentences.map((s) => s.text),
+    }),
+  );
+  return 0;
+}
