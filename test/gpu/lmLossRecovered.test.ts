@@ -15,6 +15,7 @@ import {
   evaluateLossRecovered,
   LossRecoveredGpu,
   probeText,
+  steerGreedy,
   trainerReconstruct,
   type ReconstructFn,
 } from '../../src/lm/gpu/lossRecovered';
@@ -27,6 +28,7 @@ import {
 import { DEFAULT_CONFIG, type TrainConfig } from '../../src/sae/config';
 import { referenceForward } from '../../src/sae/reference/forward';
 import { refWeightsFromSae } from '../../src/sae/reference/state';
+import { forwardReference, generateGreedy } from '../../src/lm/reference/forward';
 import { createTrainer } from '../../src/sae/trainer';
 import type { SaeWeights } from '../../src/sae/types';
 import { randomIds, randomModel } from '../fixtures/lm/randomModel';
@@ -336,5 +338,51 @@ describe('loss recovered on the GPU = the float64 reference', () => {
     expect(Number.isNaN(rows[T1 - 1].dCe)).toBe(true);
     // The BOS position keeps its x: no CE change there.
     expect(rows[0].dCe).toBe(0);
+  });
+
+  it('steerGreedy: α·W_dec[i] added at the hook, greedy tokens = the reference with growing contexts; α = 0 is plain greedy', async () => {
+    const gpu = await getTestGpu();
+    for (const [family, hook] of [
+      ['gpt2', 'blocks.0.hook_resid_post'],
+      ['llama', 'blocks.1.hook_attn_out'],
+    ] as const) {
+      const model = randomModel({ family, seed: 26 });
+      const d = model.config.d_model;
+      const w = randomSae(d, 40, 11);
+      const held = { weights: w, config: saeCfg(w), scaling_factor: 2 };
+      const prompt = Int32Array.from([5, 9, 14]);
+      const feature = 7;
+      const steps = 5;
+      // Reference: the context grows by one token per step (no fixed T, no filler positions).
+      const reference = (alpha: number) => {
+        const seq = Array.from(prompt);
+        const margins: number[] = [];
+        const V = model.config.vocab_size;
+        for (let k = 0; k < steps; k++) {
+          const ids = Int32Array.from(seq);
+          const T1 = ids.length;
+          const x = forwardReference(model, ids, 1, T1, { capture: [hook] }).hooks.get(hook)!;
+          for (let n = 0; n < T1; n++)
+            for (let j = 0; j < d; j++) x[n * d + j] += (alpha * w.W_dec[feature * d + j]) / 2;
+          const z = forwardReference(model, ids, 1, T1, { patch: { hook, values: x } }).logits.subarray(
+            (T1 - 1) * V,
+            T1 * V,
+          );
+          const order = Array.from(z.keys()).sort((a, b) => z[b] - z[a] || a - b);
+          margins.push(z[order[0]] - z[order[1]]);
+          seq.push(order[0]);
+        }
+        return { ids: seq.slice(prompt.length), margins };
+      };
+      const plain = await steerGreedy(gpu, model, hook, held, prompt, { feature, alpha: 0, steps });
+      expect(Array.from(plain), `${family} α = 0`).toEqual(Array.from(generateGreedy(model, prompt, steps)));
+      const alpha = 60;
+      const want = reference(alpha);
+      // The comparison means something only where the reference's top two logits are apart.
+      expect(Math.min(...want.margins), `${family} margins`).toBeGreaterThan(1e-3);
+      const got = await steerGreedy(gpu, model, hook, held, prompt, { feature, alpha, steps });
+      expect(Array.from(got), `${family} steered`).toEqual(want.ids);
+      expect(Array.from(got), `${family}: steering changes the continuation`).not.toEqual(Array.from(plain));
+    }
   });
 });

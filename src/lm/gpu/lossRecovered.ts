@@ -7,7 +7,12 @@
 // only the states [2, N, 8] come back. Buffers, GEMMs and bind groups are built once per shape;
 // a batch writes its targets and records.
 import ceKlCode from '../../../shaders/lm_ce_kl.wgsl?raw';
-import { createBufferWithData, createStorageBuffer, createUniformBuffer } from '../../gpu/buffers';
+import {
+  createBufferWithData,
+  createStorageBuffer,
+  createUniformBuffer,
+  readFloat32,
+} from '../../gpu/buffers';
 import type { GpuContext } from '../../gpu/device';
 import { grid } from '../../gpu/dispatch';
 import { GemmOp, pickGemmDesign, type GemmDesign } from '../../gpu/gemm';
@@ -593,4 +598,89 @@ export async function probeText(
     ev.destroy();
     trainer.destroy();
   }
+}
+
+export interface SteerOptions {
+  /** The feature whose decoder row is added. */
+  feature: number;
+  /** Multiple of the decoder row added at every position (in the SAE's units of f). */
+  alpha: number;
+  /** New tokens to generate. */
+  steps: number;
+  /** Stop before emitting one of these ids. */
+  stopAt?: number[];
+  design?: GemmDesign;
+}
+
+/**
+ * Steering: greedy (temperature 0) continuation of a prompt with α·W_dec[feature] added to `hook` at
+ * every position, in the activation's own units (W_dec/s for weights on s·x). One forward object of
+ * T = prompt + steps positions serves every step: attention is causal, so the positions after the
+ * current one (filled with the last token) change nothing before it. Per step: a forward capturing the
+ * hook, the row added on the CPU, the steered forward from the hook, and the logits of the current
+ * position only (one row per vocabulary chunk). α = 0 is the model's own greedy continuation.
+ */
+export async function steerGreedy(
+  gpu: GpuContext,
+  model: LanguageModel,
+  hook: string,
+  sae: HeldSae,
+  promptIds: Int32Array,
+  o: SteerOptions,
+): Promise<Int32Array> {
+  const c = model.config;
+  const { point } = parseHookName(hook, c.n_layers);
+  const d = c.d_model;
+  const V = c.vocab_size;
+  const m = sae.weights.d_sae;
+  if (!(Number.isInteger(o.feature) && o.feature >= 0 && o.feature < m))
+    throw new Error(`steer: feature ${o.feature} is outside 0..${m - 1}`);
+  if (sae.weights.d_in !== d) throw new Error(`steer: the SAE is ${sae.weights.d_in} wide, the model ${d}`);
+  if (promptIds.length < 1) throw new Error('steer: the prompt needs at least one token');
+  const T = Math.min(promptIds.length + o.steps, c.n_ctx);
+  const row = sae.weights.W_dec.subarray(o.feature * d, (o.feature + 1) * d);
+  const add = Float32Array.from(row, (v) => (o.alpha * v) / sae.scaling_factor);
+  const fwd = new LmGpuForward(gpu, model, { S: 1, T, design: o.design, captures: [hook] });
+  const steered = createStorageBuffer(gpu.device, 'lm.steer.values', T * d * 4);
+  const ids = new Int32Array(T);
+  ids.set(promptIds.subarray(0, T));
+  const out: number[] = [];
+  try {
+    for (let t = promptIds.length - 1; t < T - 1 && out.length < o.steps; t++) {
+      ids.fill(ids[t], t + 1);
+      fwd.writeIds(ids);
+      let enc = gpu.device.createCommandEncoder({ label: 'lm.steer.capture' });
+      fwd.encodeForward(enc, { capture: [hook], stopAt: hook });
+      gpu.device.queue.submit([enc.finish()]);
+      const x = (await fwd.readHooks([hook])).get(hook)!;
+      for (let n = 0; n < T; n++) for (let j = 0; j < d; j++) x[n * d + j] += add[j];
+      gpu.device.queue.writeBuffer(steered, 0, x.buffer as ArrayBuffer, x.byteOffset, x.byteLength);
+      enc = gpu.device.createCommandEncoder({ label: 'lm.steer.forward' });
+      const value = { hook, buffer: steered };
+      fwd.encodeForward(enc, point.startsWith('hook_resid') ? { start: value } : { patch: value });
+      gpu.device.queue.submit([enc.finish()]);
+      // argmax over the vocabulary of position t, chunk by chunk (the first maximum on ties).
+      let best = -1;
+      let bestZ = -Infinity;
+      for (const [i, ch] of fwd.logitsChunks.entries()) {
+        const e = gpu.device.createCommandEncoder({ label: 'lm.steer.logits' });
+        fwd.encodeLogitsChunk(e, i);
+        gpu.device.queue.submit([e.finish()]);
+        const z = await readFloat32(gpu.device, fwd.logits, t * ch.rows * 4, ch.rows);
+        for (let v = 0; v < ch.rows; v++)
+          if (z[v] > bestZ) {
+            bestZ = z[v];
+            best = ch.v0 + v;
+          }
+      }
+      if (!(best >= 0 && best < V)) throw new Error(`steer: no finite logit at position ${t}`);
+      if (o.stopAt?.includes(best)) break;
+      out.push(best);
+      ids[t + 1] = best;
+    }
+  } finally {
+    fwd.destroy();
+    steered.destroy();
+  }
+  return Int32Array.from(out);
 }
