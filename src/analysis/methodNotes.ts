@@ -68,7 +68,8 @@ function quantile(v: number[], q: number): number {
   return s[lo] + (s[hi] - s[lo]) * (pos - lo);
 }
 
-const pct = (x: number) => `${(100 * x).toFixed(x < 0.1 ? 1 : 0)} %`;
+const pct = (x: number) =>
+  `${x > 0 && x < 0.001 ? (100 * x).toPrecision(2) : (100 * x).toFixed(x < 0.1 ? 1 : 0)} %`;
 const num = (x: number) =>
   Math.abs(x) >= 1e4 || (x !== 0 && Math.abs(x) < 1e-3) ? x.toExponential(2) : x.toPrecision(3);
 
