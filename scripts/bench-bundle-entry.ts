@@ -8,4 +8,6 @@ import { tfjsGradientsBundled } from '../bench/tfjsNode';
 import { main } from './bench';
 
 tfjsGradientsBundled();
+// The JSON lines' `command` names how this run was started.
+process.env.TEMPOSAE_BENCH_ENTRY ??= 'node bench.mjs';
 process.exitCode = await main(process.argv.slice(2));

@@ -22,7 +22,7 @@ export async function main(argv: string[]): Promise<number> {
   const command =
     process.env.npm_lifecycle_event === 'bench'
       ? `npm run bench${args}`
-      : `node scripts/run-ts.mjs scripts/bench.ts${argv.length ? ' ' + argv.join(' ') : ''}`;
+      : `${process.env.TEMPOSAE_BENCH_ENTRY ?? 'node scripts/run-ts.mjs scripts/bench.ts'}${argv.length ? ' ' + argv.join(' ') : ''}`;
   const lines: Record<string, unknown>[] = [];
   const print = (line: Record<string, unknown>) => (lines.push(line), console.log(JSON.stringify(line)));
   if (!captureOnly) await runBench(opts, command, print);

@@ -53,6 +53,7 @@ describe('bench:bundle', () => {
     const step = lines.find((l) => l.bench === 'trainer_step')!;
     expect(step).toMatchObject({ d: 64, d_sae: 256, tokens: 128, peer: 'tfjs-webgpu', same_adapter: true });
     expect(String(step.adapter)).toMatch(/SwiftShader/);
+    expect(step.command).toBe(`node bench.mjs ${flags.join(' ')} --no-extras --no-linearity --no-capture`);
     expect(step.ms_per_step as number).toBeGreaterThan(0);
     expect(step.peer_ms_per_step as number).toBeGreaterThan(0);
     // The two engines train the same SAE from the same start: their losses agree.
