@@ -62,9 +62,22 @@ export async function hfTokenizer(
     bosId: idOf('bos_token'),
     eosId: idOf('eos_token'),
     padId: idOf('pad_token'),
-    encode: (text) => tok.encode(text, { add_special_tokens: false }),
+    encode: (text) => {
+      const ids = tok.encode(text, { add_special_tokens: false });
+      // A tokenizer.json whose vocabulary lacks a piece its merges or pre-tokenizer make (and has no
+      // unk token) encodes to undefined: a problem of the file, reported as one.
+      for (const id of ids)
+        if (!(Number.isInteger(id) && id >= 0 && id < size))
+          throw new DataFileError(
+            name,
+            `the tokenizer produced token id ${id}, outside its vocabulary 0..${size - 1}`,
+          );
+      return ids;
+    },
     decode: (ids) =>
-      tok.decode(Array.from(ids), { skip_special_tokens: false, clean_up_tokenization_spaces: false }),
+      ids.length === 0
+        ? ''
+        : tok.decode(Array.from(ids), { skip_special_tokens: false, clean_up_tokenization_spaces: false }),
     tokenText,
   };
 }

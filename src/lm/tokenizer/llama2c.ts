@@ -58,6 +58,20 @@ export function parseLlama2cTokenizer(bytes: Uint8Array, file: string, vocabSize
     scores.push(score);
     o += 8 + len;
   }
+  // run.c's byte fallback encodes byte b as token b + 3: the file must hold <0x00>..<0xFF> there.
+  if (pieces.length < 259)
+    throw new DataFileError(
+      file,
+      `${pieces.length} tokens; llama2.c needs <unk>, <s>, </s> and the 256 byte tokens (259 at least)`,
+    );
+  for (let b = 0; b < 256; b++) {
+    const want = `<0x${b.toString(16).toUpperCase().padStart(2, '0')}>`;
+    if (cKey(pieces[b + 3]) !== want)
+      throw new DataFileError(
+        file,
+        `token ${b + 3} is ${JSON.stringify(cKey(pieces[b + 3]))}, byte fallback needs ${want} there`,
+      );
+  }
   return { pieces, scores: Float32Array.from(scores), maxTokenLength };
 }
 

@@ -121,6 +121,15 @@ describe('loadLmTokenizer', () => {
     ).rejects.toThrow(/the tokenizer has 287 tokens, the model's vocabulary 100/);
     const { vocab } = llama2cFixture();
     const bin = writeLlama2cTokenizer(vocab);
+    // Without the byte tokens at 3..258, run.c's byte fallback would emit the wrong ids.
+    await expect(
+      loadLmTokenizer([bytesByteSource(writeLlama2cTokenizer(vocab.slice(0, 100)), 'tokenizer.bin')]),
+    ).rejects.toThrow(/tokenizer\.bin: 100 tokens; llama2\.c needs/);
+    const moved = [...vocab];
+    [moved[10], moved[11]] = [moved[11], moved[10]];
+    await expect(
+      loadLmTokenizer([bytesByteSource(writeLlama2cTokenizer(moved), 'tokenizer.bin')]),
+    ).rejects.toThrow(/token 10 is "<0x08>", byte fallback needs <0x07> there/);
     await expect(
       loadLmTokenizer([bytesByteSource(bin.subarray(0, 100), 'tokenizer.bin')], vocab.length),
     ).rejects.toThrow(/tokenizer\.bin: .*truncated at token|tokenizer\.bin: token \d+/);

@@ -1,5 +1,6 @@
 // Fuzzing the model loaders (SPEC §7), as test/unit/data/fuzz.test.ts does the activation parsers:
-// mutated config.json, model.safetensors and llama2.c .bin files give a model or a DataFileError —
+// mutated config.json, model.safetensors, llama2.c .bin, tokenizer.bin and tokenizer.json files give a
+// model (a tokenizer that encodes and decodes) or a DataFileError —
 // never another exception, never a hang — and a loaded model always passes checkLanguageModel.
 import { describe, expect, it } from 'vitest';
 import { bytesByteSource } from '../../../src/data/byteSource';
@@ -9,7 +10,15 @@ import { checkLanguageModel } from '../../../src/lm/check';
 import { loadHfModel } from '../../../src/lm/load/hf';
 import { loadLlama2c } from '../../../src/lm/load/llama2c';
 import { randomModel } from '../../fixtures/lm/randomModel';
-import { writeHfGpt2, writeHfLlama, writeLlama2c } from '../../fixtures/lm/writers';
+import { loadLmTokenizer } from '../../../src/lm/tokenizer';
+import { byteLevelBpe } from '../../fixtures/lm/tokenizerJson';
+import {
+  llama2cFixture,
+  writeHfGpt2,
+  writeHfLlama,
+  writeLlama2c,
+  writeLlama2cTokenizer,
+} from '../../fixtures/lm/writers';
 import { mutate } from '../../fixtures/mutate';
 
 const CASES = Number(process.env.TEMPOSAE_FUZZ_CASES ?? 4000);
@@ -48,6 +57,24 @@ describe('fuzzing the model loaders', () => {
         bytes: writeLlama2c(l2c, 1),
         load: (b) => loadLlama2c(bytesByteSource(b, 'm.bin')),
       },
+      {
+        name: 'tokenizer.bin',
+        bytes: writeLlama2cTokenizer(llama2cFixture().vocab),
+        load: async (b) => {
+          const tok = await loadLmTokenizer([bytesByteSource(b, 'tokenizer.bin')]);
+          tok.decode(tok.encode('the hello world é'));
+          return null;
+        },
+      },
+      {
+        name: 'tokenizer.json',
+        bytes: new TextEncoder().encode(JSON.stringify(byteLevelBpe())),
+        load: async (b) => {
+          const tok = await loadLmTokenizer([bytesByteSource(b, 'tokenizer.json')]);
+          tok.decode(tok.encode('the hello world é'));
+          return null;
+        },
+      },
     ];
     const r = new Rng(Number(process.env.TEMPOSAE_FUZZ_SEED ?? 20261202), 10);
     const outcomes = { data: 0, error: 0 };
@@ -58,7 +85,7 @@ describe('fuzzing the model loaders', () => {
       const bytes = mutate(seed.bytes, r);
       try {
         const model = await seed.load(bytes);
-        checkLanguageModel(model as Parameters<typeof checkLanguageModel>[0]);
+        if (model) checkLanguageModel(model as Parameters<typeof checkLanguageModel>[0]);
         outcomes.data++;
         perSeed[k].data++;
       } catch (e) {
