@@ -278,6 +278,16 @@ describe('loss recovered on the GPU = the float64 reference', () => {
       ref.metrics.kl_tokens,
       R * T,
     ]);
+    // Aborted after the first batch: the promise rejects with the reason, no further batch runs.
+    const stop = new AbortController();
+    const seen: number[] = [];
+    const aborted = evaluateLossRecovered(gpu, model, hook, held, ids, T, {
+      batchRows: 2,
+      signal: stop.signal,
+      onBatch: (r) => (seen.push(r), stop.abort(new Error('stopped by the user'))),
+    });
+    await expect(aborted).rejects.toThrow(/stopped by the user/);
+    expect(seen).toEqual([2]);
     await expect(evaluateLossRecovered(gpu, model, hook, held, ids.subarray(0, 7), T)).rejects.toThrow(
       /7 token ids are not whole rows of 8/,
     );

@@ -490,6 +490,8 @@ export interface EvaluateLossRecoveredOptions extends Omit<LossRecoveredGpuOptio
   batchRows?: number;
   /** Called after each batch with the rows done so far. */
   onBatch?: (rowsDone: number, rows: number) => void;
+  /** Checked before each batch: an aborted evaluation frees its GPU objects and rejects with the reason. */
+  signal?: AbortSignal;
 }
 
 /**
@@ -532,6 +534,7 @@ export async function evaluateLossRecovered(
     try {
       const reconstruct = trainerReconstruct(trainer, sae.scaling_factor);
       for (const end = row + size.rows; row < end; row += size.S) {
+        opts.signal?.throwIfAborted();
         const b = await ev.addBatch(ids.subarray(row * T, (row + size.S) * T), reconstruct);
         acc.add(b, b.keep, size.S, T);
         opts.onBatch?.(row + size.S, R);
