@@ -168,6 +168,11 @@ async function readInspector(page: Page, shot: string) {
     feature,
     { timeout: 60_000 },
   );
+  return readShown(page, shot);
+}
+
+/** What the open inspector shows (token cells of the strip and the contexts, the text source). */
+async function readShown(page: Page, shot: string) {
   const inspector = page.getByTestId('inspector');
   await inspector.scrollIntoViewIfNeeded();
   await screenshot(page, shot);
@@ -186,7 +191,7 @@ async function readInspector(page: Page, shot: string) {
   };
 }
 
-function expectText(r: Awaited<ReturnType<typeof readInspector>>, words: string[]) {
+function expectText(r: Awaited<ReturnType<typeof readShown>>, words: string[]) {
   const shown = [...r.strip, ...r.contexts].map((c) => c.text);
   expect(shown.length).toBeGreaterThan(T - 1);
   // Words of the vocabulary, as text.
@@ -281,10 +286,19 @@ describe('token text in the inspector, every source', () => {
   it('a GPT-2 style {"Ġtok": id} vocabulary dropped after the data: byte-level pieces decoded', async () => {
     const { page } = w;
     await drop(page, [{ name: 'animals.npz', buffer: npz(BYTE_LEVEL.length) }], 'animals.npz');
+    await trainAndEvaluate(page);
+    // No text yet: the ids show as ids, and the inspector says how to get text.
+    const before = await readInspector(page, 'tokentext-ids-only');
+    expect(before.source).toMatch(/token ids — drop a vocabulary or tokenizer\.json/);
+    expect(before.strip.every((c) => /^\[\d+\]$/.test(c.text))).toBe(true);
+    // The vocabulary dropped now: the open inspector reads the feature again with its text.
     const vocab = Object.fromEntries(BYTE_LEVEL.map((t, i) => [t, i]));
     await drop(page, [{ name: 'vocab.json', buffer: Buffer.from(JSON.stringify(vocab)) }], 'vocab.json');
-    await trainAndEvaluate(page);
-    const r = await readInspector(page, 'tokentext-vocab-object');
+    await page.getByTestId('tab-features').click();
+    await page.waitForFunction(() =>
+      document.querySelector('[data-testid="inspector-token-source"]')?.textContent?.includes('vocab.json'),
+    );
+    const r = await readShown(page, 'tokentext-vocab-object');
     expectText(
       r,
       BYTE_LEVEL.map((t) => t.replace('Ġ', '␣')),

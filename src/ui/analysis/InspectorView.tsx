@@ -7,7 +7,9 @@ import { inspectFeature } from '../../app/evaluationInspect';
 import { dashboardFileOfInspector } from '../../app/dashboardExport';
 import type { DashboardContext } from '../../analysis/featureDashboard';
 import { useAnalysisStore, type InspectorData } from '../../store/analysisStore';
+import { useEffect } from 'react';
 import { findRun } from '../../store/runsStore';
+import { useWorkspaceStore } from '../../store/workspaceStore';
 import { BinBars } from './BinBars';
 import { DashboardExport } from './DashboardExport';
 import { Panel } from './Panel';
@@ -92,6 +94,16 @@ function Context({
 export function InspectorView({ width }: { width: number }) {
   const ins = useAnalysisStore((s) => s.inspector);
   const close = useAnalysisStore((s) => s.closeInspector);
+  // A tokenizer dropped after the inspector was filled: read the feature again with the new text.
+  const dataKey = useWorkspaceStore((s) => s.data.key);
+  const textName = useWorkspaceStore((s) => s.data.summary?.tokenTextName);
+  const shownName = ins.data?.tokenSource.name;
+  useEffect(() => {
+    const { runId, feature, sequence, loading, error } = ins;
+    if (runId === null || feature === null || loading || error || !shownName || !textName) return;
+    if (findRun(runId)?.dataKey === dataKey && textName !== shownName)
+      void inspectFeature(runId, feature, sequence);
+  }, [ins, dataKey, textName, shownName]);
   if (ins.feature === null || ins.runId === null) {
     return (
       <section className="an-panel an-inspector" data-testid="inspector">
