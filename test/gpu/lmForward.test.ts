@@ -81,7 +81,7 @@ describe('GPU forward vs float64 reference', () => {
     });
 });
 
-/** The model the f16 path computes with: every projection matrix rounded to halves (the rest stays f32). */
+/** The model the f16 path computes with: every weight matrix rounded to halves (W_pos, norms, biases stay f32). */
 function roundProjections(m: LanguageModel): LanguageModel {
   const r = (a: Float32Array) => roundToF16(a);
   const blocks = m.weights.blocks.map((b) => ({
@@ -94,7 +94,9 @@ function roundProjections(m: LanguageModel): LanguageModel {
     W_gate: b.W_gate ? r(b.W_gate) : null,
     W_out: r(b.W_out),
   }));
-  return { config: m.config, weights: { ...m.weights, blocks } };
+  const W_E = r(m.weights.W_E);
+  const W_U = m.weights.W_U === m.weights.W_E ? W_E : r(m.weights.W_U);
+  return { config: m.config, weights: { ...m.weights, W_E, W_U, blocks } };
 }
 
 // f16 weights decode with unpack2x16float (core WGSL, no shader-f16 feature), so these run on every
@@ -108,14 +110,35 @@ describe('GPU forward with f16 weights', () => {
         // Split: d 48 makes W_in [48, 72] (6.9 KB in f16) larger than a 4 KiB binding while the
         // [14, 72] activations still fit: column blocks of 42 + 30.
         const model = randomModel({ ...o, d_model: bindLimit ? 48 : 16, d_mlp: 72, vocab_size: 150 });
-        const fwd = new LmGpuForward(ctx, model, { S, T, weights: 'f16', bindLimit });
+        const fwd = new LmGpuForward(ctx, model, {
+          S,
+          T,
+          weights: 'f16',
+          bindLimit,
+          vocabChunk: bindLimit ? 9 : undefined,
+        });
         const f32Plan = planLmMemory(model.config, S, T, ctx.limits, {
           untied: model.weights.W_U !== model.weights.W_E,
         });
         const W = (p: { buffers: { name: string; bytes: number }[] }) =>
-          p.buffers.filter((b) => /W_(Q|K|V|O|in|gate|out)#/.test(b.name)).reduce((a, b) => a + b.bytes, 0);
+          p.buffers
+            .filter((b) => /W_(Q|K|V|O|in|gate|out|E|U)#/.test(b.name))
+            .reduce((a, b) => a + b.bytes, 0);
         expect(W(fwd.plan)).toBeLessThanOrEqual(W(f32Plan) / 2 + 64 * model.config.n_layers);
-        if (bindLimit) expect(fwd.plan.columnBlocks(48, 72).map((b) => b.count)).toEqual([42, 30]);
+        if (bindLimit) {
+          expect(fwd.plan.columnBlocks(48, 72).map((b) => b.count)).toEqual([42, 30]);
+          // W_E stored [48, vocab] in f16: blocks of 42 columns; chunks of 9 → 8 rows (f16 chunks start on a
+          // word), so chunks begin at even offsets inside each block.
+          expect(fwd.plan.vocabBlocks.map((b) => b.count)).toEqual([42, 42, 42, 24]);
+          expect(fwd.logitsChunks.slice(0, 6).map((c) => [c.v0, c.rows])).toEqual([
+            [0, 8],
+            [8, 8],
+            [16, 8],
+            [24, 8],
+            [32, 8],
+            [40, 2],
+          ]);
+        }
         const ids = randomIds(150, S, T, 13);
         await compareAll(`${name} f16`, fwd, roundProjections(model), ids);
         const exact = forwardReference(model, ids, S, T);

@@ -12,6 +12,7 @@ import {
   addOp,
   attentionOp,
   centerOp,
+  embedF16Op,
   embedOp,
   geluOp,
   normOp,
@@ -80,6 +81,37 @@ describe('lm kernels vs CPU twins', () => {
         1.2e-7,
       );
     }
+  });
+
+  it('embedding gather from f16 blocks stored transposed [d, ld] (odd rows: padded ld), with positions', async () => {
+    const device = await gpu();
+    const [V, d, S, T] = [23, 13, 3, 5];
+    const W_E = rand(V * d);
+    const W_pos = rand(T * d);
+    const ids = Uint32Array.from({ length: S * T }, () => rng.int(V));
+    ids.set([0, V - 1, 10, 11]);
+    const x = createStorageBuffer(device, 'x', S * T * d * 4);
+    const idsB = buf(device, ids);
+    const posB = buf(device, W_pos);
+    // Blocks of 11 and 12 vocabulary rows, each transposed to [d, rows] and packed (ld 12, 12).
+    const ops = [
+      [0, 11],
+      [11, 12],
+    ].map(([v0, rows], i) => {
+      const t = new Float32Array(d * rows);
+      for (let r = 0; r < rows; r++) for (let j = 0; j < d; j++) t[j * rows + r] = W_E[(v0 + r) * d + j];
+      const { words, ld } = packF16Rows(t, d, rows);
+      const B = createBufferWithData(device, 'W16', words);
+      return embedF16Op(device, `e${i}`, { N: S * T, T, d, v0, rows, ld }, idsB, B, posB, x);
+    });
+    // One f32 add of two values, one of them exactly the rounded half: the f32 tolerance.
+    expectClose(
+      'embed f16',
+      await run(device, ops, x),
+      embedTwin(ids, roundToF16(W_E), W_pos, T, d),
+      1e-7,
+      1.2e-7,
+    );
   });
 
   for (const d of [7, 64, 100])

@@ -1,6 +1,7 @@
-// f16 weights (SPEC §9: "f16 weights where the adapter allows"): projection matrices stored as IEEE
-// halves, two to a u32, decoded in the GEMM (shaders/lm_gemm_f16w.wgsl). Halves the weight memory of the
-// blocks; the arithmetic, activations, norms, biases and the embedding stay f32.
+// f16 weights (SPEC §9: "f16 weights where the adapter allows"): every weight matrix (projections,
+// embedding, unembedding) stored as IEEE halves, two to a u32, decoded where it is read
+// (shaders/lm_gemm_f16w.wgsl, lm_embed_f16.wgsl). Halves the weight memory; W_pos, norms, biases,
+// activations and the arithmetic stay f32.
 import { f32ToF16Bits } from '../../data/npyWrite';
 import { f16ToF32 } from '../../data/halfFloat';
 

@@ -28,6 +28,7 @@ import {
   addOp,
   attentionOp,
   centerOp,
+  embedF16Op,
   embedOp,
   geluOp,
   normOp,
@@ -52,8 +53,9 @@ export interface LmGpuOptions {
   /** Hooks to make capture buffers for now (others are made on first capture). */
   captures?: string[];
   /**
-   * 'f16': projection matrices stored as halves (shaders/lm_gemm_f16w.wgsl decodes them; any adapter),
-   * half their memory; embedding, unembedding, norms, biases and all arithmetic stay f32. Default 'f32'.
+   * 'f16': every weight matrix (projections, embedding, unembedding) stored as packed halves, half the
+   * memory, decoded by shaders/lm_gemm_f16w.wgsl and lm_embed_f16.wgsl (core WGSL: any adapter). W_pos,
+   * norms, biases, activations and all arithmetic stay f32. Default 'f32'.
    */
   weights?: 'f32' | 'f16';
 }
@@ -142,8 +144,11 @@ export class LmGpuForward {
   /** [N, rows] logits of the chunk last encoded (row-major with row stride = that chunk's rows). */
   readonly logits: GPUBuffer;
   readonly logitsChunks: LogitsChunk[];
-  /** W_U [vocab, d] on the GPU: one buffer per vocabulary block (W_E's own buffers when tied). */
-  readonly unembed: { blocks: GPUBuffer[]; spans: Span[] };
+  /**
+   * W_U on the GPU, one buffer per vocabulary block (W_E's own buffers when tied): f32 [rows, d] (the
+   * logits are an NT product), or with f16 weights packed halves stored transposed [d, ld] (`f16`, `ld`).
+   */
+  readonly unembed: { blocks: GPUBuffer[]; spans: Span[]; f16: boolean; ld: number[] };
   private readonly device: GPUDevice;
   private readonly owned: GPUBuffer[] = [];
   private readonly ops: { destroy(): void }[] = [];
@@ -152,7 +157,7 @@ export class LmGpuForward {
   private readonly embed: LmOp[];
   private readonly blocks: BlockOps[];
   private readonly finalNorm: LmOp;
-  private readonly logitsOps: GemmOp[];
+  private readonly logitsOps: Gemm[];
   private readonly captures = new Map<string, GPUBuffer>();
   private readonly centerOps = new Map<string, LmOp>();
   private readonly bytesPerRow: number;
@@ -210,13 +215,21 @@ export class LmGpuForward {
     const op = <O extends { destroy(): void }>(o: O) => (this.ops.push(o), o);
 
     // Weights.
+    // W_E / W_U by vocabulary blocks: f32 rows [count, d], or f16 transposed [d, ld] (packed halves).
+    const vocabLd: number[] = [];
     const vocabRows = (label: string, W: Float32Array) =>
-      this.plan.vocabBlocks.map((b, i) =>
-        upload(`${label}#${i}`, W.subarray(b.start * d, (b.start + b.count) * d)),
-      );
+      this.plan.vocabBlocks.map((b, i) => {
+        const rows = W.subarray(b.start * d, (b.start + b.count) * d);
+        if (!f16) return upload(`${label}#${i}`, rows);
+        const t = new Float32Array(d * b.count);
+        for (let r = 0; r < b.count; r++) for (let j = 0; j < d; j++) t[j * b.count + r] = rows[r * d + j];
+        const packed = packF16Rows(t, d, b.count);
+        vocabLd[i] = packed.ld;
+        return this.own(createBufferWithData(device, `lm.${label}#${i}`, packed.words));
+      });
     const W_E = vocabRows('W_E', w.W_E);
     const W_U = untied ? vocabRows('W_U', w.W_U) : W_E;
-    this.unembed = { blocks: W_U, spans: this.plan.vocabBlocks };
+    this.unembed = { blocks: W_U, spans: this.plan.vocabBlocks, f16, ld: f16 ? vocabLd : [] };
     const W_pos = w.W_pos ? upload('W_pos', w.W_pos.subarray(0, T * d)) : null;
     const projection = (
       label: string,
@@ -279,19 +292,14 @@ export class LmGpuForward {
         );
       });
 
-    this.embed = this.plan.vocabBlocks.map((b, i) =>
-      op(
-        embedOp(
-          device,
-          `lm.embed#${i}`,
-          { N, T, d, v0: b.start, rows: b.count },
-          this.ids,
-          W_E[i],
-          W_pos,
-          this.x,
-        ),
-      ),
-    );
+    this.embed = this.plan.vocabBlocks.map((b, i) => {
+      const s = { N, T, d, v0: b.start, rows: b.count };
+      return op(
+        f16
+          ? embedF16Op(device, `lm.embed#${i}`, { ...s, ld: vocabLd[i] }, this.ids, W_E[i], W_pos, this.x)
+          : embedOp(device, `lm.embed#${i}`, s, this.ids, W_E[i], W_pos, this.x),
+      );
+    });
     let ropeCos: GPUBuffer | null = null;
     let ropeSin: GPUBuffer | null = null;
     if (!gpt2) {
@@ -364,19 +372,31 @@ export class LmGpuForward {
       normOp(device, 'lm.ln_final', N, d, c.norm_eps, this.x, lnf[0], lnf[1], this.hFinal, perRow),
     );
     this.logitsChunks = this.plan.logitsChunks;
-    this.logitsOps = this.logitsChunks.map((ch, i) =>
-      op(
-        new GemmOp(
-          device,
-          `lm.logits#${i}`,
-          design,
-          { layout: 'NT', M: N, N: ch.rows, K: d, offB: (ch.v0 - this.plan.vocabBlocks[ch.block].start) * d },
-          this.hFinal,
-          W_U[ch.block],
-          this.logits,
-        ),
-      ),
-    );
+    this.logitsOps = this.logitsChunks.map((ch, i) => {
+      const r0 = ch.v0 - this.plan.vocabBlocks[ch.block].start;
+      const label = `lm.logits#${i}`;
+      // f32: h·W_U[rows]ᵀ (NT); f16: h·Wᵀ[:, rows] over the transposed block (NN, even offset).
+      return op(
+        f16
+          ? gemmF16Op(
+              device,
+              label,
+              { layout: 'NN', M: N, N: ch.rows, K: d, offB: r0, ldb: vocabLd[ch.block] },
+              this.hFinal,
+              W_U[ch.block],
+              this.logits,
+            )
+          : new GemmOp(
+              device,
+              label,
+              design,
+              { layout: 'NT', M: N, N: ch.rows, K: d, offB: r0 * d },
+              this.hFinal,
+              W_U[ch.block],
+              this.logits,
+            ),
+      );
+    });
   }
 
   private own(b: GPUBuffer): GPUBuffer {

@@ -100,7 +100,7 @@ function lmOp(
 
 const elementwise = (count: number) => grid(Math.ceil(count / 256));
 
-/** x [N, d] ← W_E block rows v0…v0+rows−1 gathered by ids (+ W_pos[n mod T] when given). */
+/** x [N, d] ← W_E block rows v0…v0+rows−1 gathered by ids (+ W_pos[n mod T] when given); f32 rows. */
 export function embedOp(
   device: GPUDevice,
   label: string,
@@ -110,8 +110,22 @@ export function embedOp(
   W_pos: GPUBuffer | null,
   x: GPUBuffer,
 ): LmOp {
-  const fields = [s.N, s.T, s.d, s.v0, s.rows, W_pos ? 1 : 0];
+  const fields = [s.N, s.T, s.d, s.v0, s.rows, W_pos ? 1 : 0, 0, 0]; // half = 0
   return lmOp(device, label, 'embed', fields, [ids, W_E, W_pos, x], elementwise(s.N * s.d));
+}
+
+/** As embedOp, from an f16 block stored transposed as packed halves [d, ld]. */
+export function embedF16Op(
+  device: GPUDevice,
+  label: string,
+  s: { N: number; T: number; d: number; v0: number; rows: number; ld: number },
+  ids: GPUBuffer,
+  W: GPUBuffer,
+  W_pos: GPUBuffer | null,
+  x: GPUBuffer,
+): LmOp {
+  const fields = [s.N, s.T, s.d, s.v0, s.rows, W_pos ? 1 : 0, 1, s.ld];
+  return lmOp(device, label, 'embed', fields, [ids, W, W_pos, x], elementwise(s.N * s.d));
 }
 
 /**

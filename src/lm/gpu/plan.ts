@@ -20,7 +20,7 @@ export interface LmLimits {
 export interface LmPlanOptions {
   /** Most vocabulary rows per logits chunk (default 8192; smaller where one binding needs it). */
   vocabChunk?: number;
-  /** Bytes per projection-matrix element: 4 (f32) or 2 (f16 weights, src/lm/gpu/f16Weights.ts). */
+  /** Bytes per weight-matrix element (projections, W_E, W_U): 4 (f32) or 2 (f16, src/lm/gpu/f16Weights.ts). */
   weightBytes?: 2 | 4;
   /** Residual-stream-sized capture buffers to count (each [S·T, d_model] f32). */
   captures?: number;
@@ -108,9 +108,12 @@ export function planLmMemory(
   /** Bytes of a [nIn, cols] projection block as stored (f16: rows padded to even, buffer to 4 bytes). */
   const blockBytes = (nIn: number, cols: number) =>
     wb === 4 ? nIn * cols * 4 : Math.ceil((nIn * (cols + (cols & 1)) * 2) / 4) * 4;
-  // The embedding and unembedding stay f32 in both modes.
-  const vocabBlocks = spans(c.vocab_size, Math.max(1, perBind(d * 4)));
-  const chunkMax = Math.max(1, Math.min(opts.vocabChunk ?? 8192, perBind(N * 4)));
+  // f32: W_E / W_U [vocab, d] split by rows. f16: stored transposed [d, vocab] (the layout in which the
+  // logits are an NN product with f16 weights), so the same split is by columns of that matrix.
+  const vocabBlocks =
+    wb === 4 ? spans(c.vocab_size, Math.max(1, perBind(d * 4))) : columnBlocks(d, c.vocab_size);
+  let chunkMax = Math.max(1, Math.min(opts.vocabChunk ?? 8192, perBind(N * 4)));
+  if (wb === 2 && chunkMax > 1) chunkMax -= chunkMax % 2; // f16 chunks start on a word
   const logitsChunks: LogitsChunk[] = [];
   vocabBlocks.forEach((b, block) => {
     for (const s of spans(b.count, chunkMax))
@@ -123,7 +126,7 @@ export function planLmMemory(
   const matrix = (name: string, nIn: number, nOut: number) =>
     columnBlocks(nIn, nOut).forEach((b, i) => add(`${name}#${i}`, blockBytes(nIn, b.count)));
   // Weights: one column split per projection, vectors whole.
-  vocabBlocks.forEach((b, i) => add(`W_E#${i}`, b.count * d * 4));
+  vocabBlocks.forEach((b, i) => add(`W_E#${i}`, blockBytes(d, b.count)));
   if (c.family === 'gpt2') add('W_pos', T * d * 4);
   const gpt2 = c.family === 'gpt2';
   for (let l = 0; l < c.n_layers; l++) {
@@ -141,7 +144,7 @@ export function planLmMemory(
   }
   add('ln_final', (gpt2 ? 2 : 1) * d * 4);
   // A tied unembedding shares W_E's buffers.
-  if (opts.untied) vocabBlocks.forEach((b, i) => add(`W_U#${i}`, b.count * d * 4));
+  if (opts.untied) vocabBlocks.forEach((b, i) => add(`W_U#${i}`, blockBytes(d, b.count)));
   // Activations (f32, unsplit).
   add('ids', N * 4);
   if (!gpt2) add('rope cos/sin', 2 * T * (c.head_dim / 2) * 4);
