@@ -13,7 +13,7 @@ import type { GpuContext } from '../gpu/device';
 import type { ImportedSae } from '../io/importSae';
 import { evaluateLossRecovered } from '../lm/gpu/lossRecovered';
 import { loadModelFiles } from '../lm/load';
-import { packTexts, type PackedRow } from '../lm/text';
+import { packTexts, type PackedRow, type TxtSplit } from '../lm/text';
 import { loadLmTokenizer } from '../lm/tokenizer';
 import { flag, flagList, flagNumber, UsageError, type ParsedArgs } from './args';
 import type { CliEnv } from './env';
@@ -40,6 +40,14 @@ export async function lossRecoveredFromFlags(
   if (!(Number.isInteger(maxRows) && maxRows >= 1))
     throw new UsageError(`--max-rows must be a positive integer`);
   const center = flag(a, 'center') === 'true';
+  // The same text and weight flags as capture (src/cli/captureCommand.ts).
+  const prependBos = flag(a, 'no-prepend-bos') !== 'true';
+  const txtSplit = (flag(a, 'txt-split') ?? 'file') as TxtSplit;
+  if (!['file', 'paragraph', 'line'].includes(txtSplit))
+    throw new UsageError(`--txt-split takes file, paragraph or line (got ${txtSplit})`);
+  const weights = (flag(a, 'weights') ?? 'f32') as 'f32' | 'f16';
+  if (weights !== 'f32' && weights !== 'f16')
+    throw new UsageError(`--weights takes f32 or f16 (got ${weights})`);
   let files: ByteSource[];
   try {
     const names = readdirSync(modelDir).filter((f) => statSync(path.join(modelDir, f)).isFile());
@@ -53,7 +61,9 @@ export async function lossRecoveredFromFlags(
     const rows: PackedRow[] = [];
     const sources = await Promise.all(texts.map((f) => fileByteSource(f)));
     try {
-      for await (const row of packTexts(sources, tok, { contextSize: T, maxRows })) rows.push(row);
+      const documents = { field: flag(a, 'text-field'), txtSplit };
+      for await (const row of packTexts(sources, tok, { contextSize: T, maxRows, prependBos, documents }))
+        rows.push(row);
     } finally {
       await Promise.all(sources.map((f) => f.close?.()));
     }
@@ -70,8 +80,18 @@ export async function lossRecoveredFromFlags(
       batchRows: flagNumber(a, 'batch-seqs') ?? 8,
       ignore,
       center,
+      weights,
     });
-    return { model: modelDir, hook_name: hook, context_size: T, rows: rows.length, centered: center, ...m };
+    return {
+      model: modelDir,
+      hook_name: hook,
+      context_size: T,
+      rows: rows.length,
+      centered: center,
+      prepend_bos: prependBos,
+      weights,
+      ...m,
+    };
   } finally {
     await Promise.all(files.map((f) => f.close?.()));
   }

@@ -149,6 +149,58 @@ describe('eval --model --text: loss recovered on the JSON line', () => {
     expect(r.err).toMatch(/loss recovered: 5 rows of 8 tokens at blocks\.0\.hook_resid_post/);
   });
 
+  it("the capture command's text and weight flags: --no-prepend-bos --txt-split paragraph --weights f16", async () => {
+    const { model, modelDir, saeDir, txt, jsonl, tok, raw, d } = await setup();
+    const T = 8;
+    const r = await cli([
+      'eval',
+      '--sae',
+      saeDir,
+      '--model',
+      modelDir,
+      '--text',
+      txt,
+      jsonl,
+      '--context-size',
+      `${T}`,
+      '--max-rows',
+      '4',
+      '--no-prepend-bos',
+      '--txt-split',
+      'paragraph',
+      '--weights',
+      'f16',
+    ]);
+    expect(r.code, r.err).toBe(0);
+    expect(r.json).toMatchObject({ prepend_bos: false, weights: 'f16', rows: 4 });
+    // The third document has two paragraphs; without BOS no row starts with it.
+    const docs = [DOCS[0], DOCS[1], 'Hello there', 'the end'];
+    const rows = packDocuments(
+      docs.map((t) => tok.encode(t)),
+      { contextSize: T, bosId: tok.bosId, prependBos: false },
+    ).slice(0, 4);
+    const ids = new Int32Array(4 * T);
+    rows.forEach((row, i) => ids.set(row.ids, i * T));
+    expect(ids.includes(tok.bosId!)).toBe(false);
+    const ref = lossRecoveredReference(
+      model,
+      ids,
+      4,
+      T,
+      HOOK,
+      (x, N) =>
+        referenceForward(
+          refWeightsFromSae(raw),
+          { S: 1, T: N, d, x: Float32Array.from(x) },
+          { architecture: 'relu', k: 0 },
+        ).xhat,
+    );
+    // f16 projection weights move the logits by ~1e-3 of their size: the means agree to 2 %.
+    for (const k of ['ce_loss_without_sae', 'ce_loss_with_sae', 'ce_loss_with_ablation'] as const)
+      expect(Math.abs((r.json[k] as number) - ref.metrics[k]), k).toBeLessThan(0.02 * ref.metrics[k]);
+    expect(r.json.ce_tokens).toBe(4 * (T - 1));
+  });
+
   it('says what is missing: --text, a hook name, a text format it reads, a full row', async () => {
     const { modelDir, saeDir, txt } = await setup();
     const run = (extra: string[]) => cli(['eval', '--sae', saeDir, '--model', modelDir, ...extra]);

@@ -351,6 +351,8 @@ export interface LossRecoveredGpuOptions {
   design?: GemmDesign;
   /** A binding limit below the adapter's (tests force the forward's matrix splits with it). */
   bindLimit?: number;
+  /** The forward's projection weights in f32 (default) or f16 (src/lm/gpu/forward.ts). */
+  weights?: 'f32' | 'f16';
 }
 
 /** What one batch contributed: per-token values and the mask. */
@@ -396,6 +398,7 @@ export class LossRecoveredGpu {
       vocabChunk: opts.vocabChunk,
       design: opts.design,
       bindLimit: opts.bindLimit,
+      weights: opts.weights,
       captures: [hook],
     });
     const N = this.forward.N;
