@@ -27,6 +27,9 @@ train   --dataset builtin:PRESET | --data FILE...   --out DIR   [--steps N] [con
         [--report [3,17,42]]  also report.html in --out (curves, metrics, clustering, feature contexts)
 eval    --sae DIR  --dataset builtin:PRESET | --data FILE...  [--split heldout|all] [--batch-seqs S]
         [--seq-len T] [--adapter auto|swiftshader]
+        [--model DIR --text FILE... [--hook-name NAME] [--context-size T] [--max-rows R] [--center]
+        [--no-prepend-bos] [--txt-split …] [--text-field F] [--weights f32|f16]]  adds loss recovered
+        (ce_loss_score, kl_div_score, … as SAEBench); --model without --data prints only those
 inspect --sae DIR  --dataset builtin:PRESET | --data FILE...  --features 3,17,42  [--tokenizer FILE]
         [--split heldout|all] [--batch-seqs S] [--seq-len T] [--max-batches N] [--out FILE.json]
 export  --run DIR --zip FILE | --checkpoint FILE --out DIR [--zip FILE]
