@@ -10,15 +10,16 @@ export function PositionPanel({ analysis, runId }: { analysis: RunAnalysis; runI
   const evals = analysis.evals;
   const last = evals[evals.length - 1];
   const first = evals[0];
-  const series = (key: 'recon_loss' | 'l0' | 'tv_ratio', color: string) => {
-    const pos = (a: number[]) => a.map((_, t) => t);
+  // act_smoothness (SPEC §11) is absent from evaluations stored before it existed: no line for those.
+  const series = (key: 'recon_loss' | 'l0' | 'tv_ratio' | 'act_smoothness', color: string) => {
+    const pos = (a: number[] = []) => a.map((_, t) => t);
     const out = [
       {
         id: `${key}-last`,
         label: `step ${last.step}`,
         color,
         x: pos(last.byPosition[key]),
-        y: last.byPosition[key],
+        y: last.byPosition[key] ?? [],
       },
     ];
     if (first !== last)
@@ -27,7 +28,7 @@ export function PositionPanel({ analysis, runId }: { analysis: RunAnalysis; runI
         label: `step ${first.step}`,
         color: '#8a93b2',
         x: pos(first.byPosition[key]),
-        y: first.byPosition[key],
+        y: first.byPosition[key] ?? [],
       });
     return out;
   };
@@ -36,6 +37,7 @@ export function PositionPanel({ analysis, runId }: { analysis: RunAnalysis; runI
       recon: series('recon_loss', '#7dd3fc'),
       l0: series('l0', '#fbbf24'),
       tv: series('tv_ratio', '#f0abfc'),
+      smooth: series('act_smoothness', '#86efac'),
     }),
     // eslint-disable-next-line react-hooks/exhaustive-deps
     [evals],
@@ -46,11 +48,21 @@ export function PositionPanel({ analysis, runId }: { analysis: RunAnalysis; runI
       title="By position"
       testId="panel-position"
       exportName={`position-${runId}-step${last.step}`}
-      note={`Reconstruction loss ‖x − x̂‖², L0 and temporal change (tv ratio of the pair ending at t) at each position; grey: first evaluation (step ${first.step}).`}
+      note={`Reconstruction loss ‖x − x̂‖², L0, temporal change (tv ratio of the pair ending at t) and T-SAE's activation smoothness (mean |Δf|/‖Δx‖ over active features, SPEC §11) at each position; grey: first evaluation (step ${first.step}).`}
       data={{
         csv: () =>
           toCsv(
-            ['position', 'recon_loss', 'l0', 'tv_ratio', 'jaccard', 'flip_rate', 'mean_run_length'],
+            [
+              'position',
+              'recon_loss',
+              'l0',
+              'tv_ratio',
+              'jaccard',
+              'flip_rate',
+              'mean_run_length',
+              'act_smoothness',
+              'sequence_l0',
+            ],
             Array.from({ length: T }, (_, t) => [
               t,
               last.byPosition.recon_loss[t],
@@ -59,6 +71,8 @@ export function PositionPanel({ analysis, runId }: { analysis: RunAnalysis; runI
               last.byPosition.jaccard[t],
               last.byPosition.flip_rate[t],
               last.byPosition.mean_run_length[t],
+              last.byPosition.act_smoothness?.[t] ?? NaN,
+              last.byPosition.sequence_l0?.[t] ?? NaN,
             ]),
           ),
         json: () => ({ step: last.step, ...last.byPosition }),
@@ -95,6 +109,18 @@ export function PositionPanel({ analysis, runId }: { analysis: RunAnalysis; runI
             testId="pos-tv"
           />
         </div>
+        {charts.smooth.some((c) => c.y.some(Number.isFinite)) ? (
+          <div>
+            <h4>activation smoothness (T-SAE)</h4>
+            <LineChart
+              series={charts.smooth}
+              height={140}
+              xLabel="position"
+              ariaLabel="Activation smoothness by position"
+              testId="pos-smooth"
+            />
+          </div>
+        ) : null}
       </div>
     </Panel>
   );
