@@ -1,4 +1,4 @@
-// `experiment --config FILE.json --out DIR` (issue 14): methods × seeds at one token budget, trained one
+// `experiment --config FILE.json --out DIR [--adapter auto|swiftshader]` (issue 14): methods × seeds at one token budget, trained one
 // after another by the same `train` command (every run's folder under DIR/runs/), then the table of
 // the runs' final held-out metrics (mean ± Student t interval over seeds), frontier plots and one
 // sentence per metric (src/analysis/experimentTable.ts) as DIR/table.json, table.csv and report.html.
@@ -190,8 +190,9 @@ export async function experimentCommand(a: ParsedArgs, env: CliEnv): Promise<num
       };
       writeFileAtomic(cfgFile, JSON.stringify(runCfg, null, 2));
       const started = existsSync(path.join(dir, 'cfg.json')) || existsSync(path.join(dir, 'checkpoints'));
+      const adapter = flag(a, 'adapter');
       const argv = started
-        ? ['train', '--resume', dir]
+        ? ['train', '--resume', dir, ...(adapter ? ['--adapter', adapter] : [])]
         : [
             'train',
             ...(x.dataset ? ['--dataset', x.dataset] : x.data!.flatMap((d) => ['--data', d])),
@@ -204,6 +205,7 @@ export async function experimentCommand(a: ParsedArgs, env: CliEnv): Promise<num
             '--name',
             `${m.name} seed ${seed}`,
             ...x.train_flags,
+            ...(adapter ? ['--adapter', adapter] : []),
           ];
       env.err.write(`[${done}/${total}] ${m.name} seed ${seed}: train ${argv.slice(1).join(' ')}\n`);
       let last = '';
