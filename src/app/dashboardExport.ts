@@ -8,7 +8,11 @@ import { useAnalysisStore, type InspectorData } from '../store/analysisStore';
 import { findRun } from '../store/runsStore';
 import { featureDashboards } from './evaluationInspect';
 
-const context = { before: DASHBOARD_DEFAULTS.before, after: DASHBOARD_DEFAULTS.after };
+/** The context window the dashboards were built with (the inspector's options). */
+function contextNow() {
+  const o = useAnalysisStore.getState().inspectorOptions;
+  return { before: o.before ?? DASHBOARD_DEFAULTS.before, after: o.after ?? DASHBOARD_DEFAULTS.after };
+}
 
 function runInfo(runId: string, step: number): DashboardFile['run'] {
   const run = findRun(runId);
@@ -25,7 +29,7 @@ export function dashboardFileOfInspector(d: InspectorData): DashboardFile {
     run: runInfo(d.runId, d.step),
     data: dataInfo(d.runId, d.trace.tokens.length, d.sequences),
     tokenText: d.tokenSource,
-    context,
+    context: contextNow(),
     dashboards: [d.dashboard],
   });
 }
@@ -37,7 +41,7 @@ export async function dashboardFileOfFeatures(runId: string, features: number[])
     run: runInfo(runId, step),
     data: dataInfo(runId, T, sequences),
     tokenText,
-    context,
+    context: contextNow(),
     dashboards,
   });
 }

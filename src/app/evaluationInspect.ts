@@ -60,13 +60,21 @@ function checkFeatures(runId: string, features: number[]): EvalHandles & { m: nu
   return { ...h, m };
 }
 
+// The last single feature read (a new sequence or options redraw without another forward pass).
+let lastHeld: { key: string; trainer: object; held: HeldOutFeatures } | null = null;
+
 /** Run the held-out batches forward once and keep the activations of `features`. */
 export async function heldOutFeatures(runId: string, features: number[]): Promise<HeldOutFeatures> {
   const h = checkFeatures(runId, features);
   const step = h.trainer.step;
+  const key = `${runId}|${features.join(',')}|${step}`;
+  if (lastHeld?.key === key && lastHeld.trainer === h.trainer) return lastHeld.held;
   const c = await collectFeatures(limitBatches(h.batcher), (b) => h.trainer.forward(b), h.m, features);
   if (c.sequences === 0) throw new Error('The held-out split is empty.');
-  return { step, ...c };
+  const held = { step, ...c };
+  // Kept only while the trainer has not moved on (a running run's features change every step).
+  if (features.length === 1 && h.trainer.step === step) lastHeld = { key, trainer: h.trainer, held };
+  return held;
 }
 
 /** Dashboards of `features` on the run's held-out data, with the data's token text. */
@@ -83,7 +91,8 @@ export async function featureDashboards(
 }> {
   const held = await heldOutFeatures(runId, features);
   const tokenText = tokenTextOfRun(runId) ?? idsTokenText();
-  const dashboards = features.map((f, k) => buildFeatureDashboard(f, held.columns[k], tokenText, opts));
+  const o = { ...useAnalysisStore.getState().inspectorOptions, ...opts };
+  const dashboards = features.map((f, k) => buildFeatureDashboard(f, held.columns[k], tokenText, o));
   return { step: held.step, tokenText, dashboards, T: held.T, sequences: held.sequences };
 }
 
@@ -92,7 +101,7 @@ async function loadFeature(runId: string, feature: number, sequence: number | nu
   const held = await heldOutFeatures(runId, [feature]);
   const fv = held.columns[0];
   const tokenText = tokenTextOfRun(runId) ?? idsTokenText();
-  const dash = buildFeatureDashboard(feature, fv, tokenText);
+  const dash = buildFeatureDashboard(feature, fv, tokenText, useAnalysisStore.getState().inspectorOptions);
   const { T, sequences } = held;
   let strongest = 0;
   if (dash.top.length) strongest = dash.top[0].sequence;

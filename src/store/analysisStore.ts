@@ -76,6 +76,15 @@ export interface InspectorState {
   error: string | null;
 }
 
+/** How many contexts the inspector shows and how much text around each (src/analysis/featureDashboard.ts). */
+export interface InspectorOptions {
+  top: number;
+  before: number;
+  after: number;
+}
+
+export const INSPECTOR_DEFAULTS: InspectorOptions = { top: 20, before: 12, after: 4 };
+
 export type SweepStatus = 'queued' | 'running' | 'done' | 'stopped' | 'error';
 
 export interface SweepRecord {
@@ -103,6 +112,7 @@ export type HeatMode = 'position' | 'sequence';
 export interface AnalysisState {
   byRun: Record<string, RunAnalysis>;
   inspector: InspectorState;
+  inspectorOptions: InspectorOptions;
   /** Clustering settings and heatmap mode of the features view. */
   clusterK: number;
   heatMode: HeatMode;
@@ -126,6 +136,7 @@ export interface AnalysisState {
   inspectorLoaded(data: InspectorData): void;
   inspectorFailed(error: string): void;
   closeInspector(): void;
+  setInspectorOptions(o: Partial<InspectorOptions>): void;
   setClusterK(k: number): void;
   setHeatMode(m: HeatMode): void;
   setHeatSequence(s: number): void;
@@ -156,6 +167,7 @@ function patchRun(s: AnalysisState, id: string, f: (r: RunAnalysis) => RunAnalys
 export const useAnalysisStore = create<AnalysisState>()((set) => ({
   byRun: {},
   inspector: closedInspector,
+  inspectorOptions: INSPECTOR_DEFAULTS,
   clusterK: 128,
   heatMode: 'position',
   heatSequence: 0,
@@ -210,6 +222,7 @@ export const useAnalysisStore = create<AnalysisState>()((set) => ({
     ),
   inspectorFailed: (error) => set((s) => ({ inspector: { ...s.inspector, loading: false, error } })),
   closeInspector: () => set({ inspector: closedInspector }),
+  setInspectorOptions: (o) => set((s) => ({ inspectorOptions: { ...s.inspectorOptions, ...o } })),
   setClusterK: (clusterK) => set({ clusterK: Math.max(2, Math.min(512, Math.round(clusterK))) }),
   setHeatMode: (heatMode) => set({ heatMode }),
   setHeatSequence: (heatSequence) => set({ heatSequence }),

@@ -234,6 +234,18 @@ describe('token text in the inspector, every source', () => {
     // Temporal behaviour and quantile groups sit beside the text.
     expect(await w.page.getByTestId('inspector-stay-on').textContent()).toMatch(/%|–/);
     expect(await w.page.getByTestId('inspector-quantiles').locator('li').count()).toBeGreaterThan(0);
+    // More contexts, less text before each: the inspector redraws from the same forward pass.
+    const contexts = w.page.getByTestId('inspector-contexts').locator(':scope > li');
+    expect(await contexts.count()).toBe(20);
+    await w.page.getByTestId('inspector-top').selectOption('50');
+    await w.page.getByTestId('inspector-before').selectOption('4');
+    await w.page.waitForFunction(
+      () => document.querySelectorAll('[data-testid="inspector-contexts"] > li').length > 20,
+    );
+    const widths = await contexts.evaluateAll((els) => els.map((e) => e.querySelectorAll('.an-tok').length));
+    expect(Math.max(...widths)).toBeLessThanOrEqual(4 + 1 + 4);
+    await w.page.getByTestId('inspector-top').selectOption('20');
+    await w.page.getByTestId('inspector-before').selectOption('12');
   });
 
   it('an .npz dropped together with a vocabulary list; its dashboards and report travel', async () => {

@@ -67,6 +67,42 @@ function RunLengthChart({ d, width }: { d: InspectorData; width: number }) {
   );
 }
 
+const OPTION_CHOICES = {
+  top: [10, 20, 50, 100],
+  before: [4, 8, 12, 24],
+  after: [0, 2, 4, 8],
+} as const;
+
+/** How many contexts, and how many tokens before/after each (the dashboards and exports follow). */
+function OptionsBar({ onChange }: { onChange: () => void }) {
+  const o = useAnalysisStore((s) => s.inspectorOptions);
+  const set = useAnalysisStore((s) => s.setInspectorOptions);
+  const pick = (k: keyof typeof OPTION_CHOICES, label: string) => (
+    <label className="an-inline">
+      {label}{' '}
+      <select
+        value={o[k]}
+        data-testid={`inspector-${k}`}
+        onChange={(e) => {
+          set({ [k]: Number(e.target.value) });
+          onChange();
+        }}
+      >
+        {OPTION_CHOICES[k].map((v) => (
+          <option key={v} value={v}>
+            {v}
+          </option>
+        ))}
+      </select>
+    </label>
+  );
+  return (
+    <div className="an-options muted">
+      {pick('top', 'show')} {pick('before', 'tokens before')} {pick('after', 'after')}
+    </div>
+  );
+}
+
 const pct = (x: number) => (Number.isFinite(x) ? `${(100 * x).toFixed(1)} %` : '–');
 
 function Context({
@@ -207,6 +243,7 @@ export function InspectorView({ width }: { width: number }) {
             <TokenStrip tokens={d.trace.tokens} max={d.maxActivation} testId="inspector-tokens" />
           </div>
           <h4>Top-activating contexts</h4>
+          <OptionsBar onChange={() => void inspectFeature(runId, feature, ins.sequence)} />
           {d.topContexts.length === 0 ? (
             <p className="muted">The feature never fires on the held-out set.</p>
           ) : null}
