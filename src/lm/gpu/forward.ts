@@ -12,7 +12,8 @@
 //     h = norm2(x);  up = h·W_in + b_in;  GPT-2: up = gelu_new(up);  Llama: up = silu(h·W_gate)·up
 //     hook_mlp_out      mlp_out = up·W_out + b_out
 //     hook_resid_post   x += mlp_out
-//   h_final = norm_f(x);  logits chunk c = h_final·W_U[v0 : v0+rows]ᵀ   (NT GEMM, on demand per chunk)
+//   h_final = norm_f(x);  logits chunk c = h_final·W_U[v0 : v0+rows]ᵀ   (NT GEMM, on demand per chunk;
+//                                                                      with f16 weights an NN GEMM on W_Uᵀ)
 //
 // At every hook a patch (a GPU buffer replacing the value, e.g. an SAE's x̂) is copied in first, then a
 // capture copies the value out, as the reference does. `start` begins at a residual-stream hook from a
@@ -54,7 +55,7 @@ export interface LmGpuOptions {
   captures?: string[];
   /**
    * 'f16': every weight matrix (projections, embedding, unembedding) stored as packed halves, half the
-   * memory, decoded by shaders/lm_gemm_f16w.wgsl and lm_embed_f16.wgsl (core WGSL: any adapter). W_pos,
+   * memory, decoded by shaders/lm_gemm_f16w.wgsl and lm_embed.wgsl (core WGSL: any adapter). W_pos,
    * norms, biases, activations and all arithmetic stay f32. Default 'f32'.
    */
   weights?: 'f32' | 'f16';
