@@ -81,6 +81,49 @@ describe('GPU forward vs float64 reference', () => {
     });
 });
 
+describe('edge shapes', () => {
+  // One token per sequence, one head of 4 dimensions, odd widths everywhere (f16 rows padded), a
+  // two-word vocabulary, more kv groups than queries per group… each against the reference, f32 and f16.
+  const shapes: [string, RandomModelOptions, number, number][] = [
+    ['T = 1, S = 3', { family: 'gpt2', seed: 41, n_layers: 1 }, 3, 1],
+    [
+      'one head of 4, d_mlp 7, vocab 2',
+      { family: 'gpt2', seed: 42, d_model: 4, n_heads: 1, d_mlp: 7, vocab_size: 2 },
+      2,
+      5,
+    ],
+    [
+      'llama d 24: 6 heads over 3, d_mlp 33, vocab 61',
+      { family: 'llama', seed: 43, d_model: 24, n_heads: 6, n_kv_heads: 3, d_mlp: 33, vocab_size: 61 },
+      1,
+      9,
+    ],
+    [
+      'llama 3 blocks, MHA (kv = heads), interleaved, T = n_ctx',
+      { family: 'llama', seed: 44, n_layers: 3, n_kv_heads: 4, rope_style: 'interleaved', n_ctx: 8 },
+      2,
+      8,
+    ],
+  ];
+  for (const [name, o, s, t] of shapes)
+    for (const weights of ['f32', 'f16'] as const)
+      it(`${name}, ${weights} weights`, async () => {
+        const ctx = await getTestGpu();
+        const m = randomModel(o);
+        const fwd = new LmGpuForward(ctx, m, { S: s, T: t, weights });
+        const ids = randomIds(m.config.vocab_size, s, t, 16);
+        const hooks = allHooks(m);
+        fwd.forward(ids, { capture: hooks });
+        const got = await fwd.readHooks(hooks);
+        const want = weights === 'f16' ? roundProjections(m) : m;
+        const ref = forwardReference(want, ids, s, t, { capture: hooks });
+        for (const h of hooks)
+          expectClose(`${name} ${weights} ${h}`, got.get(h)!, ref.hooks.get(h)!, ATOL, RTOL);
+        expectClose(`${name} ${weights} logits`, await fwd.readAllLogits(), ref.logits, ATOL, RTOL);
+        fwd.destroy();
+      });
+});
+
 /** The model the f16 path computes with: every weight matrix rounded to halves (W_pos, norms, biases stay f32). */
 function roundProjections(m: LanguageModel): LanguageModel {
   const r = (a: Float32Array) => roundToF16(a);
