@@ -29,6 +29,8 @@ export interface BlobStore {
   putStream(path: string, fill: (sink: ByteSink) => Promise<void>): Promise<number>;
   /** Random-access reads of a stored file (streamed restore), or null when there is none. */
   open(path: string): Promise<ByteReader | null>;
+  /** A stored file as a Blob (OPFS: the file itself, not a copy in this page), for a download. */
+  blob(path: string): Promise<Blob | null>;
 }
 
 /** In memory; `quotaBytes` lets tests simulate a full disk. */
@@ -71,6 +73,10 @@ export function memoryStore(quotaBytes = Infinity): BlobStore & { used(): number
     async open(path) {
       const f = files.get(path);
       return f ? bytesReader(f) : null;
+    },
+    async blob(path) {
+      const f = files.get(path);
+      return f ? new Blob([f as BlobPart]) : null;
     },
   };
 }

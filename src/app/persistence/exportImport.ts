@@ -3,7 +3,8 @@
 // firing densities of its latest held-out evaluation, if any), and the metric history as JSON/CSV.
 // Import: a .zip or a dropped folder (SAELens v6 / pre-6, sparsify, TempoSAE) becomes a run in the
 // run list with its stored history, ready to be evaluated, inspected and trained further.
-import { buildSaeFolder } from '../../io/exportSae';
+import { buildSaeFolder, streamSaeWeights, WEIGHTS_FILE, type SaeTensorRead } from '../../io/exportSae';
+import { ZipStreamWriter } from '../../io/zipStream';
 import { historyToJson, rowsToCsv, type MetricHistory as IoHistory, type MetricRow } from '../../io/history';
 import {
   importSaeFolder,
@@ -11,9 +12,8 @@ import {
   trainingInitFromImport,
   type ImportedSae,
 } from '../../io/importSae';
-import { unzipFolder, zipFolder } from '../../io/zip';
+import { unzipFolder } from '../../io/zip';
 import { initialTrainerState } from '../../sae/init';
-import type { SaeWeights } from '../../sae/types';
 import { useAnalysisStore } from '../../store/analysisStore';
 import { emptyHistory, findRun, METRIC_KEYS, useRunsStore, type RunRecord } from '../../store/runsStore';
 import { useWorkspaceStore } from '../../store/workspaceStore';
@@ -21,7 +21,7 @@ import { getLoadedData } from '../dataSession';
 import { evaluateRun } from '../evaluation';
 import { selectRunAndShowConfig } from '../trainActions';
 import { createRun, getRunSession, prepareRun, setRunRestore } from '../trainingLoop';
-import { loadRunCheckpoint } from './persistence';
+import { openRunCheckpoint, writeExportFile } from './persistence';
 
 /** The run's metric history in the io format (train rows from the store, evaluations from analysis). */
 export function runHistory(run: RunRecord): IoHistory {
@@ -48,28 +48,33 @@ export function historyFiles(run: RunRecord): { json: string; trainCsv: string; 
 
 const safeName = (s: string) => s.replace(/[^\w.-]+/g, '_').slice(0, 80) || 'run';
 
-/** The run's SAE folder as a .zip (SAELens v6 layout; see src/io/exportSae.ts). */
-export async function exportRunZip(runId: string): Promise<{ name: string; bytes: Uint8Array }> {
+/**
+ * The run's SAE folder as a .zip (SAELens v6 layout; see src/io/exportSae.ts), streamed: the weights file
+ * goes one parameter at a time from the GPU (or from the stored checkpoint after a reload) into a zip in
+ * browser storage (src/io/zipStream.ts), so a large SAE's export holds one tensor in this page's memory.
+ * `bytes` is that file as a Blob, for the download.
+ */
+export async function exportRunZip(runId: string): Promise<{ name: string; bytes: Blob }> {
   const run = findRun(runId);
   if (!run) throw new Error(`No run ${runId}`);
-  let weights: SaeWeights;
+  let read: SaeTensorRead;
   let scale: number;
   let step: number;
   let tokens: number;
   const s = getRunSession(runId);
   if (s && !s.closed) {
-    const state = await s.trainer.getState();
-    weights = state.weights;
-    step = state.step;
-    tokens = state.tokens_seen;
+    const counters = (await s.trainer.readCounters?.()) ?? { step: s.step, tokens_seen: s.tokensSeen };
+    read = (p) => s.readParameter(p);
+    step = counters.step;
+    tokens = counters.tokens_seen;
     scale = s.batcher?.scale ?? 1;
   } else {
-    const ck = await loadRunCheckpoint(runId);
+    const ck = await openRunCheckpoint(runId);
     if (!ck) throw new Error(`“${run.name}” has no trained weights yet: train it first.`);
-    weights = ck.trainer.weights;
-    step = ck.trainer.step;
-    tokens = ck.trainer.tokens_seen;
-    scale = ck.scaling_factor;
+    read = (p) => ck.readTensor(p);
+    step = ck.meta.step;
+    tokens = ck.meta.tokens_seen;
+    scale = ck.meta.scaling_factor;
   }
   const latest = useAnalysisStore.getState().byRun[runId]?.latest;
   const density =
@@ -77,7 +82,7 @@ export async function exportRunZip(runId: string): Promise<{ name: string; bytes
       ? Float32Array.from(latest.features.density)
       : null;
   const files = buildSaeFolder({
-    weights,
+    weights: null,
     config: run.config,
     scaling_factor: scale,
     density,
@@ -88,11 +93,17 @@ export async function exportRunZip(runId: string): Promise<{ name: string; bytes
     history: runHistory(run),
   });
   const name = `${safeName(run.name)}-step${step}`;
-  return { name: `${name}.zip`, bytes: zipFolder(files, name) };
+  const bytes = await writeExportFile(`${name}.zip`, async (sink) => {
+    const z = new ZipStreamWriter(sink);
+    await z.add(`${name}/${WEIGHTS_FILE}`, (k) => streamSaeWeights(read, run.config, scale, k));
+    for (const [f, b] of files) await z.add(`${name}/${f}`, async (k) => k.write(b));
+    await z.finish();
+  });
+  return { name: `${name}.zip`, bytes };
 }
 
 /** Offer bytes as a download. */
-export function downloadBytes(name: string, bytes: Uint8Array | string, mime: string): void {
+export function downloadBytes(name: string, bytes: Uint8Array | string | Blob, mime: string): void {
   const blob = new Blob([bytes as BlobPart], { type: mime });
   const url = URL.createObjectURL(blob);
   const a = document.createElement('a');

@@ -26,6 +26,10 @@ export async function openIdbStore(): Promise<BlobStore> {
   open.onupgradeneeded = () => open.result.createObjectStore(STORE);
   const db = await req(open);
   const tx = (mode: IDBTransactionMode) => db.transaction(STORE, mode);
+  const blobOf = async (path: string): Promise<Blob | null> => {
+    const v = (await req(tx('readonly').objectStore(STORE).get(path))) as { blob: Blob } | undefined;
+    return v?.blob ?? null;
+  };
   return {
     kind: 'indexeddb',
     async put(path, data) {
@@ -60,9 +64,10 @@ export async function openIdbStore(): Promise<BlobStore> {
       return bytes;
     },
     async open(path) {
-      const v = (await req(tx('readonly').objectStore(STORE).get(path))) as { blob: Blob } | undefined;
-      return v ? blobReader(v.blob) : null;
+      const b = await blobOf(path);
+      return b ? blobReader(b) : null;
     },
+    blob: (path) => blobOf(path),
     async get(path) {
       const v = (await req(tx('readonly').objectStore(STORE).get(path))) as { blob: Blob } | undefined;
       return v ? new Uint8Array(await v.blob.arrayBuffer()) : null;

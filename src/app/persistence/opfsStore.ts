@@ -37,6 +37,16 @@ export async function openOpfsStore(): Promise<BlobStore> {
     throw new Error('OPFS files cannot be written from the page in this browser');
   }
   await root.removeEntry('.temposae-probe');
+  const fileOf = async (path: string): Promise<File | null> => {
+    const { dirs, name } = split(path);
+    try {
+      const dir = await dirOf(root, dirs, false);
+      return await (await dir.getFileHandle(name)).getFile();
+    } catch (e) {
+      if (isNotFound(e)) return null;
+      throw e;
+    }
+  };
   return {
     kind: 'opfs',
     async put(path, data) {
@@ -82,15 +92,10 @@ export async function openOpfsStore(): Promise<BlobStore> {
       return bytes;
     },
     async open(path) {
-      const { dirs, name } = split(path);
-      try {
-        const dir = await dirOf(root, dirs, false);
-        return blobReader(await (await dir.getFileHandle(name)).getFile());
-      } catch (e) {
-        if (isNotFound(e)) return null;
-        throw e;
-      }
+      const f = await fileOf(path);
+      return f ? blobReader(f) : null;
     },
+    blob: (path) => fileOf(path),
     async get(path) {
       const { dirs, name } = split(path);
       try {

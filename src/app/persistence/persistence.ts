@@ -6,7 +6,7 @@
 // back paused at its last checkpoint and resumes identically. If the GPU device is lost, every run
 // with a trainer is rebuilt from its last checkpoint on a new device, and runs that were training go on.
 // A full disk or a denied quota is a message in words; training continues in memory.
-import { readCheckpoint, type Checkpoint } from '../../io/checkpoint';
+import { readCheckpoint, type ByteSink, type Checkpoint, type OpenedCheckpoint } from '../../io/checkpoint';
 import type { GpuContext } from '../../gpu/device';
 import type { RunSession } from '../../engine/runSession';
 import { clearScratch, scratchUsage } from '../../data/opfsScratch';
@@ -326,6 +326,31 @@ export async function installPersistence(store?: BlobStore): Promise<void> {
 export async function loadRunCheckpoint(runId: string): Promise<Checkpoint | null> {
   const found = await repo?.openLatestCheckpoint(runId);
   return found ? readCheckpoint(found.checkpoint) : null;
+}
+
+/** The newest readable stored checkpoint of a run, its header read (tensors are read one at a time). */
+export async function openRunCheckpoint(runId: string): Promise<OpenedCheckpoint | null> {
+  return (await repo?.openLatestCheckpoint(runId))?.checkpoint ?? null;
+}
+
+/**
+ * Write an export file part by part into browser storage (`exports/`, where only the newest export is
+ * kept) and hand it back as a Blob for the download: the file itself, not a copy in this page's memory.
+ * Without storage the parts become Blobs as they come (the browser holds them, not this page's heap).
+ */
+export async function writeExportFile(name: string, fill: (sink: ByteSink) => Promise<void>): Promise<Blob> {
+  if (!repo) {
+    const parts: Blob[] = [];
+    await fill({ write: (b) => void parts.push(new Blob([b as BlobPart])) });
+    return new Blob(parts);
+  }
+  const store = repo.store;
+  const path = `exports/${name}`;
+  for (const e of await store.list('exports/')) if (e.path !== path) await store.delete(e.path);
+  await store.putStream(path, fill);
+  const blob = await store.blob(path);
+  if (!blob) throw new Error(`${path} was written but cannot be read back`);
+  return blob;
 }
 
 /** Delete one stored checkpoint (the Storage panel). */
