@@ -28,6 +28,8 @@ import {
 import { DEFAULT_CONFIG, type TrainConfig } from '../../src/sae/config';
 import { referenceForward } from '../../src/sae/reference/forward';
 import { refWeightsFromSae } from '../../src/sae/reference/state';
+import { roundToF16 } from '../../src/lm/gpu/f16Weights';
+import type { LanguageModel } from '../../src/lm/types';
 import { forwardReference, generateGreedy } from '../../src/lm/reference/forward';
 import { createTrainer } from '../../src/sae/trainer';
 import type { SaeWeights } from '../../src/sae/types';
@@ -140,6 +142,52 @@ describe('loss recovered on the GPU = the float64 reference', () => {
       expect(r.kl_div_with_sae).toBeGreaterThan(1e-3);
       ev.destroy();
     });
+
+  it('f16 weights: = the reference on the f16-rounded blocks and embedding, W_U in f32 (the loss head re-uploads it)', async () => {
+    const gpu = await getTestGpu();
+    const model = randomModel({ family: 'gpt2', seed: 27 });
+    const d = model.config.d_model;
+    const r = (a: Float32Array) => roundToF16(a);
+    const w = model.weights;
+    // What the f16 forward + this head compute with: rounded matrices, the f32 W_U (an untied copy).
+    const rounded: LanguageModel = {
+      config: model.config,
+      weights: {
+        ...w,
+        W_E: r(w.W_E),
+        W_U: w.W_U.slice(),
+        blocks: w.blocks.map((b) => ({
+          ...b,
+          W_Q: r(b.W_Q),
+          W_K: r(b.W_K),
+          W_V: r(b.W_V),
+          W_O: r(b.W_O),
+          W_in: r(b.W_in),
+          W_out: r(b.W_out),
+        })),
+      },
+    };
+    const ids = randomIds(model.config.vocab_size, S, T, 13);
+    ids[0] = model.config.bos_token_id!;
+    const sae = randomSae(d, 40, 12);
+    const rec = (x: ArrayLike<number>, N: number) =>
+      referenceForward(
+        refWeightsFromSae(sae),
+        { S: 1, T: N, d, x: Float32Array.from(x) },
+        { architecture: 'relu', k: 0 },
+      ).xhat;
+    const ev = new LossRecoveredGpu(gpu, model, 'blocks.0.hook_resid_post', {
+      S,
+      T,
+      weights: 'f16',
+      vocabChunk: 16,
+    });
+    expect(ev.forward.unembed.f16).toBe(true);
+    await ev.addBatch(ids, async (x, s1, t1) => Float32Array.from(rec(x, s1 * t1)));
+    const ref = lossRecoveredReference(rounded, ids, S, T, 'blocks.0.hook_resid_post', rec);
+    expectMeansClose(ev.metrics(), ref.metrics);
+    ev.destroy();
+  });
 
   it('exact on the GPU: identity SAE → 1 and 1, zero reconstruction → 0 and 0 (no special tokens in the rows)', async () => {
     const gpu = await getTestGpu();

@@ -376,6 +376,7 @@ export class LossRecoveredGpu {
   private readonly zeros: GPUBuffer;
   private readonly acc = new LossRecoveredAccumulator();
   private readonly resid: boolean;
+  private ownUnembed: UnembedPart[] = [];
 
   constructor(
     gpu: GpuContext,
@@ -407,8 +408,13 @@ export class LossRecoveredGpu {
     this.hidden = { clean: buf('h.clean'), sae: buf('h.sae'), abl: buf('h.abl') };
     this.patchBuf = buf('spliced');
     this.zeros = buf('zeros'); // WebGPU buffers start zeroed and this one is never written
-    const { blocks, spans } = this.forward.unembed;
-    const parts = spans.map((s, i) => ({ buffer: blocks[i], row0: s.start, rows: s.count }));
+    // The forward's W_U when it is f32 rows [vocab, d]; with f16 weights it is stored transposed as packed
+    // halves (src/lm/gpu/forward.ts), which this head's f32 NT GEMM cannot read, so W_U is uploaded
+    // again in f32 (the loss head then unembeds in f32 while the blocks use f16 weights).
+    const u = this.forward.unembed;
+    const parts = u.f16
+      ? (this.ownUnembed = uploadUnembedding(gpu, model.weights.W_U, c.vocab_size, c.d_model))
+      : u.spans.map((s, i) => ({ buffer: u.blocks[i], row0: s.start, rows: s.count }));
     this.head = new LossRecoveredHead(gpu, N, c.d_model, c.vocab_size, this.hidden, parts, {
       vocabChunk: opts.vocabChunk,
       design: opts.design,
@@ -477,6 +483,7 @@ export class LossRecoveredGpu {
     this.head.destroy();
     this.forward.destroy();
     for (const b of [...Object.values(this.hidden), this.patchBuf, this.zeros]) b.destroy();
+    for (const p of this.ownUnembed) p.buffer.destroy();
   }
 }
 
