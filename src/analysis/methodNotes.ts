@@ -19,6 +19,7 @@
 //                    (ReLU/JumpReLU) or a lower learning rate.
 //   not-learning     median L_recon of the last 10 % ≥ 0.95 × that of the first 10 % (after the first
 //                    readback): reconstruction did not improve; suggests a higher learning rate.
+import { architectureOf, isArchitecture } from '../sae/architectures';
 
 export interface NoteColumns {
   step: number[];
@@ -159,7 +160,8 @@ export function methodNotes(h: NoteColumns, cfg: NoteConfig): MethodNote[] {
       level: 'warn',
       text: `${dead} of ${cfg.d_sae} features (${pct(dead / cfg.d_sae)}) were dead at the last readback.`,
       suggestion:
-        cfg.architecture === 'topk'
+        // An architecture with AuxK (TopK) has no λ1 to lower (src/sae/architectures: configKeys).
+        isArchitecture(cfg.architecture) && architectureOf(cfg.architecture).configKeys.includes('aux_k')
           ? 'Turn AuxK on (aux_k_coefficient 1/32) or lower the learning rate.'
           : 'Lower λ1 or the learning rate.',
       values: { dead_count: dead, dead_share: dead / cfg.d_sae },
