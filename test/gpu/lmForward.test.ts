@@ -407,6 +407,15 @@ describe('memory plan', () => {
     // [1024 tokens, 8192 rows] of logits at a time, never [1024, 50257].
     expect(plan.logitsChunkRows).toBe(8192);
     expect(plan.largestBuffer.bytes).toBeLessThanOrEqual(2 ** 27);
+    // Shapes the kernels cannot run are refused by the plan, with the reason.
+    const big = { maxStorageBufferBindingSize: 2 ** 40, maxBufferSize: 2 ** 40 };
+    expect(planLmMemory(c, 8193, 128, big).reason).toMatch(/1048704 tokens per forward \(S·T\) is more than/);
+    expect(planLmMemory(c, 1, 1025, big).reason).toMatch(
+      /context 1025 is longer than the model's n_ctx 1024/,
+    );
+    expect(planLmMemory({ ...c, head_dim: 66 }, 1, 8, big).reason).toMatch(
+      /head_dim 66 is not a multiple of 4/,
+    );
   });
 });
 

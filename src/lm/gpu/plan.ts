@@ -93,6 +93,8 @@ export function planLmMemory(
   const kvd = c.n_kv_heads * c.head_dim;
   const reasons: string[] = [];
   if (T > c.n_ctx) reasons.push(`context ${T} is longer than the model's n_ctx ${c.n_ctx}.`);
+  // GEMMs tile rows of C 16 at a time with at most 65535 workgroups a dimension (src/gpu/gemm.ts).
+  if (N > 65535 * 16) reasons.push(`${N} tokens per forward (S·T) is more than the GEMMs' ${65535 * 16}.`);
   if (c.head_dim > MAX_HEAD_DIM || c.head_dim % 4 !== 0)
     reasons.push(
       `head_dim ${c.head_dim} is not a multiple of 4 up to ${MAX_HEAD_DIM} (the attention kernel's).`,
