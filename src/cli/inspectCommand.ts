@@ -11,6 +11,7 @@ import path from 'node:path';
 import {
   DASHBOARD_DEFAULTS,
   buildFeatureDashboard,
+  type DashboardOptions,
   type FeatureDashboard,
 } from '../analysis/featureDashboard';
 import { collectFeatures } from '../analysis/featureColumns';
@@ -89,6 +90,23 @@ export async function cliTokenText(data: OpenedData, tokenizer: string | undefin
   return idsTokenText();
 }
 
+/** --top K --before B --after A (the inspector's options; defaults 20, 12, 4). */
+export function dashboardOptionsOf(a: ParsedArgs): DashboardOptions {
+  const o: DashboardOptions = {};
+  for (const [k, lo, hi] of [
+    ['top', 1, 1000],
+    ['before', 0, 256],
+    ['after', 0, 256],
+  ] as const) {
+    const v = flagNumber(a, k);
+    if (v === undefined) continue;
+    if (!Number.isInteger(v) || v < lo || v > hi)
+      throw new UsageError(`--${k} must be an integer from ${lo} to ${hi} (got ${v})`);
+    o[k] = v;
+  }
+  return o;
+}
+
 /** Dashboards of `features` over the batches of `batcher`'s held-out split. */
 export async function dashboardsOf(
   trainer: SaeTrainerApi,
@@ -96,6 +114,7 @@ export async function dashboardsOf(
   features: number[],
   tokenText: TokenText,
   maxBatches = INSPECT_MAX_BATCHES,
+  opts: DashboardOptions = {},
 ): Promise<{ dashboards: FeatureDashboard[]; T: number; sequences: number }> {
   const c = await collectFeatures(
     batcher.heldOutBatches(),
@@ -106,7 +125,7 @@ export async function dashboardsOf(
   );
   if (c.sequences === 0) throw new UsageError('no sequences to inspect (the split is empty)');
   return {
-    dashboards: features.map((f, k) => buildFeatureDashboard(f, c.columns[k], tokenText)),
+    dashboards: features.map((f, k) => buildFeatureDashboard(f, c.columns[k], tokenText, opts)),
     T: c.T,
     sequences: c.sequences,
   };
@@ -156,16 +175,17 @@ export async function inspectCommand(a: ParsedArgs, env: CliEnv): Promise<number
   const maxBatches = flagNumber(a, 'max-batches') ?? INSPECT_MAX_BATCHES;
   if (!Number.isInteger(maxBatches) || maxBatches < 1)
     throw new UsageError(`--max-batches must be a positive integer (got ${maxBatches})`);
+  const opts = dashboardOptionsOf(a);
   const gpu = await gpuFor(a, env);
   const trainer = await createTrainer(gpu, cfg, imp.weights);
   let file: DashboardFile;
   try {
-    const r = await dashboardsOf(trainer, batcher, features, tokenText, maxBatches);
+    const r = await dashboardsOf(trainer, batcher, features, tokenText, maxBatches, opts);
     file = dashboardFile({
       run: { name: dir, step: imp.steps, config: { ...imp.config } },
       data: { label: data.label, split, tokens_per_sequence: r.T, sequences: r.sequences },
       tokenText,
-      context: CONTEXT,
+      context: { before: opts.before ?? CONTEXT.before, after: opts.after ?? CONTEXT.after },
       dashboards: r.dashboards,
     });
   } finally {

@@ -31,7 +31,8 @@ eval    --sae DIR  --dataset builtin:PRESET | --data FILE...  [--split heldout|a
         [--no-prepend-bos] [--txt-split …] [--text-field F] [--weights f32|f16]]  adds loss recovered
         (ce_loss_score, kl_div_score, … as SAEBench); --model without --data prints only those
 inspect --sae DIR  --dataset builtin:PRESET | --data FILE...  --features 3,17,42  [--tokenizer FILE]
-        [--split heldout|all] [--batch-seqs S] [--seq-len T] [--max-batches N] [--out FILE.json]
+        [--top K (20)] [--before B (12)] [--after A (4)] [--split heldout|all] [--batch-seqs S]
+        [--seq-len T] [--max-batches N] [--out FILE.json]
 export  --run DIR --zip FILE | --checkpoint FILE --out DIR [--zip FILE]
 experiment --config FILE.json --out DIR   methods × seeds, one run after another (resumable), then
         table.json / table.csv / report.html: mean ± t interval per metric and one sentence each

@@ -98,6 +98,32 @@ describe('npm run cli -- inspect / train --report', () => {
     expect(parseDashboardFile(readFileSync(saved, 'utf8'), 'dash.json').features[0].top_contexts).toEqual(
       ins.features[0].top_contexts,
     );
+    // --top / --before / --after as in the inspector.
+    const k = await cli([
+      'inspect',
+      '--sae',
+      out,
+      '--dataset',
+      'builtin:tiny',
+      '--features',
+      '3',
+      '--top',
+      '3',
+      '--before',
+      '2',
+      '--after',
+      '0',
+    ]);
+    expect(k.code, k.err).toBe(0);
+    const kf = parseDashboardFile(JSON.stringify(k.json), 'stdout');
+    expect(kf.context).toEqual({ before: 2, after: 0 });
+    expect(kf.features[0].top_contexts.length).toBe(3);
+    for (const c of kf.features[0].top_contexts) {
+      expect(c.tokens.length).toBeLessThanOrEqual(3);
+      expect(c.max_value_token_index).toBe(c.tokens.length - 1);
+    }
+    // The strongest activation is the same whatever the window.
+    expect(kf.features[0].top_contexts[0].max_value).toBe(ins.features[0].top_contexts[0].max_value);
   });
 
   it('on the user’s files: --tokenizer or a tokenizer in the data folder gives text; none leaves ids', async () => {
@@ -182,6 +208,7 @@ describe('npm run cli -- inspect / train --report', () => {
         ['--features', '1', '--tokenizer', path.join(out, 'nope.json')],
         /--tokenizer: .*nope\.json is not a file/,
       ],
+      [['--features', '1', '--top', '0'], /--top must be an integer from 1 to 1000 \(got 0\)/],
     ];
     for (const [extra, msg] of cases) {
       const r = await cli(['inspect', '--sae', out, '--dataset', 'builtin:tiny', ...extra]);
