@@ -7,12 +7,7 @@
 // only the states [2, N, 8] come back. Buffers, GEMMs and bind groups are built once per shape;
 // a batch writes its targets and records.
 import ceKlCode from '../../../shaders/lm_ce_kl.wgsl?raw';
-import {
-  createBufferWithData,
-  createStorageBuffer,
-  createUniformBuffer,
-  readFloat32,
-} from '../../gpu/buffers';
+import { createBufferWithData, createStorageBuffer, createUniformBuffer } from '../../gpu/buffers';
 import type { GpuContext } from '../../gpu/device';
 import { grid } from '../../gpu/dispatch';
 import { GemmOp, pickGemmDesign, type GemmDesign } from '../../gpu/gemm';
@@ -32,6 +27,7 @@ import {
   type LossRecoveredMetrics,
   type ProbeToken,
 } from '../lossRecovered';
+import { argmax } from '../reference/forward';
 import { CE_KL_STATE, ceKlFinish, type CeKlChunk } from '../twins/ceKl';
 import { type LanguageModel, parseHookName } from '../types';
 import { LmGpuForward } from './forward';
@@ -631,7 +627,7 @@ export interface SteerOptions {
  * T = prompt + steps positions serves every step: attention is causal, so the positions after the
  * current one (filled with the last token) change nothing before it. Per step: a forward capturing the
  * hook, the row added on the CPU, the steered forward from the hook, and the logits of the current
- * position only (one row per vocabulary chunk). α = 0 is the model's own greedy continuation.
+ * position only (LmGpuForward.readLogitsRows). α = 0 is the model's own greedy continuation.
  */
 export async function steerGreedy(
   gpu: GpuContext,
@@ -672,21 +668,8 @@ export async function steerGreedy(
       const value = { hook, buffer: steered };
       fwd.encodeForward(enc, point.startsWith('hook_resid') ? { start: value } : { patch: value });
       gpu.device.queue.submit([enc.finish()]);
-      // argmax over the vocabulary of position t, chunk by chunk (the first maximum on ties).
-      let best = -1;
-      let bestZ = -Infinity;
-      for (const [i, ch] of fwd.logitsChunks.entries()) {
-        const e = gpu.device.createCommandEncoder({ label: 'lm.steer.logits' });
-        fwd.encodeLogitsChunk(e, i);
-        gpu.device.queue.submit([e.finish()]);
-        const z = await readFloat32(gpu.device, fwd.logits, t * ch.rows * 4, ch.rows);
-        for (let v = 0; v < ch.rows; v++)
-          if (z[v] > bestZ) {
-            bestZ = z[v];
-            best = ch.v0 + v;
-          }
-      }
-      if (!(best >= 0 && best < V)) throw new Error(`steer: no finite logit at position ${t}`);
+      // The first maximum on ties, as llama2.c's argmax and generateGreedy.
+      const best = argmax(await fwd.readLogitsRows([t]), 0, V);
       if (o.stopAt?.includes(best)) break;
       out.push(best);
       ids[t + 1] = best;
