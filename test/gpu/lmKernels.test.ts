@@ -240,7 +240,8 @@ describe('lm kernels vs CPU twins', () => {
         buf(device, v),
         z,
       );
-      const want = attentionTwin(q, k, v, S, T, H, nKv, hd);
+      const f64 = (a: Float32Array) => Float64Array.from(a);
+      const want = attentionTwin(f64(q), f64(k), f64(v), S, T, H, nKv, hd);
       const got = await run(device, [op], z);
       expectClose(`attention H=${H} kv=${nKv}`, got, want, 2e-5, 2e-5);
       // Causality and independent sequences: the first token of every sequence copies its own v.
