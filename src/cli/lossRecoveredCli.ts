@@ -5,9 +5,6 @@
 // spliced in at its hook (src/lm/gpu/lossRecovered.ts). Positions whose input token is the tokenizer's
 // pad, EOS or BOS are left out, as SAELens's run_evals does with the tokenizer's ids.
 // Documents: src/lm/text/documents.ts (.txt whole, .jsonl / .json text field, .parquet text column).
-import { readdirSync, statSync } from 'node:fs';
-import path from 'node:path';
-import type { ByteSource } from '../data/byteSource';
 import { fileByteSource } from '../data/nodeByteSource';
 import type { GpuContext } from '../gpu/device';
 import type { ImportedSae } from '../io/importSae';
@@ -16,6 +13,7 @@ import { loadModelFiles } from '../lm/load';
 import { packTexts, type PackedRow, type TxtSplit } from '../lm/text';
 import { loadLmTokenizer } from '../lm/tokenizer';
 import { flag, flagList, flagNumber, UsageError, type ParsedArgs } from './args';
+import { modelFolderFiles } from './captureCommand';
 import type { CliEnv } from './env';
 
 /** SAELens's evaluation context (run_evals' ctx_lens default) and rows (10 batches × 16 prompts). */
@@ -48,13 +46,7 @@ export async function lossRecoveredFromFlags(
   const weights = (flag(a, 'weights') ?? 'f32') as 'f32' | 'f16';
   if (weights !== 'f32' && weights !== 'f16')
     throw new UsageError(`--weights takes f32 or f16 (got ${weights})`);
-  let files: ByteSource[];
-  try {
-    const names = readdirSync(modelDir).filter((f) => statSync(path.join(modelDir, f)).isFile());
-    files = await Promise.all(names.map((f) => fileByteSource(path.join(modelDir, f))));
-  } catch (e) {
-    throw new UsageError(`--model ${modelDir}: ${(e as Error).message}`);
-  }
+  const files = await modelFolderFiles(modelDir);
   try {
     const model = await loadModelFiles(files);
     const tok = await loadLmTokenizer(files, model.config.vocab_size);
