@@ -191,6 +191,29 @@ describe('GPU forward with f16 weights', () => {
       });
 });
 
+// What a real GPU runs (shared-memory tiled GEMMs, a workgroup per norm row), here on SwiftShader: the
+// device machine was not available to this work, so this is the check of that configuration.
+describe('the real-GPU configuration', () => {
+  for (const [name, o] of [models[0], models[1]])
+    for (const weights of ['f32', 'f16'] as const)
+      it(`${name}, ${weights} weights, tiled GEMMs and workgroup norms, split`, async () => {
+        const ctx = await getTestGpu();
+        const model = randomModel({ ...o, d_mlp: 72, vocab_size: 150 });
+        const fwd = new LmGpuForward(ctx, model, {
+          S,
+          T,
+          design: 'tiled',
+          normRowPerInvocation: false,
+          weights,
+          bindLimit: 4096,
+          vocabChunk: 20,
+        });
+        const want = weights === 'f16' ? roundProjections(model) : model;
+        await compareAll(`${name} tiled ${weights}`, fwd, want, randomIds(150, S, T, 17));
+        fwd.destroy();
+      });
+});
+
 describe('hooks: patch, start, stop', () => {
   const rng = new Rng(4, 2);
   const values = (n: number) => Float32Array.from({ length: n }, () => rng.normal());

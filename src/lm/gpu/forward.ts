@@ -51,6 +51,11 @@ export interface LmGpuOptions {
   memoryBudgetBytes?: number;
   /** GEMM design (default: the adapter's, src/gpu/gemm.ts pickGemmDesign). */
   design?: GemmDesign;
+  /**
+   * Norms one row per invocation (default on SwiftShader, whose barriers are slow) or a workgroup per row
+   * (default elsewhere). With design 'tiled' and false, SwiftShader runs what a real GPU runs (tests).
+   */
+  normRowPerInvocation?: boolean;
   /** Hooks to make capture buffers for now (others are made on first capture). */
   captures?: string[];
   /**
@@ -202,7 +207,7 @@ export class LmGpuForward {
     const design = (this.design = opts.design ?? pickGemmDesign(ctx.adapter.isSwiftShader));
     const gpt2 = c.family === 'gpt2';
     // SwiftShader: norms one row per invocation (its workgroup barriers are slow; shaders/lm_norm.wgsl).
-    const perRow = ctx.adapter.isSwiftShader;
+    const perRow = opts.normRowPerInvocation ?? ctx.adapter.isSwiftShader;
     const H = c.n_heads;
     const Hkv = c.n_kv_heads;
     const hd = c.head_dim;
