@@ -82,6 +82,8 @@ describe('cli experiment', () => {
       [{ methods: [{ name: 'a', config: { lambda: 1 } }] }, "unknown TrainConfig field 'lambda'"],
       [{ colour: 'red' }, "unknown field 'colour'"],
       [{ train_flags: ['--out', 'x'] }, 'may not contain --out'],
+      [{ methods: [{ name: 't', target_l0: 5, config: { architecture: 'topk' } }] }, 'TopK fixes L0 by k'],
+      [{ l0_search: { steps: 0 } }, "'l0_search.steps' must be a positive integer"],
     ] as const) {
       const cfg = writeConfig(dir, extra);
       const r = await cli(['experiment', '--config', cfg, '--out', path.join(dir, 'o')]);
