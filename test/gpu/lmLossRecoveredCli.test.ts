@@ -82,60 +82,60 @@ async function setup() {
   return { model, modelDir, saeDir, txt, jsonl, tok, raw: foldInputScaling(onScaled, s), d };
 }
 
+type Setup = Awaited<ReturnType<typeof setup>>;
+const T = 8;
+
+/** eval on both text files with rows of T tokens, plus `extra` flags. */
+const evalLr = (st: Setup, extra: string[]) =>
+  cli([
+    'eval',
+    '--sae',
+    st.saeDir,
+    '--model',
+    st.modelDir,
+    '--text',
+    st.txt,
+    st.jsonl,
+    '--context-size',
+    `${T}`,
+    ...extra,
+  ]);
+
+/** The float64 reference on the first R rows packed from `docs` with the same tokenizer and packer. */
+function reference(st: Setup, docs: string[], R: number, prependBos = true) {
+  const rows = packDocuments(
+    docs.map((t) => st.tok.encode(t)),
+    { contextSize: T, bosId: st.tok.bosId, prependBos },
+  ).slice(0, R);
+  expect(rows.length).toBe(R);
+  const ids = new Int32Array(R * T);
+  rows.forEach((row, i) => ids.set(row.ids, i * T));
+  const rw = refWeightsFromSae(st.raw);
+  const sae = (x: Float64Array, N: number) =>
+    referenceForward(rw, { S: 1, T: N, d: st.d, x: Float32Array.from(x) }, { architecture: 'relu', k: 0 })
+      .xhat;
+  return { ids, metrics: lossRecoveredReference(st.model, ids, R, T, HOOK, sae).metrics };
+}
+
+const MEANS = [
+  'ce_loss_with_sae',
+  'ce_loss_without_sae',
+  'ce_loss_with_ablation',
+  'kl_div_with_sae',
+  'kl_div_with_ablation',
+] as const;
+
 describe('eval --model --text: loss recovered on the JSON line', () => {
   it('= the float64 reference on the same packed rows', async () => {
-    const { model, modelDir, saeDir, txt, jsonl, tok, raw, d } = await setup();
-    const T = 8;
-    const r = await cli([
-      'eval',
-      '--sae',
-      saeDir,
-      '--model',
-      modelDir,
-      '--text',
-      txt,
-      jsonl,
-      '--context-size',
-      `${T}`,
-      '--max-rows',
-      '5',
-      '--batch-seqs',
-      '2',
-    ]);
+    const st = await setup();
+    const r = await evalLr(st, ['--max-rows', '5', '--batch-seqs', '2']);
     expect(r.code, r.err).toBe(0);
     const j = r.json;
     expect(j).toMatchObject({ command: 'eval', hook_name: HOOK, context_size: T, rows: 5, centered: false });
-
-    const rows = packDocuments(
-      DOCS.map((t) => tok.encode(t)),
-      { contextSize: T, bosId: tok.bosId },
-    ).slice(0, 5);
-    expect(rows.length).toBe(5);
-    const ids = new Int32Array(5 * T);
-    rows.forEach((row, i) => ids.set(row.ids, i * T));
+    const { ids, metrics: want } = reference(st, DOCS, 5);
     // BOS opens every row and separates documents: those positions are left out.
-    expect(ids.filter((t) => t === tok.bosId).length).toBeGreaterThanOrEqual(5);
-    const ref = lossRecoveredReference(
-      model,
-      ids,
-      5,
-      T,
-      HOOK,
-      (x, N) =>
-        referenceForward(
-          refWeightsFromSae(raw),
-          { S: 1, T: N, d, x: Float32Array.from(x) },
-          { architecture: 'relu', k: 0 },
-        ).xhat,
-    );
-    const want = ref.metrics;
-    for (const k of [
-      'ce_loss_with_sae',
-      'ce_loss_without_sae',
-      'ce_loss_with_ablation',
-      'kl_div_with_sae',
-      'kl_div_with_ablation',
-    ] as const)
+    expect(ids.filter((t) => t === st.tok.bosId).length).toBeGreaterThanOrEqual(5);
+    for (const k of MEANS)
       expect(Math.abs((j[k] as number) - want[k]), `${k}: cli ${j[k]} reference ${want[k]}`).toBeLessThan(
         2e-4 * Math.abs(want[k]) + 1e-5,
       );
@@ -150,19 +150,8 @@ describe('eval --model --text: loss recovered on the JSON line', () => {
   });
 
   it("the capture command's text and weight flags: --no-prepend-bos --txt-split paragraph --weights f16", async () => {
-    const { model, modelDir, saeDir, txt, jsonl, tok, raw, d } = await setup();
-    const T = 8;
-    const r = await cli([
-      'eval',
-      '--sae',
-      saeDir,
-      '--model',
-      modelDir,
-      '--text',
-      txt,
-      jsonl,
-      '--context-size',
-      `${T}`,
+    const st = await setup();
+    const r = await evalLr(st, [
       '--max-rows',
       '4',
       '--no-prepend-bos',
@@ -173,31 +162,12 @@ describe('eval --model --text: loss recovered on the JSON line', () => {
     ]);
     expect(r.code, r.err).toBe(0);
     expect(r.json).toMatchObject({ prepend_bos: false, weights: 'f16', rows: 4 });
-    // The third document has two paragraphs; without BOS no row starts with it.
-    const docs = [DOCS[0], DOCS[1], 'Hello there', 'the end'];
-    const rows = packDocuments(
-      docs.map((t) => tok.encode(t)),
-      { contextSize: T, bosId: tok.bosId, prependBos: false },
-    ).slice(0, 4);
-    const ids = new Int32Array(4 * T);
-    rows.forEach((row, i) => ids.set(row.ids, i * T));
-    expect(ids.includes(tok.bosId!)).toBe(false);
-    const ref = lossRecoveredReference(
-      model,
-      ids,
-      4,
-      T,
-      HOOK,
-      (x, N) =>
-        referenceForward(
-          refWeightsFromSae(raw),
-          { S: 1, T: N, d, x: Float32Array.from(x) },
-          { architecture: 'relu', k: 0 },
-        ).xhat,
-    );
+    // The third document has two paragraphs; without BOS no row holds one.
+    const { ids, metrics: want } = reference(st, [DOCS[0], DOCS[1], 'Hello there', 'the end'], 4, false);
+    expect(ids.includes(st.tok.bosId!)).toBe(false);
     // f16 projection weights move the logits by ~1e-3 of their size: the means agree to 2 %.
     for (const k of ['ce_loss_without_sae', 'ce_loss_with_sae', 'ce_loss_with_ablation'] as const)
-      expect(Math.abs((r.json[k] as number) - ref.metrics[k]), k).toBeLessThan(0.02 * ref.metrics[k]);
+      expect(Math.abs((r.json[k] as number) - want[k]), k).toBeLessThan(0.02 * want[k]);
     expect(r.json.ce_tokens).toBe(4 * (T - 1));
   });
 
