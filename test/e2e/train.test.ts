@@ -304,11 +304,11 @@ describe('training screen', () => {
       const g = window as unknown as { __longTasks: number[]; __t0: number };
       return { longTasks: g.__longTasks, ms: performance.now() - g.__t0 };
     });
-    // SwiftShader shares this 2-core machine's CPU with the page (and CI with other jobs), so a task can
-    // be stretched by preemption: allow a few long ones, but no blocking task of 250 ms or more and
-    // less than a fifth of the time spent in long tasks.
-    expect(longTasks.filter((d) => d >= 250)).toEqual([]);
-    expect(longTasks.reduce((a, d) => a + d, 0)).toBeLessThan(ms / 5);
+    // Steady training (readbacks 2 to 8 are steps 10 to 40: no evaluation, eval_every 200, and no
+    // checkpoint, checkpoint_every 500, in the window): the page only fetches a batch, records one
+    // command buffer and applies the run session's events, so no task may pass 50 ms (issue 13; the
+    // observer reports only tasks over 50 ms, so none may be seen). A failure lists their durations.
+    expect(longTasks, `long tasks in ${Math.round(ms)} ms of steady training`).toEqual([]);
     await page.getByTestId('btn-primary').click();
     await waitForStatus(page, 'paused');
 
