@@ -88,6 +88,88 @@ function fieldOf(v: unknown, field: string, file: string, where: string): string
   return t;
 }
 
+type ParquetHeaderFn = (r: { view: DataView; offset: number }) => {
+  type: string;
+  uncompressed_page_size: number;
+  compressed_page_size: number;
+  data_page_header?: { num_values: number };
+  dictionary_page_header?: { num_values: number };
+  data_page_header_v2?: {
+    num_values: number;
+    num_rows: number;
+    num_nulls: number;
+    definition_levels_byte_length: number;
+    repetition_levels_byte_length: number;
+  };
+};
+
+/**
+ * Walks a column chunk's page headers before hyparquet decodes it: every size and count a non-negative
+ * integer that fits the chunk (a missing level length, for one, sends hyparquet's RLE decoder into an
+ * endless loop), data pages' values adding up to the chunk's, the chunk's to the row group's rows.
+ */
+async function checkPages(
+  src: ByteSource,
+  chunk: {
+    data_page_offset: bigint;
+    dictionary_page_offset?: bigint;
+    total_compressed_size: bigint;
+    num_values: bigint;
+  },
+  rows: number,
+  where: string,
+  header: ParquetHeaderFn,
+): Promise<void> {
+  const fail = (msg: string): never => {
+    throw new DataFileError(src.name, `${where}: ${msg}`);
+  };
+  const count = (v: unknown) => typeof v === 'number' && Number.isSafeInteger(v) && v >= 0;
+  const start = Number(chunk.dictionary_page_offset ?? chunk.data_page_offset);
+  const size = Number(chunk.total_compressed_size);
+  const values = Number(chunk.num_values);
+  if (!count(start) || !count(size) || start + size > src.size)
+    fail(`column chunk bytes ${start}..${start + size} are outside the file (${src.size} bytes)`);
+  if (!count(values) || values > rows) fail(`column chunk holds ${values} values for ${rows} rows`);
+  const bytes = await src.read(start, size);
+  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  let off = 0;
+  let seen = 0;
+  while (off < size) {
+    const r = { view, offset: off };
+    const h = await guarded(src.name, `${where}: page header at byte ${start + off}`, () => header(r));
+    const body = h.compressed_page_size;
+    if (!count(body) || !count(h.uncompressed_page_size) || r.offset + body > size)
+      fail(
+        `a page at byte ${start + off} has sizes ${body} / ${h.uncompressed_page_size} outside its column chunk`,
+      );
+    if (h.uncompressed_page_size > Math.max(1 << 20, 1024 * body))
+      fail(`a page claims ${h.uncompressed_page_size} bytes from ${body}`);
+    const v2 = h.data_page_header_v2;
+    const n = h.data_page_header?.num_values ?? v2?.num_values;
+    if (h.type === 'DATA_PAGE' || h.type === 'DATA_PAGE_V2') {
+      if (!count(n)) fail(`a data page at byte ${start + off} has no value count`);
+      if (
+        v2 &&
+        !(
+          count(v2.definition_levels_byte_length) &&
+          count(v2.repetition_levels_byte_length) &&
+          count(v2.num_nulls) &&
+          count(v2.num_rows)
+        )
+      )
+        fail(`a data page (v2) at byte ${start + off} lacks its level lengths or counts`);
+      if (v2 && v2.definition_levels_byte_length + v2.repetition_levels_byte_length > body)
+        fail(`a data page (v2) at byte ${start + off} has levels longer than the page`);
+      seen += n!;
+    } else if (h.type === 'DICTIONARY_PAGE') {
+      if (!count(h.dictionary_page_header?.num_values))
+        fail(`a dictionary page at byte ${start + off} has no value count`);
+    }
+    off = r.offset + body;
+  }
+  if (seen !== values) fail(`data pages hold ${seen} values, the column chunk says ${values}`);
+}
+
 async function* parquetDocuments(src: ByteSource, field: string | undefined): AsyncGenerator<string> {
   const { parquetMetadataAsync, parquetRead, parquetSchema } = await import('hyparquet');
   const file = {
@@ -119,9 +201,14 @@ async function* parquetDocuments(src: ByteSource, field: string | undefined): As
       src.name,
       `no text column ${name ? `"${name}"` : '(name one with --text-field)'}; columns: ${columns.map((c) => `${c.name} (${c.type ?? 'group'})`).join(', ')}`,
     );
+  const { parquetHeader } = await import('hyparquet/src/column.js');
   let row = 0;
   for (const group of meta.row_groups) {
     const n = Number(group.num_rows);
+    const chunk = group.columns.find((c) => c.meta_data?.path_in_schema?.[0] === col.name)?.meta_data;
+    if (!chunk)
+      throw new DataFileError(src.name, `row group at row ${row} has no "${col.name}" column chunk`);
+    await checkPages(src, chunk, n, `row group at row ${row}`, parquetHeader);
     const values: unknown[] = [];
     await guarded(src.name, `row group at row ${row}`, () =>
       parquetRead({
