@@ -89,6 +89,7 @@ export async function runCaptureBench(
   command: string,
   trainerLines: Line[],
   emitLine: (line: Line) => void,
+  cases: CaptureCase[] = CAPTURE_CASES,
 ): Promise<void> {
   const emit = (line: Line) =>
     emitLine({ ...line, host_load_per_core: Number((loadavg()[0] / availableParallelism()).toFixed(2)) });
@@ -96,9 +97,9 @@ export async function runCaptureBench(
   const a = ctx.adapter;
   const adapter = `${adapterName(a)} [${[a.vendor, a.architecture, a.description].filter(Boolean).join(', ')}]`;
   const skipped: Line[] = [];
-  for (const cc of CAPTURE_CASES) {
-    const S = cc.tokens / BENCH_T;
-    const T = BENCH_T;
+  for (const cc of cases) {
+    const T = Math.min(BENCH_T, cc.model.n_ctx ?? BENCH_T);
+    const S = cc.tokens / T;
     // The config alone (tiny weights) to plan and count FLOPs before making the real-size weights.
     const config = randomModel({ ...cc.model, vocab_size: 8, d_mlp: 2, n_layers: 1 }).config;
     const c: LmConfig = {
