@@ -84,6 +84,40 @@ async function withStore<T>(
   }
 }
 
+/** At most this many datasets' tokenizers, and this many bytes of them, are remembered. */
+export const REMEMBER_MAX_ENTRIES = 8;
+export const REMEMBER_MAX_BYTES = 128 << 20;
+const INDEX_KEY = '__index__';
+
+export interface RememberedEntry {
+  identity: string;
+  bytes: number;
+  savedAt: number;
+}
+
+/** The index after saving `identity` (newest first), and the identities to forget to stay in bounds. */
+export function pruneRemembered(
+  index: RememberedEntry[],
+  add: RememberedEntry,
+  maxEntries = REMEMBER_MAX_ENTRIES,
+  maxBytes = REMEMBER_MAX_BYTES,
+): { index: RememberedEntry[]; evict: string[] } {
+  const all = [add, ...index.filter((e) => e.identity !== add.identity)].sort(
+    (a, b) => b.savedAt - a.savedAt,
+  );
+  const keep: RememberedEntry[] = [],
+    evict: string[] = [];
+  let bytes = 0;
+  for (const e of all) {
+    // The entry just saved is always kept (it is what the user dropped now).
+    if (e === add || (keep.length < maxEntries && bytes + e.bytes <= maxBytes)) {
+      keep.push(e);
+      bytes += e.bytes;
+    } else evict.push(e.identity);
+  }
+  return { index: keep, evict };
+}
+
 /** Keep the token text files of `identity` for the next visit (a failure only loses the memory). */
 export async function rememberTokenText(identity: string, files: ByteSource[]): Promise<void> {
   const picked = tokenTextFilesOf(files);
@@ -92,7 +126,18 @@ export async function rememberTokenText(identity: string, files: ByteSource[]): 
     const value: Remembered = {
       files: await Promise.all(picked.map(async (f) => ({ name: f.name, bytes: await f.read(0, f.size) }))),
     };
-    await withStore('readwrite', (s) => s.put(value, identity));
+    const stored = await withStore('readonly', (s) => s.get(INDEX_KEY) as IDBRequest<RememberedEntry[]>);
+    const bytes = value.files.reduce((n, f) => n + f.bytes.length, 0);
+    const { index, evict } = pruneRemembered(Array.isArray(stored) ? stored : [], {
+      identity,
+      bytes,
+      savedAt: Date.now(),
+    });
+    await withStore('readwrite', (s) => {
+      for (const id of evict) s.delete(id);
+      s.put(index, INDEX_KEY);
+      return s.put(value, identity);
+    });
   } catch {
     // Storage full or unavailable: the text is only lost for the next visit.
   }

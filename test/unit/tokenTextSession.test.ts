@@ -8,6 +8,7 @@ import {
   builtinTokenText,
   dataIdentity,
   isTokenTextOnly,
+  pruneRemembered,
   recallTokenText,
   rememberTokenText,
   tokenTextOfDrop,
@@ -48,5 +49,21 @@ describe('token text of a drop', () => {
   it('without IndexedDB remembering is a no-op and recalling finds nothing', async () => {
     await rememberTokenText('x|1|2|3', [tokenizer()]);
     expect(await recallTokenText('x|1|2|3')).toBeNull();
+  });
+
+  it('remembers at most 8 datasets and 128 MB, newest first; the one just saved always stays', () => {
+    const e = (identity: string, bytes: number, savedAt: number) => ({ identity, bytes, savedAt });
+    const index = Array.from({ length: 8 }, (_, i) => e(`d${i}`, 1 << 20, i));
+    const r = pruneRemembered(index, e('new', 1 << 20, 100));
+    expect(r.index.map((x) => x.identity)).toEqual(['new', 'd7', 'd6', 'd5', 'd4', 'd3', 'd2', 'd1']);
+    expect(r.evict).toEqual(['d0']);
+    // Saving one already remembered replaces it.
+    expect(pruneRemembered(index, e('d3', 5, 200)).index.filter((x) => x.identity === 'd3')).toEqual([
+      e('d3', 5, 200),
+    ]);
+    // Bytes: two 100 MB tokenizers do not both fit 128 MB; one bigger than the bound alone is still kept.
+    const big = pruneRemembered([e('a', 100 << 20, 1)], e('b', 100 << 20, 2));
+    expect([big.index.map((x) => x.identity), big.evict]).toEqual([['b'], ['a']]);
+    expect(pruneRemembered([], e('huge', 1 << 30, 1)).index.length).toBe(1);
   });
 });
