@@ -48,7 +48,13 @@ export function llama2cLmTokenizer(tok: Llama2cTokenizer): LmTokenizer {
       name: tok.name,
       kind: 'tokenizer',
       size: tok.vocabSize,
-      text: (id) => (known(id) ? tok.tokenText(id) : `[${id}]`),
+      // run.c's BOS / EOS pieces are "\n<s>\n" / "\n</s>\n" (tokenizer.py): shown as <s> / </s>.
+      text: (id) =>
+        !known(id)
+          ? `[${id}]`
+          : id === tok.bosId || id === tok.eosId
+            ? tok.tokenText(id).trim()
+            : tok.tokenText(id),
       known,
       special: (id) => id === 0 || id === tok.bosId || id === tok.eosId,
     },

@@ -104,6 +104,11 @@ describe('loadLmTokenizer', () => {
     expect(l2c.kind).toBe('llama2c');
     expect(l2c.decode(l2c.encode('The she and the hello.'))).toBe('The she and the hello.');
     expect(l2c.tokenText.special(1)).toBe(true);
+    expect([l2c.tokenText.text(1), l2c.tokenText.text(2), l2c.tokenText.text(259)]).toEqual([
+      '<s>',
+      '</s>',
+      ' ',
+    ]);
   });
 
   it('refuses a missing, bad or too-large tokenizer with the file named', async () => {
