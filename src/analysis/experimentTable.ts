@@ -143,8 +143,10 @@ function frontierSvg(t: ExperimentTable, xk: string, yk: string): string {
     .flatMap((p) => [p.y.mean - (p.y.half || 0), p.y.mean + (p.y.half || 0)])
     .filter(Number.isFinite);
   if (!xs.length || !ys.length) return '';
-  const [x0, x1] = [Math.min(...xs), Math.max(...xs)],
-    [y0, y1] = [Math.min(...ys), Math.max(...ys)];
+  // 5 % margin on each side so the interval bars stay inside the frame.
+  const pad = (lo: number, hi: number) => [lo - 0.05 * (hi - lo || 1), hi + 0.05 * (hi - lo || 1)];
+  const [x0, x1] = pad(Math.min(...xs), Math.max(...xs)),
+    [y0, y1] = pad(Math.min(...ys), Math.max(...ys));
   const W = 420,
     H = 280,
     P = 50;
@@ -188,7 +190,7 @@ export function experimentHtml(t: ExperimentTable, title: string): string {
     .join('');
   const yTemporal = t.metrics.includes('act_smoothness') ? 'act_smoothness' : 'tv_ratio';
   return `<!doctype html><html><head><meta charset="utf-8"><title>${esc(title)}</title>
-<style>body{font:14px system-ui,sans-serif;margin:2em}table{border-collapse:collapse}td,th{border:1px solid #ccc;padding:3px 6px;text-align:right}figure{display:inline-block;margin:1em}</style></head><body>
+<style>body{font:14px system-ui,sans-serif;margin:2em}table{border-collapse:collapse}td,th{border:1px solid #ccc;padding:3px 6px;text-align:right;white-space:nowrap}figure{display:inline-block;margin:1em}</style></head><body>
 <h1>${esc(title)}</h1>
 <p>Mean over seeds ± half-width of the two-sided ${Math.round(t.level * 100)} % Student t interval (hover a cell for the per-seed values).</p>
 <table>${head}${body}</table>

@@ -24,7 +24,7 @@ function writeConfig(dir: string, extra: Record<string, unknown> = {}): string {
         { name: 'plain', config: { temporal_coefficient: 0 } },
         { name: 'ours λ2=0.5', config: { temporal_coefficient: 0.5 } },
       ],
-      train_flags: [...shape, '--steps', '12'],
+      train_flags: [...shape, '--steps', '6'],
       ...extra,
     }),
   );
