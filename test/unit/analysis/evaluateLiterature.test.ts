@@ -126,3 +126,47 @@ describe('evaluateHeldOut: SPEC §11 metrics', () => {
     expect(gpu.literature!.byPosition.explained_variance_prefix!.length).toBe(3);
   });
 });
+
+describe('evaluateHeldOut: SPEC §11 f too wide to gather', () => {
+  it('falls back to a plain forward of the budget batches (same group), same numbers as the CPU path', async () => {
+    // 64 rows × 65 600 features × 4 bytes > the 16 MB gather cap.
+    const Sb = 2,
+      Tb = 32,
+      db = 2,
+      mb = 65_600;
+    const rng = new Rng(17);
+    const N = Sb * Tb;
+    const f = new Float32Array(N * mb);
+    for (let k = 0; k < 600; k++)
+      f[Math.floor(rng.next() * N) * mb + Math.floor(rng.next() * 40)] = 0.5 + rng.next();
+    const x = Float32Array.from({ length: N * db }, () => rng.normal());
+    const start = new Uint8Array(N);
+    start[0] = start[Tb] = 1;
+    const b: ActivationBatch = {
+      S: Sb,
+      T: Tb,
+      d: db,
+      x,
+      start,
+      valid: new Uint8Array(N).fill(1),
+      seqIndex: new Int32Array(Sb),
+    };
+    const xhat = new Float32Array(N * db);
+    let forwards = 0,
+      gathers = 0;
+    const forward = async () => {
+      forwards++;
+      return { f, xhat };
+    };
+    const chunk = { S: Sb, T: Tb, d: db, m: mb, x, xhat, f, start: b.start, valid: b.valid };
+    const evalForward = async (_b: ActivationBatch, o: EvalForwardOptions = {}) => {
+      if (o.gather) gathers++;
+      return { sums: evalSumsFromChunk(chunk) };
+    };
+    const gpu = await evaluateHeldOut(forward, () => [b], { d_sae: mb, clusterK: 0, evalForward });
+    expect([forwards, gathers]).toEqual([1, 0]);
+    const cpu = await evaluateHeldOut(forward, () => [b], { d_sae: mb, clusterK: 0 });
+    expect(gpu.literature).toEqual(cpu.literature);
+    expect(gpu.metrics.sequence_l0).toBeGreaterThan(0);
+  });
+});
