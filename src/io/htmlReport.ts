@@ -225,6 +225,18 @@ ${quant ? `<h4>Across the activation range</h4><ul class="quantiles">${quant}</u
 </section>`;
 }
 
+/** One row of the features' table of contents: links to the feature's section (same file, offline). */
+function tocRow(f: FeatureJson): string {
+  const c = f.top_contexts[0];
+  const text = c
+    ? c.tokens
+        .slice(Math.max(0, c.max_value_token_index - 4), c.max_value_token_index + 1)
+        .map(showToken)
+        .join(' ')
+    : '–';
+  return `<tr><td><a href="#feature-${f.index}">f${f.index}</a></td><td class="num">${fmt(f.frac_nonzero)}</td><td class="num">${fmt(f.max_activation)}</td><td class="num">${pctOf(f.temporal.stay_on)}</td><td class="toks">${esc(text)}</td></tr>`;
+}
+
 const CSS = `body{font:14px/1.45 system-ui,-apple-system,Segoe UI,sans-serif;background:#0b1220;color:#e2e8f0;margin:0;padding:16px 24px}
 h1{font-size:20px;margin:0 0 4px}h2{font-size:16px;margin:24px 0 8px;border-bottom:1px solid #1e293b}h3{font-size:15px;margin:8px 0}h4{font-size:13px;margin:10px 0 4px;color:#94a3b8}
 .muted{color:#94a3b8;font-size:12px}table{border-collapse:collapse;font-size:12px}td,th{padding:2px 8px;border-bottom:1px solid #1e293b;text-align:left}td.num{text-align:right;font-variant-numeric:tabular-nums}
@@ -232,7 +244,7 @@ h1{font-size:20px;margin:0 0 4px}h2{font-size:16px;margin:24px 0 8px;border-bott
 .feature{border:1px solid #1e293b;border-radius:6px;padding:8px 12px;margin:10px 0}.facts{display:grid;grid-template-columns:repeat(4,auto 1fr);gap:2px 10px;font-size:12px}.facts dt{color:#94a3b8}.facts dd{margin:0}
 .row{display:flex;gap:12px;flex-wrap:wrap}.contexts,.quantiles ol{margin:0;padding-left:20px;font-size:12px}.quantiles{list-style:none;padding:0}
 .toks{font-family:ui-monospace,Menlo,Consolas,monospace;font-size:11px}.tok{white-space:pre;padding:0 1px;margin-right:1px;border-radius:2px}.tok.center{outline:1px solid #38bdf8}.tok.special{font-style:italic;border:1px dashed #94a3b8}.tok.unknown{color:#94a3b8}
-.scroll{overflow-x:auto}.val{display:inline-block;min-width:4.5em;color:#94a3b8;font-variant-numeric:tabular-nums}`;
+.scroll{overflow-x:auto}a{color:#38bdf8}.toc{margin-bottom:8px}.val{display:inline-block;min-width:4.5em;color:#94a3b8;font-variant-numeric:tabular-nums}`;
 
 /** The report as one HTML document. */
 export function buildHtmlReport(r: ReportInput): string {
@@ -271,6 +283,7 @@ export function buildHtmlReport(r: ReportInput): string {
 <h2>Held-out metrics</h2><div class="scroll">${evalTable}</div>
 <h2>Clustering</h2>${r.clustering && r.clustering.features.length > 1 ? `<p class="muted">Features clustered by their activation over positions (average linkage on 1 − correlation); rows: mean activation by position.</p>${clusteringSvg(r.clustering)}` : '<p class="muted">No clustering in this run’s latest evaluation.</p>'}
 <h2>Features</h2>${feats.length ? `<p class="muted">${feats.length} features; contexts show ${r.dashboards!.context.before} tokens before and ${r.dashboards!.context.after} after each activation, shaded by activation; ␣ is a space, ↵ a newline.</p>` : '<p class="muted">No feature dashboards.</p>'}
+${feats.length ? `<table class="toc"><tr><th>feature</th><th>density</th><th>max</th><th>stays on</th><th>strongest context</th></tr>${feats.map(tocRow).join('')}</table>` : ''}
 ${feats.map(featureHtml).join('\n')}
 <h2>Config</h2><table>${cfg}</table>
 <script type="application/json" id="dashboards">${json}</script>

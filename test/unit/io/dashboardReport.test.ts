@@ -132,6 +132,9 @@ describe('HTML report', () => {
     // The dendrogram: one elbow per merge.
     expect(html.match(/M[\d.]+,[\d.]+H[\d.]+V[\d.]+H[\d.]+/g)?.length).toBe(2);
     expect(html).toContain('id="feature-3"');
+    // A table of contents links each feature's section within the file.
+    expect(html).toContain('<a href="#feature-3">f3</a>');
+    expect(html).toContain('<a href="#feature-1">f1</a>');
   });
 
   it('embeds the dashboards in the documented shape', () => {
