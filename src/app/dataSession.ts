@@ -9,9 +9,7 @@ import { openDataset } from '../data/dataset';
 import { idsTokenText, type TokenText } from '../data/tokenText';
 import {
   createSyntheticSource,
-  SYNTHETIC_BOS,
   SYNTHETIC_PRESETS,
-  SYNTHETIC_RECOMMENDED,
   syntheticConfig,
   type SyntheticPreset,
 } from '../data/synthetic';
@@ -19,6 +17,7 @@ import type { ActivationSource } from '../data/types';
 import type { TrainConfig } from '../sae/config';
 import { useWorkspaceStore, type DataSummary } from '../store/workspaceStore';
 import type { RunData } from './trainingLoop';
+import { impliedByData } from '../engine/defaults';
 import {
   builtinTokenText,
   dataIdentity,
@@ -110,12 +109,9 @@ export function loadBuiltin(preset: string): LoadedData {
   const tokenText = builtinTokenText(source);
   // The method's defaults (λ1 0.04, lr 3e-4) give dense codes on this data; SYNTHETIC_RECOMMENDED holds the
   // settings measured to recover its true features (src/data/synthetic.ts explains the scale argument).
-  // A link's own values still win (boot.ts re-applies them after this).
-  const implied: Partial<TrainConfig> = {
-    d_in: source.d,
-    doc_start_token_ids: [SYNTHETIC_BOS],
-    ...SYNTHETIC_RECOMMENDED[preset as SyntheticPreset],
-  };
+  // The CLI starts from the same (src/engine/defaults.ts). A link's own values still win (boot.ts
+  // re-applies them after this).
+  const implied = impliedByData(source.d, preset as SyntheticPreset);
   return publish(source, summary, implied, tokenText);
 }
 
