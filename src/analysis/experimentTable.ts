@@ -199,3 +199,66 @@ ${frontierSvg(t, 'l0', 'explained_variance')}${frontierSvg(t, 'l0', yTemporal)}
 </body></html>
 `;
 }
+
+/** Per method and position: mean ± t interval over seeds of each by-position metric (runs' eval.json). */
+export interface ExperimentByPosition {
+  metrics: string[];
+  /** [method][metric] → per position mean, half-width and seeds counted. */
+  cells: Record<string, Record<string, { mean: number[]; half: number[]; n: number[] }>>;
+}
+
+export const BY_POSITION_METRICS = [
+  'recon_loss',
+  'l0',
+  'tv_ratio',
+  'jaccard',
+  'flip_rate',
+  'act_smoothness',
+  'sequence_l0',
+];
+
+export function experimentByPosition(
+  runs: { method: string; byPosition: Record<string, number[] | undefined> }[],
+  level = 0.95,
+  metricNames = BY_POSITION_METRICS,
+): ExperimentByPosition {
+  const methods = [...new Set(runs.map((r) => r.method))];
+  const metrics = metricNames.filter((k) => runs.some((r) => r.byPosition[k]?.length));
+  const cells: ExperimentByPosition['cells'] = {};
+  for (const meth of methods) {
+    const mine = runs.filter((r) => r.method === meth);
+    cells[meth] = {};
+    for (const k of metrics) {
+      const T = Math.max(0, ...mine.map((r) => r.byPosition[k]?.length ?? 0));
+      const mean: number[] = [],
+        half: number[] = [],
+        n: number[] = [];
+      for (let t = 0; t < T; t++) {
+        const c = seedInterval(
+          mine.map((r) => r.byPosition[k]?.[t] ?? NaN),
+          level,
+        );
+        mean.push(c.mean);
+        half.push(c.half);
+        n.push(c.n);
+      }
+      cells[meth][k] = { mean, half, n };
+    }
+  }
+  return { metrics, cells };
+}
+
+/** By-position CSV: one row per method, metric and position. */
+export function byPositionCsv(b: ExperimentByPosition): string {
+  const rows = ['method,metric,position,mean,ci_half,n'];
+  for (const [meth, byMetric] of Object.entries(b.cells))
+    for (const [k, c] of Object.entries(byMetric))
+      c.mean.forEach((v, t) =>
+        rows.push(
+          [JSON.stringify(meth), k, t, v, c.half[t], c.n[t]]
+            .map((x) => (typeof x === 'number' && !Number.isFinite(x) ? '' : String(x)))
+            .join(','),
+        ),
+      );
+  return rows.join('\n') + '\n';
+}

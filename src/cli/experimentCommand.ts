@@ -1,7 +1,8 @@
 // `experiment --config FILE.json --out DIR [--adapter auto|swiftshader]` (issue 14): methods × seeds at one token budget, trained one
 // after another by the same `train` command (every run's folder under DIR/runs/), then the table of
 // the runs' final held-out metrics (mean ± Student t interval over seeds), frontier plots and one
-// sentence per metric (src/analysis/experimentTable.ts) as DIR/table.json, table.csv and report.html.
+// sentence per metric (src/analysis/experimentTable.ts) as DIR/table.json, table.csv and report.html,
+// and each by-position metric's mean ± interval over seeds (table.json by_position, by_position.csv).
 // Resumable: a run whose folder holds result.json is read back, not trained again; one that stopped
 // part-way continues from its newest checkpoint (train --resume).
 //
@@ -23,6 +24,8 @@
 import { existsSync, mkdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import {
+  byPositionCsv,
+  experimentByPosition,
   experimentCsv,
   experimentHtml,
   experimentTable,
@@ -342,9 +345,21 @@ export async function experimentCommand(a: ParsedArgs, env: CliEnv): Promise<num
       runs.push(r);
     }
   const table = experimentTable(runs, x.metrics, x.level);
+  // By position over seeds, from each run's eval.json (written by train next to result.json).
+  const byPos = experimentByPosition(
+    x.methods.flatMap((m) =>
+      x.seeds.map((seed) => {
+        const ev = path.join(out, 'runs', runDirName(m.name, seed), 'eval.json');
+        const bp = existsSync(ev) ? (JSON.parse(readFileSync(ev, 'utf8')).byPosition ?? {}) : {};
+        return { method: m.name, byPosition: bp as Record<string, number[]> };
+      }),
+    ),
+    x.level,
+  );
+  writeFileAtomic(path.join(out, 'by_position.csv'), byPositionCsv(byPos));
   writeFileAtomic(
     path.join(out, 'table.json'),
-    JSON.stringify({ name: x.name, runs, table, l0_search: searches }, null, 2),
+    JSON.stringify({ name: x.name, runs, table, l0_search: searches, by_position: byPos }, null, 2),
   );
   writeFileAtomic(path.join(out, 'table.csv'), experimentCsv(table));
   writeFileAtomic(path.join(out, 'report.html'), experimentHtml(table, x.name));

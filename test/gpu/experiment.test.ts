@@ -57,6 +57,18 @@ describe('cli experiment', () => {
     const sentence = t.table.sentences.find((s: { metric: string }) => s.metric === 'tv_ratio').text;
     expect(sentence).toContain(tv.mean.toPrecision(4));
     expect(readFileSync(path.join(out, 'table.csv'), 'utf8').split('\n')[0]).toContain('tv_ratio_mean');
+    // By position over seeds: position t's mean is the mean of the runs' own eval.json values at t.
+    const bp = t.by_position.cells.plain.tv_ratio;
+    const evs = [1, 2].map(
+      (seed) =>
+        JSON.parse(readFileSync(path.join(out, 'runs', runDirName('plain', seed), 'eval.json'), 'utf8'))
+          .byPosition,
+    );
+    expect(bp.mean[5]).toBeCloseTo((evs[0].tv_ratio[5] + evs[1].tv_ratio[5]) / 2, 12);
+    expect(t.by_position.metrics).toContain('act_smoothness');
+    expect(readFileSync(path.join(out, 'by_position.csv'), 'utf8').split('\n')[0]).toBe(
+      'method,metric,position,mean,ci_half,n',
+    );
     expect(readFileSync(path.join(out, 'report.html'), 'utf8')).toContain(
       sentence.replace(/&/g, '&amp;').slice(0, 40),
     );

@@ -1,6 +1,8 @@
 // The experiment table: per-seed values, mean ± t interval, and sentences whose numbers are the table's.
 import { describe, expect, it } from 'vitest';
 import {
+  byPositionCsv,
+  experimentByPosition,
   experimentCsv,
   experimentHtml,
   experimentTable,
@@ -69,5 +71,26 @@ describe('experimentTable', () => {
     expect(html).toContain(
       `${t.cells.plain.tv_ratio.mean.toPrecision(4)} ± ${t.cells.plain.tv_ratio.half.toPrecision(4)}`,
     );
+  });
+});
+
+describe('experimentByPosition', () => {
+  it('per position mean and t interval over seeds; a position a seed lacks counts one seed fewer', () => {
+    const b = experimentByPosition([
+      { method: 'a', byPosition: { tv_ratio: [1, 2] } },
+      { method: 'a', byPosition: { tv_ratio: [3, NaN] } },
+    ]);
+    const c = b.cells.a.tv_ratio;
+    expect(c.mean).toEqual([2, 2]);
+    expect(c.n).toEqual([2, 1]);
+    // 1, 3: s = √2, half = t_{0.975,1}·√2/√2 = 12.706.
+    expect(c.half[0]).toBeCloseTo(12.7062, 3);
+    expect(c.half[1]).toBeNaN();
+    expect(b.metrics).toEqual(['tv_ratio']);
+    expect(byPositionCsv(b).trim().split('\n')).toEqual([
+      'method,metric,position,mean,ci_half,n',
+      `"a",tv_ratio,0,2,${c.half[0]},2`,
+      '"a",tv_ratio,1,2,,1',
+    ]);
   });
 });
