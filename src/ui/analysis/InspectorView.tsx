@@ -6,6 +6,7 @@
 import { inspectFeature } from '../../app/evaluationInspect';
 import { dashboardFileOfInspector } from '../../app/dashboardExport';
 import type { DashboardContext } from '../../analysis/featureDashboard';
+import { displayToken } from '../../analysis/tokenDisplay';
 import { useAnalysisStore, type InspectorData } from '../../store/analysisStore';
 import { useEffect } from 'react';
 import { findRun } from '../../store/runsStore';
@@ -26,7 +27,7 @@ function TraceChart({ d, width }: { d: InspectorData; width: number }) {
       width={width}
       height={110}
       color="#f0abfc"
-      title={(t) => `${t} ${d.trace.tokens[t].text}: ${d.trace.tokens[t].value.toPrecision(3)}`}
+      title={(t) => `${t} ${displayToken(d.trace.tokens[t].text)}: ${d.trace.tokens[t].value.toPrecision(3)}`}
       xLabel={`position in held-out sequence ${d.trace.sequence}`}
       ariaLabel="Activation across the sequence"
       testId="inspector-trace-svg"
