@@ -97,7 +97,9 @@ describe('evaluateHeldOut: GPU reductions = CPU reductions', () => {
           {
             ...opts,
             evalForward: (b, o) => {
-              if (o?.gather) gathers++;
+              // The clustering's second pass gathers without reductions; the SPEC §11 metrics' gather of
+              // every feature (the first batches, with their reductions) is not counted here.
+              if (o?.gather && o.reduce === false) gathers++;
               return t.evalForward(b, o);
             },
           },
