@@ -15,6 +15,7 @@ import {
 } from '../data/synthetic';
 import type { ActivationSource } from '../data/types';
 import type { TrainConfig } from '../sae/config';
+import type { SaeProvenance } from '../io/saelensCfg';
 import { useWorkspaceStore, type DataSummary } from '../store/workspaceStore';
 import type { RunData } from './trainingLoop';
 import { impliedByData } from '../engine/defaults';
@@ -40,6 +41,8 @@ export interface LoadedData {
   implied: Partial<TrainConfig>;
   /** Token ids → text for the inspector (a dropped tokenizer, the synthetic vocabulary, or ids). */
   tokenText: TokenText;
+  /** Where data made in this page came from (a model's capture): hook, model, processing, for exports. */
+  provenance?: SaeProvenance;
 }
 
 const loaded = new Map<string, LoadedData>();
@@ -196,6 +199,23 @@ export async function loadFiles(files: PickedFile[]): Promise<LoadedData | null>
       .dataFailed(`${message}. The data loaded before is still in use; fix the file or drop another one.`);
     return null;
   }
+}
+
+/**
+ * Data made in this page (a language model's capture, src/app/modelSession.ts) as the current dataset,
+ * with its provenance for the SAE's cfg.json. The data loaded before stays loaded.
+ */
+export function loadMadeSource(
+  source: ActivationSource,
+  extra: Partial<DataSummary>,
+  implied: Partial<TrainConfig>,
+  tokenText: TokenText,
+  provenance: SaeProvenance,
+): LoadedData {
+  useWorkspaceStore.getState().chooseData({ kind: 'files', label: source.name });
+  const entry = publish(source, summarize(source, extra), implied, tokenText);
+  entry.provenance = provenance;
+  return entry;
 }
 
 /** A tokenizer dropped on its own: it gives text to the data already loaded (nothing else changes). */

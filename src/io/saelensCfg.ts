@@ -28,6 +28,10 @@ export interface SaeProvenance {
   hook_name?: string | null;
   hook_layer?: number | null;
   dataset_path?: string | null;
+  /** SAELens prepend_bos of the activations (default true). */
+  prepend_bos?: boolean;
+  /** SAELens model_from_pretrained_kwargs: the TransformerLens processing (center_writing_weights). */
+  model_from_pretrained_kwargs?: Record<string, unknown>;
 }
 
 export interface CfgJsonInput {
@@ -65,8 +69,11 @@ export function buildCfgJson(inp: CfgJsonInput): Record<string, unknown> {
     hook_name: p.hook_name ?? null,
     hook_layer: p.hook_layer ?? null,
     hook_head_index: null,
-    prepend_bos: true,
+    prepend_bos: p.prepend_bos ?? true,
     dataset_path: p.dataset_path ?? null,
+    ...(p.model_from_pretrained_kwargs
+      ? { model_from_pretrained_kwargs: p.model_from_pretrained_kwargs }
+      : {}),
     sae_lens_version: SAELENS_LAYOUT_VERSION,
     sae_lens_training_version: null,
     // --- TempoSAE: every hyperparameter of the run (src/sae/config.ts names), flat ---

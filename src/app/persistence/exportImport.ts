@@ -88,7 +88,8 @@ export async function exportRunZip(runId: string): Promise<{ name: string; bytes
     density,
     steps: step,
     tokens_seen: tokens,
-    provenance: { dataset_path: run.dataLabel },
+    // Data captured from a model in this page adds its model, hook and processing (dataSession).
+    provenance: { dataset_path: run.dataLabel, ...getLoadedData(run.dataKey)?.provenance },
     run_name: run.name,
     history: runHistory(run),
   });

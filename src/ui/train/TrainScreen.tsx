@@ -4,6 +4,7 @@ import { TrainingCharts } from '../charts/TrainingCharts';
 import { ConfigPanel } from './ConfigPanel';
 import { Controls } from './Controls';
 import { DataPanel } from './DataPanel';
+import { ModelPanel } from '../model/ModelPanel';
 import { LossFormula } from './LossFormula';
 import { RunDetails } from './RunDetails';
 import { RunList } from './RunList';
@@ -25,6 +26,7 @@ export function TrainScreen() {
     <div className="train-screen" data-testid="train-screen">
       <aside className="left-col">
         <DataPanel />
+        <ModelPanel />
         <ConfigPanel />
       </aside>
       <div className="center-col">

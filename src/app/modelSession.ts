@@ -1,0 +1,455 @@
+// A language model in the tab (issue 11, SPEC §9): the page's path from dropped model files and text to
+// a run's dataset. The model (src/lm/load) and its tokenizer (src/lm/tokenizer) are loaded from a drop;
+// text is dropped (.txt/.md/.jsonl/.json/.parquet) or typed; a capture packs the text into rows as
+// SAELens does (src/lm/text) and publishes lmActivationSource (src/lm/capture/source.ts) as the run's
+// data, so training streams activations from the WGSL forward with no file in between. Token text comes
+// from the model's own tokenizer; document starts are the BOS separators of the packing
+// (doc_start_token_ids = [BOS]). The captured set can be exported as a SAELens activation cache folder
+// (.zip) that the data panel reads back. Loading never drops what was loaded before: a bad file leaves
+// the model, the text and the data as they were, with the loader's message shown.
+import { create } from 'zustand';
+import { blobByteSource, type ByteSource } from '../data/byteSource';
+import type { ActivationSource } from '../data/types';
+import { gpuHookForward } from '../lm/capture/capture';
+import { SaeLensCacheWriter, type CacheSink } from '../lm/capture/saelensCache';
+import { collectRows, lmActivationSource } from '../lm/capture/source';
+import { loadModelFiles } from '../lm/load';
+import { packTexts, textKind } from '../lm/text';
+import { loadLmTokenizer, type LmTokenizer } from '../lm/tokenizer';
+import { HOOK_POINTS, parseHookName, type LanguageModel } from '../lm/types';
+import { ZipStreamWriter } from '../io/zipStream';
+import { useWorkspaceStore } from '../store/workspaceStore';
+import { getLoadedData, loadMadeSource, type PickedFile } from './dataSession';
+import { exposeForTests, initGpu } from './gpuSession';
+import { writeExportFile } from './persistence/persistence';
+
+/** What the model panel shows of the loaded model. */
+export interface ModelSummary {
+  /** The model file (config.json's folder, or the .bin). */
+  name: string;
+  family: 'gpt2' | 'llama';
+  /** In words: norm, positions, MLP. */
+  architecture: string;
+  n_layers: number;
+  d_model: number;
+  n_heads: number;
+  n_kv_heads: number;
+  d_mlp: number;
+  vocab_size: number;
+  n_ctx: number;
+  params: number;
+  /** float32 bytes of the weights in this page. */
+  bytes: number;
+  tokenizer: string;
+  bosId: number | null;
+  files: string[];
+}
+
+/** The processing and shape of one capture (shown in the UI, stored in exports). */
+export interface CaptureSettings {
+  hook: string;
+  contextSize: number;
+  prependBos: boolean;
+  /** TransformerLens center_writing_weights (GPT-2 only). */
+  center: boolean;
+  /** Stop after this many rows. */
+  maxRows: number;
+}
+
+export interface CaptureSummary extends CaptureSettings {
+  dataKey: string;
+  model: string;
+  rows: number;
+  tokens: number;
+  /** The processing in words ("TransformerLens center_writing_weights", "none: raw HF weights"). */
+  processing: string;
+}
+
+export interface ModelPanelState {
+  model: ModelSummary | null;
+  /** Dropped text files (names and sizes), in the order they are packed. */
+  texts: { name: string; size: number }[];
+  /** What is running now, in words (loading, capturing, exporting), or null. */
+  busy: string | null;
+  /** Why the last action failed; what was loaded before stays. */
+  error: string | null;
+  /** Rows captured so far while a capture runs. */
+  progressRows: number;
+  capture: CaptureSummary | null;
+  /** The last export: its file name and size. */
+  exported: { name: string; bytes: number } | null;
+}
+
+export const useModelStore = create<ModelPanelState>()(() => ({
+  model: null,
+  texts: [],
+  busy: null,
+  error: null,
+  progressRows: 0,
+  capture: null,
+  exported: null,
+}));
+
+const set = (p: Partial<ModelPanelState>) => useModelStore.setState(p);
+
+interface LoadedModel {
+  model: LanguageModel;
+  tokenizer: LmTokenizer;
+  summary: ModelSummary;
+  /** The tokenizer's own files, copied into exported caches so their token text comes back. */
+  tokenizerFiles: PickedFile[];
+}
+
+interface CaptureEntry {
+  summary: CaptureSummary;
+  source: ActivationSource;
+  tokenizer: LmTokenizer;
+  tokenizerFiles: PickedFile[];
+  d: number;
+  description: Record<string, unknown>;
+}
+
+let current: LoadedModel | null = null;
+let textFiles: PickedFile[] = [];
+const captures = new Map<string, CaptureEntry>();
+
+/** Rows per forward call of a capture (the GPU forward's S). */
+export const CAPTURE_BATCH_ROWS = 16;
+/** Default cap on rows per capture (the rows' token ids are held; activations are computed on demand). */
+export const DEFAULT_MAX_ROWS = 4096;
+
+const base = (p: string) => p.slice(p.lastIndexOf('/') + 1);
+
+/** Files that belong to the model (not documents), even when their names end in .json. */
+const MODEL_JSON =
+  /^(config|tokenizer|tokenizer_config|generation_config|special_tokens_map|added_tokens|vocab)\.json$|\.index\.json$/i;
+
+/** Whether a dropped file is text to capture (by name) rather than a model or tokenizer file. */
+export function isTextFile(path: string): boolean {
+  const b = base(path);
+  return textKind(b) !== null && !MODEL_JSON.test(b);
+}
+
+const TOKENIZER_FILES = /^(tokenizer\.json|tokenizer_config\.json|tokenizer\.bin)$/i;
+
+function familyWords(m: LanguageModel): string {
+  const c = m.config;
+  return c.family === 'gpt2'
+    ? 'GPT-2: LayerNorm, learned positions, GELU MLP'
+    : `Llama: RMSNorm, rotary positions (${c.rope_style === 'interleaved' ? 'llama2.c pairs' : 'HF rotate_half'}), SwiGLU MLP${c.n_kv_heads < c.n_heads ? ', grouped-query attention' : ''}`;
+}
+
+function paramCount(m: LanguageModel): number {
+  const w = m.weights;
+  let n = w.W_E.length + (w.W_pos?.length ?? 0) + w.ln_final_w.length + (w.ln_final_b?.length ?? 0);
+  if (w.W_U !== w.W_E) n += w.W_U.length;
+  for (const b of w.blocks) for (const v of Object.values(b)) if (v instanceof Float32Array) n += v.length;
+  return n;
+}
+
+function summarizeModel(m: LanguageModel, tok: LmTokenizer, files: PickedFile[]): ModelSummary {
+  const c = m.config;
+  const params = paramCount(m);
+  const weightsFile = files.find(
+    (f) => /\.(safetensors|bin)$/i.test(f.path) && !TOKENIZER_FILES.test(base(f.path)),
+  );
+  const stem = weightsFile ? base(weightsFile.path).replace(/\.(safetensors|bin)$/i, '') : undefined;
+  const folder = weightsFile?.path.includes('/') ? weightsFile.path.split('/').slice(-2, -1)[0] : undefined;
+  return {
+    // A folder's name (gpt2, stories15M…); files picked without one: the .bin's name, or the family.
+    name: folder ?? (stem && stem !== 'model' ? stem : c.family),
+    family: c.family,
+    architecture: familyWords(m),
+    n_layers: c.n_layers,
+    d_model: c.d_model,
+    n_heads: c.n_heads,
+    n_kv_heads: c.n_kv_heads,
+    d_mlp: c.d_mlp,
+    vocab_size: c.vocab_size,
+    n_ctx: c.n_ctx,
+    params,
+    bytes: params * 4,
+    tokenizer: tok.name,
+    bosId: tok.bosId,
+    files: files.map((f) => f.path),
+  };
+}
+
+const messageOf = (e: unknown) => (e instanceof Error ? e.message : String(e));
+
+/**
+ * A drop on the model panel: model and tokenizer files load a model (replacing the current one only
+ * when all of it loads), text files become the text to capture (appended to those dropped before).
+ */
+export async function dropModelFiles(files: PickedFile[]): Promise<void> {
+  if (useModelStore.getState().busy) {
+    set({ error: `Wait until ${useModelStore.getState().busy} has finished.` });
+    return;
+  }
+  const texts = files.filter((f) => isTextFile(f.path));
+  const rest = files.filter((f) => !isTextFile(f.path));
+  if (!files.length) {
+    set({ error: 'Nothing to load: the drop held no files.' });
+    return;
+  }
+  set({ error: null });
+  if (rest.length) {
+    set({ busy: `loading ${rest.length === 1 ? rest[0].path : `${rest.length} files`}` });
+    const sources: ByteSource[] = rest.map((f) => blobByteSource(f.file, f.path));
+    try {
+      const model = await loadModelFiles(sources);
+      const tokenizer = await loadLmTokenizer(sources, model.config.vocab_size);
+      const summary = summarizeModel(model, tokenizer, rest);
+      current = {
+        model,
+        tokenizer,
+        summary,
+        tokenizerFiles: rest.filter((f) => TOKENIZER_FILES.test(base(f.path))),
+      };
+      set({ model: summary });
+    } catch (e) {
+      set({
+        error: `${messageOf(e)}. ${current ? `${current.summary.name} is still loaded` : 'No model is loaded'}; fix the file or drop another.`,
+      });
+    } finally {
+      set({ busy: null });
+    }
+  }
+  if (texts.length) {
+    textFiles = [...textFiles, ...texts];
+    set({ texts: textFiles.map((f) => ({ name: f.path, size: f.file.size })) });
+  }
+}
+
+/** Forget the dropped text files (typed text stays in the textarea). */
+export function clearTexts(): void {
+  textFiles = [];
+  set({ texts: [] });
+}
+
+/** The hook names of a model, resid_pre of every block first, then the other points. */
+export function hookNames(n_layers: number): string[] {
+  const out: string[] = [];
+  for (const p of HOOK_POINTS) for (let L = 0; L < n_layers; L++) out.push(`blocks.${L}.${p}`);
+  return out;
+}
+
+/** The default hook: the middle block's hook_resid_pre. */
+export function defaultHook(n_layers: number): string {
+  return `blocks.${Math.floor(n_layers / 2)}.hook_resid_pre`;
+}
+
+export function processingWords(center: boolean, family: 'gpt2' | 'llama'): string {
+  if (family !== 'gpt2') return 'none (RMSNorm model: raw weights, as TransformerLens loads it)';
+  return center
+    ? 'TransformerLens center_writing_weights (each residual row minus its mean over d_model)'
+    : 'none: raw HF weights (TransformerLens with center_writing_weights=False)';
+}
+
+/**
+ * Capture: packs the dropped files and the typed text into rows, and publishes the model at the hook as
+ * the run's dataset (lmActivationSource: each read runs the forward). Returns the data key, or null
+ * with the reason in the panel.
+ */
+export async function captureToData(settings: CaptureSettings, typed: string): Promise<string | null> {
+  const m = current;
+  if (!m) {
+    set({
+      error:
+        'Drop a model first (config.json + model.safetensors + tokenizer.json, or a .bin + tokenizer.bin).',
+    });
+    return null;
+  }
+  if (useModelStore.getState().busy) return null;
+  const { hook, contextSize: T, prependBos, center } = settings;
+  const c = m.model.config;
+  const texts: (ByteSource | string)[] = textFiles.map((f) => blobByteSource(f.file, f.path));
+  if (typed.trim()) texts.push(typed);
+  set({ error: null, busy: 'capturing', progressRows: 0 });
+  try {
+    parseHookName(hook, c.n_layers);
+    if (!(Number.isInteger(T) && T >= 2 && T <= c.n_ctx))
+      throw new Error(`context size ${T} is not in 2..${c.n_ctx} (the model's context)`);
+    if (!(Number.isInteger(settings.maxRows) && settings.maxRows >= 1))
+      throw new Error(`rows must be a positive integer (got ${settings.maxRows})`);
+    if (center && c.family !== 'gpt2') throw new Error('centring applies to LayerNorm (GPT-2) models only');
+    if (prependBos && m.tokenizer.bosId === null)
+      throw new Error(`${m.tokenizer.name} names no BOS token: turn prepend_bos off`);
+    if (!texts.length)
+      throw new Error('No text: drop .txt / .jsonl / .json / .parquet files or type some text');
+    const rows = await collectRows(
+      packTexts(texts, m.tokenizer, { contextSize: T, prependBos }),
+      settings.maxRows,
+    );
+    if (!rows.length)
+      throw new Error(
+        `the text makes no full row of ${T} tokens (SAELens drops the last partial row): add text or lower the context size`,
+      );
+    set({ progressRows: rows.length });
+    const gpu = await initGpu();
+    const S = Math.min(CAPTURE_BATCH_ROWS, rows.length);
+    const run = gpuHookForward(gpu, m.model, S, { hook, T, center });
+    const name = `${m.summary.name} · ${hook}`;
+    const source = lmActivationSource({ name, rows, T, d: c.d_model, forward: run.forward, batchRows: S });
+    const processing = processingWords(center, c.family);
+    const tokens = rows.length * T;
+    const data = loadMadeSource(
+      source,
+      {
+        label: name,
+        files: [
+          ...m.summary.files,
+          ...textFiles.map((f) => f.path),
+          ...(typed.trim() ? ['(typed text)'] : []),
+        ],
+        scaling: 'as captured (see config)',
+        hasTokenText: true,
+        tokenTextName: m.tokenizer.name,
+      },
+      {
+        d_in: c.d_model,
+        context_size: T,
+        // Document starts: the packing's BOS separators (SPEC §9); without prepend_bos none are marked.
+        doc_start_token_ids: prependBos && m.tokenizer.bosId !== null ? [m.tokenizer.bosId] : [],
+      },
+      m.tokenizer.tokenText,
+      {
+        model_name: m.summary.name,
+        hook_name: hook,
+        hook_layer: parseHookName(hook, c.n_layers).layer,
+        dataset_path: texts.length === 1 && typeof texts[0] !== 'string' ? texts[0].name : name,
+        prepend_bos: prependBos,
+        model_from_pretrained_kwargs: { center_writing_weights: center },
+      },
+    );
+    const summary: CaptureSummary = {
+      ...settings,
+      dataKey: data.key,
+      model: m.summary.name,
+      rows: rows.length,
+      tokens,
+      processing,
+    };
+    captures.set(data.key, {
+      summary,
+      source,
+      tokenizer: m.tokenizer,
+      tokenizerFiles: m.tokenizerFiles,
+      d: c.d_model,
+      description: {
+        model: m.summary.name,
+        family: c.family,
+        hook_name: hook,
+        context_size: T,
+        prepend_bos: prependBos,
+        center_writing_weights: center,
+        processing,
+        tokenizer: m.tokenizer.name,
+        weights: 'f32',
+        made_by: 'TempoSAE (browser capture)',
+      },
+    });
+    set({ capture: summary, exported: null });
+    return data.key;
+  } catch (e) {
+    const had = useWorkspaceStore.getState().data.summary;
+    set({
+      error: `${messageOf(e)}. ${had ? `The data loaded before (${had.label}) is still in use.` : ''}`.trim(),
+    });
+    return null;
+  } finally {
+    set({ busy: null });
+  }
+}
+
+/** The model loaded in this page and its tokenizer (loss recovered and the probe use this one), or null. */
+export function loadedModel(): { model: LanguageModel; tokenizer: LmTokenizer; name: string } | null {
+  return current ? { model: current.model, tokenizer: current.tokenizer, name: current.summary.name } : null;
+}
+
+/** The capture behind a dataset key (the run's data), if that data was captured in this page. */
+export function captureOf(dataKey: string): CaptureSummary | null {
+  return captures.get(dataKey)?.summary ?? null;
+}
+
+/** An in-memory CacheSink: file name → parts. */
+function memorySink(): CacheSink & { files: Map<string, Uint8Array[]> } {
+  const files = new Map<string, Uint8Array[]>();
+  return {
+    files,
+    append: async (name, bytes) =>
+      void (files.get(name) ?? files.set(name, []).get(name)!).push(bytes.slice()),
+    rename: async (from, to) => {
+      const v = files.get(from);
+      if (!v) throw new Error(`cache export: ${from} was never written`);
+      files.delete(from);
+      files.set(to, v);
+    },
+    writeText: async (name, text) => void files.set(name, [new TextEncoder().encode(text)]),
+  };
+}
+
+/**
+ * The captured set of `dataKey` as a SAELens activation cache folder in a .zip (dataset_info.json,
+ * state.json, data-*.arrow with token_ids, plus the tokenizer's files so the token text comes back when
+ * the folder is dropped again). Activations are computed again by the forward, batch by batch, in
+ * sequence order; the archive's parts are held until the shard names are known.
+ */
+export async function exportCaptureCache(dataKey: string): Promise<{ name: string; blob: Blob }> {
+  const cap = captures.get(dataKey);
+  if (!cap || !getLoadedData(dataKey))
+    throw new Error('This data was not captured from a model in this page');
+  const { summary, source } = cap;
+  const sink = memorySink();
+  const writer = new SaeLensCacheWriter(sink, {
+    hookName: summary.hook,
+    T: summary.contextSize,
+    d: cap.d,
+    description: cap.description,
+  });
+  set({ busy: 'exporting the cache', error: null });
+  try {
+    const n = source.numSequences;
+    for (let i0 = 0; i0 < n; i0 += CAPTURE_BATCH_ROWS) {
+      const idx = Array.from({ length: Math.min(CAPTURE_BATCH_ROWS, n - i0) }, (_, k) => i0 + k);
+      const { x, tokenIds } = await source.readSequences(idx);
+      await writer.append(x, tokenIds!, idx.length);
+      set({ progressRows: i0 + idx.length });
+    }
+    await writer.finish();
+    const folder = `${summary.model}-${summary.hook}-T${summary.contextSize}`.replace(
+      /[^A-Za-z0-9._-]+/g,
+      '_',
+    );
+    const name = `${folder}.zip`;
+    const extra: [string, Uint8Array][] = [];
+    for (const f of cap.tokenizerFiles)
+      extra.push([base(f.path), new Uint8Array(await f.file.arrayBuffer())]);
+    if (cap.tokenizer.kind === 'llama2c') {
+      // The data panel reads a vocabulary list as token text (tokenizer.bin is the model's file).
+      const vocab = Array.from({ length: cap.tokenizer.vocabSize }, (_, i) =>
+        cap.tokenizer.tokenText.text(i),
+      );
+      extra.push(['vocab.json', new TextEncoder().encode(JSON.stringify(vocab))]);
+    }
+    const blob = await writeExportFile(name, async (out) => {
+      const z = new ZipStreamWriter(out);
+      for (const [f, parts] of sink.files)
+        await z.add(`${folder}/${f}`, async (k) => {
+          for (const p of parts) await k.write(p);
+        });
+      for (const [f, b] of extra) await z.add(`${folder}/${f}`, async (k) => k.write(b));
+      await z.finish();
+    });
+    set({ exported: { name, bytes: blob.size } });
+    return { name, blob };
+  } catch (e) {
+    set({ error: `Export failed: ${messageOf(e)}` });
+    throw e;
+  } finally {
+    set({ busy: null });
+  }
+}
+
+// Read-only view for tests and DevTools.
+exposeForTests('modelPanel', () => useModelStore.getState());

@@ -1,0 +1,238 @@
+import { useEffect, useState } from 'react';
+import {
+  captureToData,
+  clearTexts,
+  DEFAULT_MAX_ROWS,
+  defaultHook,
+  dropModelFiles,
+  exportCaptureCache,
+  hookNames,
+  processingWords,
+  useModelStore,
+} from '../../app/modelSession';
+import { downloadBytes } from '../../app/persistence/exportImport';
+import { useWorkspaceStore } from '../../store/workspaceStore';
+import { formatBytes, formatCount } from '../format';
+import { FileDropZone } from '../FileDrop';
+import './modelPanel.css';
+
+/** SAELens's default context size, bounded by the model's. */
+const DEFAULT_CONTEXT = 128;
+
+/**
+ * A language model in the tab (SPEC §9): drop a model folder and text, choose the hook and processing,
+ * capture — the model's activations become the run's dataset — and export the captured set as a SAELens
+ * activation cache.
+ */
+export function ModelPanel() {
+  const st = useModelStore();
+  const dataKey = useWorkspaceStore((s) => s.data.key);
+  const [typed, setTyped] = useState('');
+  const [hook, setHook] = useState('');
+  const [context, setContext] = useState(DEFAULT_CONTEXT);
+  const [prependBos, setPrependBos] = useState(true);
+  const [center, setCenter] = useState(true);
+  const [maxRows, setMaxRows] = useState(DEFAULT_MAX_ROWS);
+  const m = st.model;
+
+  // A new model: its middle block's resid_pre, a context it accepts, centring only for GPT-2.
+  useEffect(() => {
+    if (!m) return;
+    setHook(defaultHook(m.n_layers));
+    setContext(Math.min(DEFAULT_CONTEXT, m.n_ctx));
+    setCenter(m.family === 'gpt2');
+    setPrependBos(m.bosId !== null);
+  }, [m]);
+
+  const cap = st.capture;
+  const capIsData = cap && cap.dataKey === dataKey;
+
+  return (
+    <section className="panel model-panel" aria-label="Language model">
+      <div className="panel-head">
+        <h2>Language model</h2>
+      </div>
+      <FileDropZone
+        onFiles={dropModelFiles}
+        testIds={{ zone: 'model-drop-zone', files: 'model-file-input', folder: 'model-folder-input' }}
+      >
+        Drop a model folder (<code>config.json</code> <code>model.safetensors</code>{' '}
+        <code>tokenizer.json</code>, or a llama2.c <code>.bin</code> + <code>tokenizer.bin</code>) and text (
+        <code>.txt</code> <code>.jsonl</code> <code>.json</code> <code>.parquet</code>)
+      </FileDropZone>
+      {st.busy && (
+        <div className="load-progress" data-testid="model-busy">
+          {st.busy}
+          {st.progressRows > 0 && ` · ${formatCount(st.progressRows)} rows`}…
+        </div>
+      )}
+      {st.error && (
+        <div className="inline-error" role="alert" data-testid="model-error">
+          {st.error}
+        </div>
+      )}
+      {m ? (
+        <dl className="summary" data-testid="model-summary">
+          <dt>model</dt>
+          <dd title={m.files.join('\n')}>{m.name}</dd>
+          <dt>architecture</dt>
+          <dd>{m.architecture}</dd>
+          <dt>shape</dt>
+          <dd>
+            {m.n_layers} blocks · d {m.d_model} · {m.n_heads} heads
+            {m.n_kv_heads !== m.n_heads ? ` (${m.n_kv_heads} kv)` : ''} · MLP {m.d_mlp}
+          </dd>
+          <dt>vocabulary</dt>
+          <dd>
+            {formatCount(m.vocab_size)} · context {m.n_ctx}
+          </dd>
+          <dt>size</dt>
+          <dd>
+            {formatCount(m.params)} parameters · {formatBytes(m.bytes)} (float32)
+          </dd>
+          <dt>tokenizer</dt>
+          <dd>{m.tokenizer}</dd>
+        </dl>
+      ) : (
+        <p className="muted small">No model loaded.</p>
+      )}
+      <textarea
+        className="model-text"
+        aria-label="text to capture (one document)"
+        data-testid="model-text"
+        rows={3}
+        value={typed}
+        onChange={(e) => setTyped(e.target.value)}
+        placeholder="Type or paste text (one document), or drop text files above"
+      />
+      {st.texts.length > 0 && (
+        <div className="small" data-testid="model-texts">
+          text files: {st.texts.map((t) => `${t.name} (${formatBytes(t.size)})`).join(', ')}{' '}
+          <button className="link-button" onClick={clearTexts}>
+            clear
+          </button>
+        </div>
+      )}
+      {m && (
+        <>
+          <div className="field">
+            <label htmlFor="model-hook">hook</label>
+            <select
+              id="model-hook"
+              data-testid="model-hook"
+              value={hook}
+              onChange={(e) => setHook(e.target.value)}
+            >
+              {hookNames(m.n_layers).map((h) => (
+                <option key={h} value={h}>
+                  {h}
+                </option>
+              ))}
+            </select>
+          </div>
+          <div className="field">
+            <label htmlFor="model-context" title="tokens per row (SAELens context_size)">
+              context ≤ {m.n_ctx}
+            </label>
+            <input
+              id="model-context"
+              data-testid="model-context"
+              type="number"
+              min={2}
+              max={m.n_ctx}
+              value={context}
+              onChange={(e) => setContext(Number(e.target.value))}
+            />
+          </div>
+          <div className="field">
+            <label htmlFor="model-max-rows">most rows</label>
+            <input
+              id="model-max-rows"
+              data-testid="model-max-rows"
+              type="number"
+              min={1}
+              value={maxRows}
+              onChange={(e) => setMaxRows(Number(e.target.value))}
+            />
+          </div>
+          <div className="model-options">
+            <label title="SAELens prepend_bos: BOS opens every row and separates documents">
+              <input
+                type="checkbox"
+                data-testid="model-prepend-bos"
+                checked={prependBos}
+                onChange={(e) => setPrependBos(e.target.checked)}
+              />{' '}
+              prepend_bos (BOS marks document starts)
+            </label>
+            <label title="TransformerLens center_writing_weights: what SAELens's GPT-2 SAEs were trained on">
+              <input
+                type="checkbox"
+                data-testid="model-center"
+                checked={center && m.family === 'gpt2'}
+                disabled={m.family !== 'gpt2'}
+                onChange={(e) => setCenter(e.target.checked)}
+              />{' '}
+              TransformerLens centring (GPT-2)
+            </label>
+          </div>
+          <p className="muted small" data-testid="model-processing">
+            processing: {processingWords(center && m.family === 'gpt2', m.family)}
+          </p>
+          <button
+            className="primary"
+            data-testid="model-capture"
+            disabled={!!st.busy}
+            onClick={() =>
+              void captureToData(
+                { hook, contextSize: context, prependBos, center: center && m.family === 'gpt2', maxRows },
+                typed,
+              )
+            }
+          >
+            Capture as the run's data
+          </button>
+        </>
+      )}
+      {cap && (
+        <dl className="summary" data-testid="model-capture-summary">
+          <dt>captured</dt>
+          <dd>
+            {formatCount(cap.rows)} rows × {cap.contextSize} tokens at {cap.hook}
+            {capIsData ? ' (the data in use)' : ''}
+          </dd>
+          <dt>processing</dt>
+          <dd>{cap.processing}</dd>
+          <dt>prepend_bos</dt>
+          <dd>
+            {cap.prependBos ? 'yes (document starts at BOS)' : 'no (document starts unknown within rows)'}
+          </dd>
+          <dt>export</dt>
+          <dd>
+            <button
+              className="link-button"
+              data-testid="model-export-cache"
+              disabled={!!st.busy}
+              onClick={() =>
+                void exportCaptureCache(cap.dataKey).then(
+                  (r) => downloadBytes(r.name, r.blob, 'application/zip'),
+                  () => {
+                    /* the panel shows the reason */
+                  },
+                )
+              }
+            >
+              SAELens activation cache (.zip)
+            </button>
+            {st.exported && (
+              <span className="muted small" data-testid="model-exported">
+                {' '}
+                {st.exported.name} · {formatBytes(st.exported.bytes)}
+              </span>
+            )}
+          </dd>
+        </dl>
+      )}
+    </section>
+  );
+}
