@@ -63,9 +63,11 @@ export interface EvalOptions {
   groundTruth?: { trueDict: Float32Array; F: number; W_dec: Float32Array | (() => Promise<Float32Array>) };
   /**
    * SPEC §11 metrics over the first held-out batches up to this many valid tokens (default 16 384;
-   * 0 skips them). Their f and x are held until the end, so the budget is also capped at 64 MB.
+   * 0 skips them). Their f and x are held until the end, so the batches taken are also capped at
+   * `literatureBytes` (default 64 MB) of f and x; a first batch larger than that alone skips them.
    */
   literatureTokens?: number;
+  literatureBytes?: number;
   /** Matryoshka prefix ends (ascending, last = d_sae): per-group metrics and explained variance per prefix. */
   prefixes?: number[];
   /** The decoder for the per-prefix explained variance; a function is called with the first group (same weights). */
@@ -191,6 +193,7 @@ export async function evaluateHeldOut(
   const allIds = Int32Array.from({ length: m }, (_, i) => i);
   // SPEC §11: chunks of the first batches (x and f), consumed at the end when the decoder is known.
   const litTokens = opts.literatureTokens ?? 16_384;
+  const litCap = opts.literatureBytes ?? 64 * 1024 * 1024;
   const litChunks: EvalChunk[] = [];
   let litSeen = 0,
     litBytes = 0;
@@ -199,7 +202,7 @@ export async function evaluateHeldOut(
   const wantLiterature = (b: ActivationBatch) => {
     if (litSeen >= litTokens) return false;
     const bytes = b.S * b.T * (m + b.d) * 4;
-    if (litBytes + bytes > 64 * 1024 * 1024 && litChunks.length > 0) return false;
+    if (litBytes + bytes > litCap) return false;
     litBytes += bytes;
     for (let n = 0; n < b.valid.length; n++) litSeen += b.valid[n];
     return true;

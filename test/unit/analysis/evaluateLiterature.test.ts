@@ -170,3 +170,38 @@ describe('evaluateHeldOut: SPEC §11 f too wide to gather', () => {
     expect(gpu.metrics.sequence_l0).toBeGreaterThan(0);
   });
 });
+
+describe('evaluateHeldOut: SPEC §11 byte cap', () => {
+  it('a first batch whose f and x exceed literatureBytes skips the metrics (no readback of it)', async () => {
+    const { data } = batches(8, 2);
+    let forwards = 0;
+    const forward = async (b: ActivationBatch) => {
+      forwards++;
+      const e = data.find((x) => x.b === b)!;
+      return { f: e.f, xhat: e.xhat };
+    };
+    const evalForward = async (b: ActivationBatch, o: EvalForwardOptions = {}) => {
+      expect(o.gather).toBeUndefined();
+      return { sums: evalSumsFromChunk({ ...data.find((x) => x.b === b)!.chunk, m }) };
+    };
+    // One batch: S·T·(m + d)·4 = 4·16·13·4 = 3328 bytes.
+    const r = await evaluateHeldOut(forward, () => data.map((e) => e.b), {
+      d_sae: m,
+      clusterK: 0,
+      evalForward,
+      literatureBytes: 3000,
+    });
+    expect(forwards).toBe(0);
+    expect(r.literature).toBeNull();
+    expect(r.metrics.act_smoothness).toBeUndefined();
+    // Room for exactly one batch: the metrics are of that one.
+    const one = await evaluateHeldOut(forward, () => data.map((e) => e.b), {
+      d_sae: m,
+      clusterK: 0,
+      literatureBytes: 3328,
+    });
+    const want = new LiteratureAccumulator(m, T, d);
+    want.add(data[0].chunk);
+    expect(one.literature).toEqual(want.result());
+  });
+});
