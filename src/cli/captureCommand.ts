@@ -13,9 +13,12 @@
 import { appendFile, mkdir, readdir, rename, stat, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import type { ByteSource } from '../data/byteSource';
+import type { ActivationSource } from '../data/types';
+import type { GpuContext } from '../gpu/device';
 import { fileByteSource } from '../data/nodeByteSource';
 import { capture, gpuHookForward } from '../lm/capture/capture';
 import { SaeLensCacheWriter, type CacheSink } from '../lm/capture/saelensCache';
+import { collectRows, lmActivationSource } from '../lm/capture/source';
 import { loadModelFiles } from '../lm/load';
 import { packTexts, type TxtSplit } from '../lm/text';
 import { loadLmTokenizer } from '../lm/tokenizer';
@@ -157,5 +160,102 @@ export async function captureCommand(a: ParsedArgs, env: CliEnv): Promise<number
     return 0;
   } finally {
     await Promise.all([...files, ...textSources].map((f) => f.close?.()));
+  }
+}
+
+/**
+ * `train --model DIR --text FILE... --hook NAME`: the model's activations stream into training with no
+ * file in between (src/lm/capture/source.ts). Stored in checkpoints, so `--resume` finds the same data.
+ */
+export interface LmDataSpec {
+  model: string;
+  text: string[];
+  hook: string;
+  contextSize: number;
+  center: boolean;
+  prependBos: boolean;
+  maxRows?: number;
+  textField?: string;
+  txtSplit?: TxtSplit;
+  /** Rows per forward. */
+  batchRows: number;
+}
+
+/** The LM data spec from train's flags, or null without --model. */
+export function lmSpecFromFlags(a: ParsedArgs): LmDataSpec | null {
+  const model = flag(a, 'model');
+  if (!model) return null;
+  const text = flagList(a, 'text');
+  const hook = flag(a, 'hook') ?? flag(a, 'hook-name');
+  if (!text.length || !hook)
+    throw new UsageError('train --model DIR needs --text FILE... and --hook blocks.L.hook_…');
+  if (a.flags.has('data') || a.flags.has('dataset'))
+    throw new UsageError('give --model with --text, or --data / --dataset, not both');
+  const split = (flag(a, 'txt-split') ?? 'file') as TxtSplit;
+  return {
+    model: path.resolve(model),
+    text: text.map((t) => path.resolve(t)),
+    hook,
+    contextSize: flagNumber(a, 'context-size') ?? flagNumber(a, 'seq-len') ?? DEFAULT_CAPTURE_CONTEXT,
+    center: flag(a, 'center') === 'true',
+    prependBos: flag(a, 'no-prepend-bos') !== 'true',
+    maxRows: flagNumber(a, 'max-rows'),
+    textField: flag(a, 'text-field'),
+    txtSplit: split,
+    batchRows: positive(a, 'capture-batch-seqs', DEFAULT_CAPTURE_BATCH),
+  };
+}
+
+/**
+ * Opens the model as train's data source: token ids packed once (4 bytes a token held), activations
+ * computed by the GPU forward whenever the batcher reads sequences. `docStartTokenIds` is the BOS
+ * separator, for the batcher's document starts.
+ */
+export async function openLmCliData(
+  spec: LmDataSpec,
+  gpu: () => Promise<GpuContext>,
+): Promise<{
+  source: ActivationSource;
+  label: string;
+  spec: LmDataSpec;
+  truth: null;
+  docStartTokenIds: number[];
+}> {
+  const files = await modelFolderFiles(spec.model);
+  const texts: ByteSource[] = [];
+  try {
+    const model = await loadModelFiles(files);
+    const tok = await loadLmTokenizer(files, model.config.vocab_size);
+    for (const t of spec.text) texts.push(await fileByteSource(t));
+    const rows = await collectRows(
+      packTexts(texts, tok, {
+        contextSize: spec.contextSize,
+        prependBos: spec.prependBos,
+        documents: { field: spec.textField, txtSplit: spec.txtSplit },
+      }),
+      spec.maxRows,
+    );
+    if (!rows.length)
+      throw new UsageError(
+        `the text makes no full row of ${spec.contextSize} tokens (SAELens drops the last partial row)`,
+      );
+    const run = gpuHookForward(await gpu(), model, spec.batchRows, {
+      hook: spec.hook,
+      T: spec.contextSize,
+      center: spec.center,
+    });
+    const label = `${model.config.source} ${spec.hook}${spec.center ? ' (centred)' : ''}, ${rows.length} rows of ${spec.contextSize}`;
+    const source = lmActivationSource({
+      name: label,
+      rows,
+      T: spec.contextSize,
+      d: model.config.d_model,
+      forward: run.forward,
+      batchRows: spec.batchRows,
+    });
+    const docStartTokenIds = spec.prependBos && tok.bosId !== null ? [tok.bosId] : [];
+    return { source, label, spec, truth: null, docStartTokenIds };
+  } finally {
+    await Promise.all([...files, ...texts].map((f) => f.close?.()));
   }
 }

@@ -15,13 +15,15 @@ import {
   type SyntheticSource,
 } from '../data/synthetic';
 import type { ActivationSource } from '../data/types';
+import type { GpuContext } from '../gpu/device';
 import { UsageError } from './args';
+import { openLmCliData, type LmDataSpec } from './captureCommand';
 
 /** The app's built-in dataset seed (src/app/dataSession.ts BUILTIN_DATA_SEED), so CLI and app data agree. */
 export const BUILTIN_DATA_SEED = 1234;
 
 export type DataSpec =
-  { builtin: string; seed: number } | { files: string[]; seqLen?: number; hookName?: string };
+  { builtin: string; seed: number } | { files: string[]; seqLen?: number; hookName?: string } | LmDataSpec;
 
 export interface OpenedData {
   source: ActivationSource;
@@ -29,6 +31,8 @@ export interface OpenedData {
   spec: DataSpec;
   /** Synthetic data only: the true dictionary, for mmcs / recovered. */
   truth: { trueDict: Float32Array; F: number } | null;
+  /** A model's text (--model): its BOS separator, the batcher's document-start token. */
+  docStartTokenIds?: number[];
 }
 
 /** Files of a folder argument (a SAELens cache is a folder), else the file itself. */
@@ -41,7 +45,12 @@ function expand(p: string): string[] {
     .filter((f) => statSync(f).isFile());
 }
 
-export async function openCliData(spec: DataSpec): Promise<OpenedData> {
+export async function openCliData(spec: DataSpec, gpu?: () => Promise<GpuContext>): Promise<OpenedData> {
+  // A model over text (train --model): activations computed on the GPU as the batcher reads them.
+  if ('model' in spec) {
+    if (!gpu) throw new UsageError('--model data needs a GPU');
+    return openLmCliData(spec, gpu);
+  }
   if ('builtin' in spec) {
     const preset = spec.builtin;
     if (!(preset in SYNTHETIC_PRESETS))

@@ -30,6 +30,7 @@ import {
   UsageError,
   type ParsedArgs,
 } from './args';
+import { lmSpecFromFlags } from './captureCommand';
 import { dataSpecFromFlags, openCliData, type DataSpec, type OpenedData } from './data';
 import { gpuFor, jsonLine, type CliEnv } from './env';
 import { writeTrainReport } from './inspectCommand';
@@ -82,13 +83,17 @@ interface Setup {
 
 async function setup(a: ParsedArgs, env: CliEnv): Promise<Setup> {
   const resumeDir = flag(a, 'resume');
-  const flagSpec = dataSpecFromFlags(
-    flag(a, 'dataset'),
-    flagList(a, 'data'),
-    flagNumber(a, 'data-seed'),
-    flagNumber(a, 'data-seq-len'),
-    flag(a, 'hook-name'),
-  );
+  // One device for the model's forward (train --model) and the trainer.
+  const gpu = async () => (env.gpu ??= await gpuFor(a, env));
+  const flagSpec =
+    lmSpecFromFlags(a) ??
+    dataSpecFromFlags(
+      flag(a, 'dataset'),
+      flagList(a, 'data'),
+      flagNumber(a, 'data-seed'),
+      flagNumber(a, 'data-seq-len'),
+      flag(a, 'hook-name'),
+    );
   if (resumeDir) {
     const found = await openLatestCheckpoint(resumeDir);
     if (!found)
@@ -106,7 +111,7 @@ async function setup(a: ParsedArgs, env: CliEnv): Promise<Setup> {
       throw new UsageError(
         '--resume: the checkpoint does not say which data it used; give --data or --dataset',
       );
-    const data = await openCliData(spec).catch((e) => {
+    const data = await openCliData(spec, gpu).catch((e) => {
       found.close();
       throw e;
     });
@@ -138,13 +143,14 @@ async function setup(a: ParsedArgs, env: CliEnv): Promise<Setup> {
   if (!flagSpec) throw new UsageError('train needs --dataset builtin:PRESET or --data FILE...');
   const out = flag(a, 'out');
   if (!out) throw new UsageError('train needs --out DIR');
-  const data = await openCliData(flagSpec);
+  const data = await openCliData(flagSpec, gpu);
   const configPath = flag(a, 'config');
   const configJson = configPath ? JSON.parse(readFileSync(configPath, 'utf8')) : undefined;
   // The app's defaults for this data (src/engine/defaults.ts): on the built-in data its document-start
   // token and the λ1 and lr recommended for it; flags and --config win.
   const builtin = 'builtin' in flagSpec ? (flagSpec.builtin as SyntheticPreset) : undefined;
   const base: TrainConfig = runDefaults(data.source.d, builtin);
+  if (data.docStartTokenIds) base.doc_start_token_ids = data.docStartTokenIds;
   const cfg = configFromArgs(a, base, configJson);
   const given = new Set([
     ...a.flags.keys(),

@@ -3,8 +3,8 @@
 // .parquet file. The cache folder it writes must read back through the app's reader with the packed
 // token ids of the same text and, row by row, the float64 reference's hook values (|gpu − ref| ≤
 // 1e-4 + 1e-4·|ref|: the WGSL forward matches the reference to ~2e-5 at these sizes, test/gpu/lmForward);
-// and `train --data OUT` must train on it.
-import { readdirSync, writeFileSync } from 'node:fs';
+// and `train --data OUT` must train on it. `train --model` streams the same activations into training.
+import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { parquetWriteBuffer } from 'hyparquet-writer';
 import { describe, expect, it } from 'vitest';
@@ -161,6 +161,39 @@ describe('CLI capture', () => {
     ]);
     expect(again.code, again.err).toBe(2);
     expect(again.err).toMatch(/already holds/);
+  });
+
+  it('train --model DIR --text FILE... --hook NAME: activations stream from the model into training, and resume', async () => {
+    const { model, vocab } = llama2cFixture();
+    const modelDir = tempDir('trm-l2c');
+    writeFileSync(path.join(modelDir, 'stories.bin'), writeLlama2c(model, 0));
+    writeFileSync(path.join(modelDir, 'tokenizer.bin'), writeLlama2cTokenizer(vocab));
+    const jsonl = path.join(tempDir('trm-text'), 'd.jsonl');
+    writeFileSync(jsonl, [...DOCS, ...DOCS].map((text) => JSON.stringify({ text })).join('\n'));
+    const run = tempDir('trm-run');
+    const args = [
+      '--model',
+      modelDir,
+      '--text',
+      jsonl,
+      '--hook',
+      'blocks.1.hook_resid_post',
+      '--context-size',
+      '8',
+    ];
+    const tiny = ['--d-sae', '32', '--batch-seqs', '2', '--metrics-every', '1', '--eval-every', '0'];
+    const t = await cli(['train', ...args, ...tiny, '--steps', '3', '--out', run]);
+    expect(t.code, t.err).toBe(0);
+    expect(t.json.step).toBe(3);
+    // The tokenizer's BOS (run.c: 1) separates documents, so the batcher marks document starts at it.
+    const cfg = JSON.parse(readFileSync(path.join(run, 'cfg.json'), 'utf8'));
+    expect((cfg.metadata ?? cfg).doc_start_token_ids).toEqual([1]);
+    // The checkpoint names the model data; --resume reopens it without the flags.
+    const r = await cli(['train', '--resume', run, '--steps', '5']);
+    expect(r.code, r.err).toBe(0);
+    expect(r.json.step).toBe(5);
+    const both = await cli(['train', ...args, '--data', jsonl, '--out', tempDir('trm-x')]);
+    expect(both.code).toBe(2);
   });
 
   it('llama2.c .bin + tokenizer.bin over a .parquet text column, hook_mlp_out', async () => {
