@@ -340,7 +340,11 @@ export async function evaluateHeldOut(
     if (litChunks.length) {
       const dec = opts.prefixes && litDecoder ? await litDecoder : undefined;
       const lit = new LiteratureAccumulator(m, T, recon.d, opts.prefixes, dec);
-      for (const c of litChunks) lit.add(c);
+      // One chunk per task, as the reductions above, so a page stays responsive.
+      for (const c of litChunks) {
+        lit.add(c);
+        await nextTask();
+      }
       litChunks.length = 0;
       literature = lit.result();
       metrics.act_smoothness = literature.act_smoothness;
