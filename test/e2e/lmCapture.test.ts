@@ -13,10 +13,15 @@ import { unzipSync } from 'fflate';
 import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { displayToken } from '../../src/analysis/tokenDisplay';
-import { hfTokenizer } from '../../src/lm/tokenizer';
+import {
+  hfTokenizer,
+  llama2cLmTokenizer,
+  Llama2cTokenizer,
+  parseLlama2cTokenizer,
+} from '../../src/lm/tokenizer';
 import { randomModel } from '../fixtures/lm/randomModel';
 import { byteLevelBpe } from '../fixtures/lm/tokenizerJson';
-import { hfFolderFiles } from '../fixtures/lm/writers';
+import { hfFolderFiles, llama2cFixture, writeLlama2c, writeLlama2cTokenizer } from '../fixtures/lm/writers';
 import { openPage, screenshot, startApp, type AppHarness, type WatchedPage } from './harness';
 
 const T = 16;
@@ -239,6 +244,74 @@ describe('a language model in the tab', () => {
     expect(
       r2.shown.every((t) => vocabText.has(t)),
       r2.shown.join(' '),
+    ).toBe(true);
+  });
+
+  it('a llama2.c .bin + tokenizer.bin and typed text: RMSNorm, no centring, another hook, its own token text', async () => {
+    const { page } = w;
+    const { model: llama, vocab } = llama2cFixture();
+    const tokBin = writeLlama2cTokenizer(vocab);
+    const tok = llama2cLmTokenizer(
+      new Llama2cTokenizer(parseLlama2cTokenizer(tokBin, 'tokenizer.bin', vocab.length), 'tokenizer.bin'),
+    );
+    const vocabText = new Set(
+      Array.from({ length: vocab.length }, (_, i) => displayToken(tok.tokenText.text(i))),
+    );
+    await page.getByTestId('tab-train').click();
+    await page.getByTestId('model-texts-clear').click();
+    await page.getByTestId('model-file-input').setInputFiles([
+      {
+        name: 'stories.bin',
+        mimeType: 'application/octet-stream',
+        buffer: Buffer.from(writeLlama2c(llama, 1)),
+      },
+      { name: 'tokenizer.bin', mimeType: 'application/octet-stream', buffer: Buffer.from(tokBin) },
+    ]);
+    await page.waitForFunction(() =>
+      document.querySelector('[data-testid=model-summary]')?.textContent?.includes('stories'),
+    );
+    const said = (await page.getByTestId('model-summary').textContent())!;
+    expect(said).toContain(
+      'Llama: RMSNorm, rotary positions (llama2.c pairs), SwiGLU MLP, grouped-query attention',
+    );
+    expect(said).toContain('4 heads (2 kv)');
+    expect(await page.getByTestId('model-center').isDisabled()).toBe(true);
+    expect(await page.getByTestId('model-processing').textContent()).toContain('RMSNorm model');
+    await page
+      .getByTestId('model-text')
+      .fill(Array.from({ length: 24 }, (_, i) => SENTENCES[i % 4]).join(' '));
+    await page.getByTestId('model-hook').selectOption('blocks.0.hook_mlp_out');
+    await page.getByTestId('model-context').fill(String(T));
+    await page.getByTestId('model-capture').click();
+    await page.waitForFunction(() =>
+      document
+        .querySelector('[data-testid=data-summary]')
+        ?.textContent?.includes('stories · blocks.0.hook_mlp_out'),
+    );
+    expect(await page.getByTestId('data-summary').textContent()).toContain('× 16 × 32');
+    expect(await page.getByTestId('model-capture-summary').textContent()).toContain('RMSNorm model');
+    await trainAndEvaluate(page, 'lmcapture-llama2c-train');
+    const r = await readInspector(page, 'lmcapture-llama2c-inspector');
+    expect(r.source).toContain('tokenizer.bin');
+    expect(r.shown.filter((t) => /^\[\d+\]$/.test(t))).toEqual([]);
+    expect(
+      r.shown.every((t) => vocabText.has(t)),
+      r.shown.join(' '),
+    ).toBe(true);
+    expect(r.shown.filter((t) => t.replace('␣', '').length >= 3).length, r.shown.join(' ')).toBeGreaterThan(
+      3,
+    );
+    // Its cache export carries the vocabulary as vocab.json (tokenizer.bin is not token text on its own).
+    await page.getByTestId('tab-train').click();
+    const zip = unzipSync(new Uint8Array(await download(page, 'model-export-cache')));
+    const names = Object.keys(zip);
+    expect(
+      names.some((n) => n.endsWith('/vocab.json')),
+      names.join(', '),
+    ).toBe(true);
+    expect(
+      names.some((n) => n.endsWith('/tokenizer.bin')),
+      names.join(', '),
     ).toBe(true);
     w.assertNoErrors();
   });

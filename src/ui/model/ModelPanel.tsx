@@ -108,7 +108,7 @@ export function ModelPanel() {
       {st.texts.length > 0 && (
         <div className="small" data-testid="model-texts">
           text files: {st.texts.map((t) => `${t.name} (${formatBytes(t.size)})`).join(', ')}{' '}
-          <button className="link-button" onClick={clearTexts}>
+          <button className="link-button" data-testid="model-texts-clear" onClick={clearTexts}>
             clear
           </button>
         </div>
