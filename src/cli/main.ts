@@ -24,6 +24,7 @@ export function usage(): string {
 train   --dataset builtin:PRESET | --data FILE...   --out DIR   [--steps N] [config flags]
         [--config FILE.json] [--resume DIR] [--stop-at STEP] [--name NAME] [--data-seed N]
         [--data-seq-len T] [--hook-name NAME] [--adapter auto|swiftshader]
+        [--model DIR --text FILE... --hook NAME [--context-size T] [--center]]  a model's activations, no file
         [--report [3,17,42]]  also report.html in --out (curves, metrics, clustering, feature contexts)
 eval    --sae DIR  --dataset builtin:PRESET | --data FILE...  [--split heldout|all] [--batch-seqs S]
         [--seq-len T] [--adapter auto|swiftshader]
