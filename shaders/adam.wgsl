@@ -20,7 +20,6 @@ override BASE: u32 = 0u;
 override BIT: u32 = 0u;
 
 const WG = 256u;
-var<workgroup> red: array<f32, 256>;
 
 fn finite(v: f32) -> bool {
   return (bitcast<u32>(v) & 0x7f800000u) != 0x7f800000u;
@@ -51,15 +50,8 @@ fn main(
   if (bad) {
     atomicOr(&counters[1], 1u << BIT);
   }
-  red[li] = sq;
-  workgroupBarrier();
-  for (var w = WG / 2u; w > 0u; w >>= 1u) {
-    if (li < w) {
-      red[li] += red[li + w];
-    }
-    workgroupBarrier();
-  }
+  let total = tree_sum_f32(li, sq); // shaders/lib_reduce.wgsl
   if (li == 0u) {
-    partials[BASE + wid.x] = red[0];
+    partials[BASE + wid.x] = total;
   }
 }

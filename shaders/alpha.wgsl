@@ -8,7 +8,6 @@
 @group(0) @binding(2) var<storage, read_write> state: array<f32>; // [0] L_max [1] has L_max [2] α [3] L_recon
 
 const WG = 256u;
-var<workgroup> red: array<f32, 256>;
 
 fn sigmoid(z: f32) -> f32 {
   if (z >= 0.0) {
@@ -24,18 +23,11 @@ fn main(@builtin(local_invocation_index) li: u32) {
   for (var n = li; n < p.N; n += WG) {
     s += row_stats[n * 4u];
   }
-  red[li] = s;
-  workgroupBarrier();
-  for (var w = WG / 2u; w > 0u; w >>= 1u) {
-    if (li < w) {
-      red[li] += red[li + w];
-    }
-    workgroupBarrier();
-  }
+  let total = tree_sum_f32(li, s); // shaders/lib_reduce.wgsl
   if (li != 0u) {
     return;
   }
-  let l_recon = red[0] * p.inv_n;
+  let l_recon = total * p.inv_n;
   var l_max = l_recon;
   if (state[1] != 0.0) {
     let mu = p.lmax_momentum;

@@ -14,7 +14,6 @@
 // Invocations per workgroup (one workgroup per row): 256 on real GPUs; the trainer picks 32 on
 // SwiftShader, where every extra invocation costs a CPU lane at each barrier of the tree reduction.
 override WG: u32 = 256u;
-var<workgroup> red: array<f32, WG>;
 
 @compute @workgroup_size(WG)
 fn main(
@@ -33,20 +32,13 @@ fn main(
     let r = ehat[base + j] - (x[base + j] - xhat[base + j]);
     s += r * r;
   }
-  red[li] = s;
-  workgroupBarrier();
-  for (var w = WG / 2u; w > 0u; w >>= 1u) {
-    if (li < w) {
-      red[li] += red[li + w];
-    }
-    workgroupBarrier();
-  }
+  let total = tree_sum_f32(li, s); // shaders/lib_reduce.wgsl
   let c = select(0.0, p.aux_k_coefficient * state[4] * 2.0 * p.inv_n, valid);
   for (var j = li; j < p.d; j += WG) {
     let r = ehat[base + j] - (x[base + j] - xhat[base + j]);
     ehat[base + j] = c * r;
   }
   if (li == 0u) {
-    aux_rows[n] = select(0.0, red[0], valid);
+    aux_rows[n] = select(0.0, total, valid);
   }
 }

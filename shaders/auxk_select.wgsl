@@ -4,7 +4,7 @@
 //   num_dead = Σ_i dead_i;  k_aux = min(aux_k, num_dead);  scale = min(num_dead / aux_k, 1)
 //   A_n      = the k_aux largest pre_ni over dead i (ties to the lower index), valid rows only
 //   f_aux_ni = pre_ni for i ∈ A_n (raw, may be negative), else 0
-// Same radix select as topk.wgsl but over all floats: the key of v maps the float order onto u32 order
+// The radix select of shaders/lib_select.wgsl (as topk.wgsl) over the dead features and all floats: the key of v maps the float order onto u32 order
 // (positive: set the sign bit; negative: invert every bit). Workgroup 0 writes scale and num_dead to
 // state[4..5]. Like topk.wgsl, the select stops early once the bin holding the k_aux-th key holds exactly
 // the keys still needed. CPU twin: referenceAuxk in src/sae/reference/auxk.ts.
@@ -19,15 +19,8 @@
 
 // Invocations per workgroup: 256 on real GPUs, 4 on SwiftShader (see topk.wgsl).
 override WG: u32 = 256u;
-const BINS = 256u;
-var<workgroup> hist: array<atomic<u32>, BINS>;
-var<workgroup> ties: array<u32, WG>;
 var<workgroup> dead_atomic: atomic<u32>;
 var<workgroup> dead_total: u32;
-var<workgroup> sel_prefix: u32;
-var<workgroup> sel_mask: u32;      // which key bits are decided
-var<workgroup> sel_remaining: u32;
-var<workgroup> sel_done: u32;      // 1: every dead key at the prefix is on (no tie to cut)
 
 fn key_of(v: f32) -> u32 {
   let b = bitcast<u32>(v);
@@ -36,6 +29,15 @@ fn key_of(v: f32) -> u32 {
 
 fn is_dead(i: u32) -> bool {
   return tokens_since_fired[i] >= p.dead_window;
+}
+
+// Hooks of the radix select (shaders/lib_select.wgsl): the dead features are the candidates.
+fn select_candidate(i: u32) -> bool {
+  return is_dead(i);
+}
+
+fn select_key(row_base: u32, i: u32) -> u32 {
+  return key_of(pre[row_base + i]);
 }
 
 @compute @workgroup_size(WG)
@@ -76,89 +78,10 @@ fn main(
     }
     return;
   }
-  if (li == 0u) {
-    sel_prefix = 0u;
-    sel_mask = 0u;
-    sel_remaining = k_aux;
-    sel_done = 0u;
-  }
-  for (var round = 0u; round < 4u; round++) {
-    let shift = 24u - 8u * round;
-    for (var b = li; b < BINS; b += WG) {
-      atomicStore(&hist[b], 0u);
-    }
-    if (workgroupUniformLoad(&sel_done) != 0u) {
-      break;
-    }
-    let prefix = sel_prefix;
-    let mask = sel_mask;
-    for (var i = li; i < p.m; i += WG) {
-      if (is_dead(i)) {
-        let key = key_of(pre[base + i]);
-        if ((key & mask) == prefix) {
-          atomicAdd(&hist[(key >> shift) & 255u], 1u);
-        }
-      }
-    }
-    workgroupBarrier();
-    if (li == 0u) {
-      var remaining = sel_remaining;
-      var bin = 255u;
-      loop {
-        let c = atomicLoad(&hist[bin]);
-        if (c >= remaining || bin == 0u) {
-          break;
-        }
-        remaining -= c;
-        bin -= 1u;
-      }
-      sel_prefix = prefix | (bin << shift);
-      sel_mask = mask | (255u << shift);
-      sel_remaining = remaining;
-      sel_done = select(0u, 1u, atomicLoad(&hist[bin]) == remaining);
-    }
-    workgroupBarrier();
-  }
-  let kth = workgroupUniformLoad(&sel_prefix);
-  let mask = workgroupUniformLoad(&sel_mask);
-  let need = workgroupUniformLoad(&sel_remaining);
-  let done = workgroupUniformLoad(&sel_done) != 0u;
-  let per = (p.m + WG - 1u) / WG;
-  let lo = min(li * per, p.m);
-  let hi = min(lo + per, p.m);
-  var rank = 0u;
-  if (!done) {
-    var myTies = 0u;
-    for (var i = lo; i < hi; i++) {
-      if (is_dead(i) && key_of(pre[base + i]) == kth) {
-        myTies++;
-      }
-    }
-    ties[li] = myTies;
-    workgroupBarrier();
-    if (li == 0u) {
-      var run = 0u;
-      for (var t = 0u; t < WG; t++) {
-        let c = ties[t];
-        ties[t] = run;
-        run += c;
-      }
-    }
-    workgroupBarrier();
-    rank = ties[li];
-  }
-  for (var i = lo; i < hi; i++) {
+  var sel = radix_select(li, base, p.m, k_aux);
+  for (var i = sel.lo; i < sel.hi; i++) {
     let v = pre[base + i];
-    var on = false;
-    if (is_dead(i)) {
-      let key = key_of(v);
-      let masked = key & mask;
-      on = masked > kth || (done && masked == kth);
-      if (!done && key == kth) {
-        on = rank < need;
-        rank++;
-      }
-    }
+    let on = is_dead(i) && selected(&sel, key_of(v));
     f_aux[base + i] = select(0.0, v, on);
   }
 }

@@ -11,7 +11,6 @@
 // Invocations per workgroup (one workgroup per row): 256 on real GPUs; the trainer picks 32 on
 // SwiftShader, where every extra invocation costs a CPU lane at each barrier of the tree reduction.
 override WG: u32 = 256u;
-var<workgroup> red: array<f32, WG>;
 
 @compute @workgroup_size(WG)
 fn main(
@@ -32,15 +31,8 @@ fn main(
   for (var i = li; i < blk.feats; i += WG) {
     s -= W_enc[j * blk.feats + i] * grad_b_enc[blk.feat0 + i];
   }
-  red[li] = s;
-  workgroupBarrier();
-  for (var w = WG / 2u; w > 0u; w >>= 1u) {
-    if (li < w) {
-      red[li] += red[li + w];
-    }
-    workgroupBarrier();
-  }
+  let total = tree_sum_f32(li, s); // shaders/lib_reduce.wgsl
   if (li == 0u) {
-    grad_b_dec[j] = select(grad_b_dec[j], 0.0, blk.first != 0u) + red[0];
+    grad_b_dec[j] = select(grad_b_dec[j], 0.0, blk.first != 0u) + total;
   }
 }

@@ -10,7 +10,6 @@
 // Invocations per workgroup (one workgroup per row): 256 on real GPUs; the trainer picks 32 on
 // SwiftShader, where every extra invocation costs a CPU lane at each barrier of the tree reduction.
 override WG: u32 = 256u;
-var<workgroup> red: array<vec2<f32>, WG>;
 
 @compute @workgroup_size(WG)
 fn main(
@@ -28,16 +27,9 @@ fn main(
     let w = W_dec[base + j];
     s += vec2<f32>(grad_W_dec[base + j] * w, w * w);
   }
-  red[li] = s;
-  workgroupBarrier();
-  for (var w = WG / 2u; w > 0u; w >>= 1u) {
-    if (li < w) {
-      red[li] += red[li + w];
-    }
-    workgroupBarrier();
-  }
-  let dot = red[0].x;
-  let nn = red[0].y;
+  let total = tree_sum_vec2(li, s); // shaders/lib_reduce.wgsl
+  let dot = total.x;
+  let nn = total.y;
   let c = select(0.0, dot / nn, nn > 0.0);
   for (var j = li; j < p.d; j += WG) {
     grad_W_dec[base + j] -= c * W_dec[base + j];

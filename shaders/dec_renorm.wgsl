@@ -8,7 +8,6 @@
 // Invocations per workgroup (one workgroup per row): 256 on real GPUs; the trainer picks 32 on
 // SwiftShader, where every extra invocation costs a CPU lane at each barrier of the tree reduction.
 override WG: u32 = 256u;
-var<workgroup> red: array<f32, WG>;
 
 @compute @workgroup_size(WG)
 fn main(
@@ -26,15 +25,8 @@ fn main(
     let w = W_dec[base + j];
     s += w * w;
   }
-  red[li] = s;
-  workgroupBarrier();
-  for (var w = WG / 2u; w > 0u; w >>= 1u) {
-    if (li < w) {
-      red[li] += red[li + w];
-    }
-    workgroupBarrier();
-  }
-  let nrm = sqrt(red[0]);
+  let total = tree_sum_f32(li, s); // shaders/lib_reduce.wgsl
+  let nrm = sqrt(total);
   if (nrm > 0.0) {
     let inv = 1.0 / nrm;
     for (var j = li; j < p.d; j += WG) {

@@ -31,7 +31,6 @@ override THRESHOLD: bool = false;
 // Invocations per workgroup (one workgroup per row): 256 on real GPUs; the trainer picks 32 on
 // SwiftShader, where every extra invocation costs a CPU lane at each barrier of the tree reduction.
 override WG: u32 = 256u;
-var<workgroup> red: array<vec3<f32>, WG>;
 
 fn sgn(v: f32) -> f32 {
   return select(select(0.0, -1.0, v < 0.0), 1.0, v > 0.0);
@@ -107,17 +106,10 @@ fn main(
     }
     acc += vec3<f32>(sparse, abs(dn), select(0.0, 1.0, is_active));
   }
-  red[li] = acc;
-  workgroupBarrier();
-  for (var w = WG / 2u; w > 0u; w >>= 1u) {
-    if (li < w) {
-      red[li] += red[li + w];
-    }
-    workgroupBarrier();
-  }
+  let total = tree_sum_vec3(li, acc); // shaders/lib_reduce.wgsl
   if (li == 0u) {
-    row_stats[n * 4u + 1u] = red[0].x;
-    row_stats[n * 4u + 2u] = red[0].y;
-    row_stats[n * 4u + 3u] = red[0].z;
+    row_stats[n * 4u + 1u] = total.x;
+    row_stats[n * 4u + 2u] = total.y;
+    row_stats[n * 4u + 3u] = total.z;
   }
 }

@@ -12,7 +12,6 @@
 // Invocations per workgroup (one workgroup per row): 256 on real GPUs; the trainer picks 32 on
 // SwiftShader, where every extra invocation costs a CPU lane at each barrier of the tree reduction.
 override WG: u32 = 256u;
-var<workgroup> red: array<f32, WG>;
 
 @compute @workgroup_size(WG)
 fn main(
@@ -31,15 +30,8 @@ fn main(
     let e = xhat[base + j] - x[base + j];
     s += e * e;
   }
-  red[li] = s;
-  workgroupBarrier();
-  for (var w = WG / 2u; w > 0u; w >>= 1u) {
-    if (li < w) {
-      red[li] += red[li + w];
-    }
-    workgroupBarrier();
-  }
-  let sq = red[0];
+  let total = tree_sum_f32(li, s); // shaders/lib_reduce.wgsl
+  let sq = total;
   let normMode = (p.flags & 1u) != 0u;
   let norm = sqrt(sq);
   var scale = 2.0 * p.inv_n;
