@@ -5,6 +5,7 @@
 import { SaeFileError } from '../io/errors';
 import { DEFAULT_CONFIG } from '../sae/config';
 import { CONFIG_ALIASES, parseArgs, UsageError } from './args';
+import { captureCommand } from './captureCommand';
 import { nodeEnv, type CliEnv } from './env';
 import { evalCommand } from './evalCommand';
 import { experimentCommand } from './experimentCommand';
@@ -37,6 +38,9 @@ inspect --sae DIR  --dataset builtin:PRESET | --data FILE...  --features 3,17,42
 export  --run DIR --zip FILE | --checkpoint FILE --out DIR [--zip FILE]
 experiment --config FILE.json --out DIR   methods × seeds, one run after another (resumable), then
         table.json / table.csv / report.html: mean ± t interval per metric and one sentence each
+capture --model DIR --text FILE... --hook blocks.L.hook_NAME --out DIR  [--context-size T] [--batch-seqs S]
+        [--max-rows N] [--center] [--no-prepend-bos] [--text-field F] [--txt-split file|paragraph|line]
+        [--weights f32|f16]   writes a SAELens activation cache folder (train --data DIR reads it)
 
 Config flags (default in brackets; SAELens names, dashes for underscores):
 ${fields}
@@ -58,6 +62,8 @@ export async function main(argv: string[], env: CliEnv = nodeEnv()): Promise<num
         return await exportCommand(a, env);
       case 'experiment':
         return await experimentCommand(a, env);
+      case 'capture':
+        return await captureCommand(a, env);
       case 'help':
       case '--help':
       case '-h':
