@@ -5,6 +5,24 @@
 // set has few distinct segment lengths).
 //   X_k = Σ_{t=0}^{L−1} x_t·e^{−2πi·k·t/L}
 
+const twiddleCache = new Map<number, { cos: Float64Array; sin: Float64Array }>();
+
+/** cos and sin of −2π·j/n for j < n/2 (the forward FFT's twiddles), cached per length. */
+function twiddles(n: number): { cos: Float64Array; sin: Float64Array } {
+  let t = twiddleCache.get(n);
+  if (!t) {
+    const h = Math.max(1, n >> 1);
+    t = { cos: new Float64Array(h), sin: new Float64Array(h) };
+    for (let j = 0; j < h; j++) {
+      t.cos[j] = Math.cos((-2 * Math.PI * j) / n);
+      t.sin[j] = Math.sin((-2 * Math.PI * j) / n);
+    }
+    if (twiddleCache.size > 64) twiddleCache.clear();
+    twiddleCache.set(n, t);
+  }
+  return t;
+}
+
 /** In-place radix-2 FFT of (re, im), length a power of two; sign −1 forward, +1 inverse (unscaled). */
 function fftPow2(re: Float64Array, im: Float64Array, sign: 1 | -1): void {
   const n = re.length;
@@ -21,12 +39,14 @@ function fftPow2(re: Float64Array, im: Float64Array, sign: 1 | -1): void {
       im[j] = t;
     }
   }
+  const { cos, sin } = twiddles(n);
   for (let len = 2; len <= n; len <<= 1) {
-    const ang = (sign * 2 * Math.PI) / len;
     const half = len >> 1;
+    const stride = n / len;
     for (let k = 0; k < half; k++) {
-      const wr = Math.cos(ang * k),
-        wi = Math.sin(ang * k);
+      // e^{sign·2πi·k/len} = table entry k·(n/len) of e^{−2πi·j/n} (conjugated for the inverse).
+      const wr = cos[k * stride],
+        wi = sign < 0 ? sin[k * stride] : -sin[k * stride];
       for (let s = 0; s < n; s += len) {
         const a = s + k,
           b = a + half;

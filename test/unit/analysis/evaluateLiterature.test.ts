@@ -168,6 +168,10 @@ describe('evaluateHeldOut: SPEC §11 f too wide to gather', () => {
     const cpu = await evaluateHeldOut(forward, () => [b], { d_sae: mb, clusterK: 0 });
     expect(gpu.literature).toEqual(cpu.literature);
     expect(gpu.metrics.sequence_l0).toBeGreaterThan(0);
+    // Consumed a row per task (2^20 entries of f per task): the same numbers as the whole chunk at once.
+    const whole = new LiteratureAccumulator(mb, Tb, db);
+    whole.add(chunk);
+    expect(gpu.literature).toEqual(whole.result());
   });
 });
 
