@@ -6,6 +6,7 @@ import { create } from 'zustand';
 import type { DashboardContext, FeatureDashboard, TokenCell } from '../analysis/featureDashboard';
 import type { DensityHistogram } from '../analysis/histogram';
 import type { EvalByPosition, EvalClustering, EvalFeatures, EvalMetrics } from '../analysis/evaluate';
+import type { LossRecoveredMetrics } from '../lm/lossRecovered';
 import type { TrainConfig } from '../sae/config';
 
 /** One evaluation on the held-out sequences: the part kept for every evaluation of a run. */
@@ -22,6 +23,25 @@ export interface EvalRecord {
    * one forward group (the usual case), else training went on between groups.
    */
   stepEnd?: number;
+  /** Loss recovered with the language model at this step (issue 12, SPEC §10), when it was evaluated. */
+  lossRecovered?: LossRecoveredRecord;
+}
+
+/** Loss recovered of a run's SAE spliced into the model (SAEBench core names; src/lm/lossRecovered.ts). */
+export interface LossRecoveredRecord extends LossRecoveredMetrics {
+  /** The model, hook and held-out rows it was measured on. */
+  model: string;
+  hook: string;
+  rows: number;
+  ms: number;
+}
+
+/** A loss-recovered evaluation in progress (rows done of rows) or its failure. */
+export interface LossRecoveredProgress {
+  running: boolean;
+  rowsDone: number;
+  rows: number;
+  error: string | null;
 }
 
 /** The per-feature part of the most recent evaluation (it scales with d_sae, so only the latest is kept). */
@@ -109,6 +129,9 @@ export interface MatchingSummary {
 
 export type HeatMode = 'position' | 'sequence';
 
+/** The frontier's y axis: a held-out metric, or loss recovered with the model (issue 12). */
+export type FrontierMetric = 'explained_variance' | 'mmcs' | 'ce_loss_score';
+
 export interface AnalysisState {
   byRun: Record<string, RunAnalysis>;
   inspector: InspectorState;
@@ -121,10 +144,12 @@ export interface AnalysisState {
   compareRunIds: string[];
   /** Show the method's published baselines (imported numbers) on the frontier. */
   showReferences: boolean;
-  frontierMetric: 'explained_variance' | 'mmcs';
+  frontierMetric: FrontierMetric;
   sweepMetric: string;
   sweeps: SweepRecord[];
   matching: MatchingSummary | null;
+  /** Loss-recovered evaluations in progress or failed, by run. */
+  lossRecovered: Record<string, LossRecoveredProgress>;
 
   evaluationStarted(runId: string): void;
   evaluationRecorded(runId: string, record: EvalRecord, latest: LatestEval): void;
@@ -143,11 +168,14 @@ export interface AnalysisState {
   setCompareRuns(ids: string[]): void;
   toggleCompareRun(id: string): void;
   setShowReferences(on: boolean): void;
-  setFrontierMetric(m: 'explained_variance' | 'mmcs'): void;
+  setFrontierMetric(m: FrontierMetric): void;
   setSweepMetric(m: string): void;
   sweepAdded(s: SweepRecord): void;
   sweepUpdated(id: string, patch: Partial<Pick<SweepRecord, 'status' | 'error' | 'runIds'>>): void;
   matchingComputed(m: MatchingSummary | null): void;
+  lossRecoveredProgress(runId: string, p: LossRecoveredProgress): void;
+  /** Stores loss recovered with the run's latest evaluation record at or before `step`. */
+  lossRecoveredRecorded(runId: string, step: number, r: LossRecoveredRecord): void;
 }
 
 const emptyRun = (): RunAnalysis => ({ evals: [], latest: null, evaluating: false, error: null });
@@ -177,6 +205,7 @@ export const useAnalysisStore = create<AnalysisState>()((set) => ({
   sweepMetric: 'tv_ratio',
   sweeps: [],
   matching: null,
+  lossRecovered: {},
 
   evaluationStarted: (id) => set((s) => patchRun(s, id, (r) => ({ ...r, evaluating: true }))),
   evaluationRecorded: (id, record, latest) =>
@@ -240,4 +269,16 @@ export const useAnalysisStore = create<AnalysisState>()((set) => ({
   sweepUpdated: (id, patch) =>
     set((s) => ({ sweeps: s.sweeps.map((w) => (w.id === id ? { ...w, ...patch } : w)) })),
   matchingComputed: (matching) => set({ matching }),
+  lossRecoveredProgress: (runId, p) => set((s) => ({ lossRecovered: { ...s.lossRecovered, [runId]: p } })),
+  lossRecoveredRecorded: (runId, step, lr) =>
+    set((s) => ({
+      ...patchRun(s, runId, (r) => {
+        // The latest record at or before `step` carries it (the session evaluates first when there is none).
+        const at = r.evals.findLastIndex((e) => e.step <= step);
+        const evals = [...r.evals];
+        if (at >= 0) evals[at] = { ...evals[at], lossRecovered: lr };
+        return { ...r, evals };
+      }),
+      lossRecovered: { ...s.lossRecovered, [runId]: { running: false, rowsDone: 0, rows: 0, error: null } },
+    })),
 }));

@@ -36,6 +36,8 @@ export function runHistory(run: RunRecord): IoHistory {
   const evalRows = evals.map((e) => {
     const row: MetricRow = { step: e.step, tokens_seen: e.tokensSeen };
     for (const [k, v] of Object.entries(e.metrics)) if (typeof v === 'number') row[k] = v;
+    // Loss recovered with the model (issue 12), under the SAEBench names.
+    for (const [k, v] of Object.entries(e.lossRecovered ?? {})) if (typeof v === 'number') row[k] = v;
     return row;
   });
   return { train, eval: evalRows };

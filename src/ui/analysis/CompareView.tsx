@@ -1,10 +1,11 @@
 // The Compare tab (issue 6): every held-out metric of the chosen runs in one table, the L0 –
 // explained-variance frontier (with the method's published baselines as labelled imported points),
 // metric vs knob for a sweep, cross-run feature matching, and the form that queues a sweep.
-import { useAnalysisStore } from '../../store/analysisStore';
+import { useAnalysisStore, type FrontierMetric } from '../../store/analysisStore';
 import { useRunsStore, type RunRecord } from '../../store/runsStore';
 import { runColor } from '../charts/palette';
 import { useElementWidth } from '../charts/useElementWidth';
+import { formatLr, latestLossRecovered, LOSS_RECOVERED_FIELDS } from '../probe/lossRecoveredFormat';
 import { latestEval } from './latestEval';
 import { MatchingPanel } from './MatchingPanel';
 import { Panel } from './Panel';
@@ -27,6 +28,9 @@ export function CompareView() {
   const metrics = METRICS.filter((m) =>
     shown.some((r) => latestEval(byRun, r.id)?.metrics[m.key] !== undefined),
   );
+  // Loss recovered with the model (issue 12): columns when any shown run has it.
+  const lrOf = (id: string) => latestLossRecovered(byRun[id]);
+  const lrKeys = shown.some((r) => lrOf(r.id)) ? (['ce_loss_score', 'kl_div_score'] as const) : [];
   const rowsOf = (rs: RunRecord[]) =>
     rs.map((r) => {
       const e = latestEval(byRun, r.id);
@@ -36,9 +40,26 @@ export function CompareView() {
         r.config.temporal_coefficient,
         r.config.l1_coefficient,
         ...metrics.map((m) => e?.metrics[m.key] ?? null),
+        ...lrKeys.map((k) => lrOf(r.id)?.[k] ?? null),
       ];
     });
   const points = shown.flatMap((r) => {
+    if (frontierMetric === 'ce_loss_score') {
+      // L0 of the evaluation record that carries the loss-recovered numbers.
+      const lr = lrOf(r.id);
+      const rec = byRun[r.id]?.evals.find((x) => x.step === lr?.step);
+      return lr && rec?.metrics.l0 !== undefined
+        ? [
+            {
+              id: r.id,
+              label: r.name,
+              color: runColor(r.colorIndex),
+              l0: rec.metrics.l0,
+              value: lr.ce_loss_score,
+            },
+          ]
+        : [];
+    }
     const e = latestEval(byRun, r.id);
     const v = e?.metrics[frontierMetric];
     return e && v !== undefined
@@ -55,7 +76,14 @@ export function CompareView() {
         data={{
           csv: () =>
             toCsv(
-              ['run', 'step', 'temporal_coefficient', 'l1_coefficient', ...metrics.map((m) => m.key)],
+              [
+                'run',
+                'step',
+                'temporal_coefficient',
+                'l1_coefficient',
+                ...metrics.map((m) => m.key),
+                ...lrKeys,
+              ],
               rowsOf(shown),
             ),
           json: () =>
@@ -79,6 +107,11 @@ export function CompareView() {
                 {metrics.map((m) => (
                   <th key={m.key} title={m.help}>
                     {m.label}
+                  </th>
+                ))}
+                {lrKeys.map((k) => (
+                  <th key={k} title={LOSS_RECOVERED_FIELDS.find((f) => f.key === k)?.help}>
+                    {k}
                   </th>
                 ))}
               </tr>
@@ -118,6 +151,14 @@ export function CompareView() {
                         </td>
                       );
                     })}
+                    {lrKeys.map((k) => {
+                      const v = lrOf(r.id)?.[k];
+                      return (
+                        <td key={k} data-testid={`cmp-${r.id}-${k}`} data-value={v ?? ''} className="num">
+                          {v === undefined ? '—' : formatLr(v)}
+                        </td>
+                      );
+                    })}
                   </tr>
                 );
               })}
@@ -135,12 +176,14 @@ export function CompareView() {
             <>
               <select
                 value={frontierMetric}
-                onChange={(e) => st.setFrontierMetric(e.target.value as 'explained_variance' | 'mmcs')}
+                onChange={(e) => st.setFrontierMetric(e.target.value as FrontierMetric)}
                 aria-label="y axis"
+                data-testid="frontier-metric"
                 style={{ width: 150 }}
               >
                 <option value="explained_variance">explained variance</option>
                 <option value="mmcs">mmcs</option>
+                <option value="ce_loss_score">ce_loss_score (with the model)</option>
               </select>
               <label className="an-inline">
                 <input
@@ -156,7 +199,9 @@ export function CompareView() {
           note={
             showRefs && frontierMetric === 'explained_variance'
               ? 'Hollow diamonds: numbers imported from the method’s paper (TopK, JumpReLU, ReLU SAEs on gemma-2-2b layer 12) — not runs of this app, and not the same data.'
-              : undefined
+              : frontierMetric === 'ce_loss_score'
+                ? 'ce_loss_score of each run’s SAE spliced into the loaded model (Features → Evaluate with the model); no published baselines are drawn: the paper’s are on another model and data.'
+                : undefined
           }
           data={{
             csv: () =>
@@ -174,7 +219,7 @@ export function CompareView() {
           <ScatterFrontier
             points={points}
             references={showRefs && frontierMetric === 'explained_variance' ? REFERENCE_POINTS : []}
-            yLabel={frontierMetric === 'mmcs' ? 'mmcs' : 'explained variance'}
+            yLabel={frontierMetric === 'explained_variance' ? 'explained variance' : frontierMetric}
             width={Math.max(300, width / 2 - 24)}
           />
         </Panel>

@@ -6,6 +6,8 @@ import { inspectFeature } from '../../app/evaluationInspect';
 import { useAnalysisStore, type RunAnalysis } from '../../store/analysisStore';
 import { useRunsStore, type RunRecord } from '../../store/runsStore';
 import { useElementWidth } from '../charts/useElementWidth';
+import { LossRecoveredPanel } from '../probe/LossRecoveredPanel';
+import { ProbePanel } from '../probe/ProbePanel';
 import { ClusterView } from './ClusterView';
 import { DensityView } from './DensityView';
 import { HistoryPanel } from './HistoryPanel';
@@ -80,6 +82,8 @@ export function FeaturesView() {
         {a.error ? <span className="an-error">{a.error}</span> : null}
       </div>
       {last ? <MetricStrip analysis={a} /> : null}
+      <LossRecoveredPanel runId={run.id} analysis={a} />
+      <ProbePanel runId={run.id} />
       <div className="an-columns">
         <div className="an-main" ref={mainRef}>
           {latest?.clustering ? (

@@ -1,0 +1,166 @@
+// The SAE spliced back into the model (issue 12), end to end through the UI only: pick a seeded random
+// tiny GPT-2 HF folder and a .jsonl on the model panel, capture, train a few steps, then on Features
+// "Evaluate with the model": the SAEBench core numbers appear there, in Compare's table and as the
+// frontier's ce_loss_score axis; the Stop button stops a second evaluation; type a sentence in the live
+// probe, see a row per token with its features and CE change, click a feature and land in the inspector.
+import type { Page } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { randomModel } from '../fixtures/lm/randomModel';
+import { byteLevelBpe } from '../fixtures/lm/tokenizerJson';
+import { hfFolderFiles } from '../fixtures/lm/writers';
+import { openPage, screenshot, startApp, type AppHarness, type WatchedPage } from './harness';
+
+const T = 16;
+const STEPS = 12;
+const URL_CONFIG = `?d_sae=32&seqs_per_batch=4&training_tokens=${4 * T * STEPS}&metrics_every=4&eval_every=0&lr=0.01&seed=3`;
+const SENTENCES = [
+  'The world said hello to the cafe.',
+  'She had an end, and then she said hello again to the world.',
+  'Hello there, the end and the world and the hello.',
+  'The cafe and the world said hello; she and the end.',
+];
+const DOCS = Array.from({ length: 48 }, (_, i) => `${SENTENCES[i % 4]} ${SENTENCES[(i * 3 + 1) % 4]}`);
+
+async function runs(page: Page): Promise<{ id: string; status: string }[]> {
+  return page.evaluate(() => (window.__temposae!.runs as () => { id: string; status: string }[])());
+}
+
+describe('loss recovered and the live probe', () => {
+  let h: AppHarness;
+  let w: WatchedPage;
+  const tokJson = byteLevelBpe();
+  const vocabSize = Object.keys((tokJson.model as { vocab: object }).vocab).length;
+  const model = randomModel({ family: 'gpt2', seed: 51, vocab_size: vocabSize });
+  const tokCfg = { bos_token: '<|endoftext|>', eos_token: '<|endoftext|>' };
+  const folder = hfFolderFiles(model, tokJson, tokCfg);
+
+  beforeAll(async () => {
+    h = await startApp();
+    w = await openPage(h, URL_CONFIG);
+    await w.page.getByTestId('selftest').waitFor({ timeout: 60_000 });
+    await w.page.getByTestId('data-summary').waitFor();
+  });
+  afterAll(async () => {
+    await h?.close();
+  });
+
+  it('evaluate with the model, see it in Features, Compare and the frontier; probe a sentence; inspect a feature', async () => {
+    const { page } = w;
+    const files = [
+      ...Object.entries(folder).map(([name, b]) => ({ name, buffer: Buffer.from(b) })),
+      { name: 'docs.jsonl', buffer: Buffer.from(DOCS.map((text) => JSON.stringify({ text })).join('\n')) },
+    ];
+    await page
+      .getByTestId('model-file-input')
+      .setInputFiles(files.map((f) => ({ ...f, mimeType: 'application/octet-stream' })));
+    await page.getByTestId('model-summary').waitFor();
+    await page.getByTestId('model-context').fill(String(T));
+    await page.getByTestId('model-capture').click();
+    await page.waitForFunction(() =>
+      document.querySelector('[data-testid=data-summary]')?.textContent?.includes('hook_resid_pre'),
+    );
+    await page.getByTestId('btn-primary').click();
+    await page.waitForFunction(() => (window.__temposae!.runs as () => unknown[])().length > 0);
+    const id = (await runs(page))[0].id;
+    await page.waitForFunction(
+      (rid) => {
+        const r = (window.__temposae!.runs as () => { id: string; status: string }[])().find(
+          (x) => x.id === rid,
+        );
+        const a = (
+          window.__temposae!.analysis as () => {
+            byRun: Record<string, { evals: unknown[]; evaluating: boolean }>;
+          }
+        )().byRun[rid];
+        return r?.status === 'done' && !!a && !a.evaluating && a.evals.length > 0;
+      },
+      id,
+      { timeout: 60_000, polling: 250 },
+    );
+
+    // Features: evaluate with the model; the SAEBench numbers appear.
+    await page.getByTestId('tab-features').click();
+    await page.getByTestId('evaluate-with-model').click();
+    const strip = page.getByTestId('loss-recovered-strip');
+    await strip.waitFor({ timeout: 60_000 });
+    const num = async (k: string) => Number(await strip.locator(`[data-lr="${k}"]`).textContent());
+    const lr = {
+      score: await num('ce_loss_score'),
+      sae: await num('ce_loss_with_sae'),
+      clean: await num('ce_loss_without_sae'),
+      abl: await num('ce_loss_with_ablation'),
+      kl: await num('kl_div_with_sae'),
+      klScore: await num('kl_div_score'),
+    };
+    for (const v of Object.values(lr)) expect(Number.isFinite(v), JSON.stringify(lr)).toBe(true);
+    // The displayed score is the ratio of the displayed CEs (4 decimals each).
+    expect(lr.score).toBeCloseTo((lr.abl - lr.sae) / (lr.abl - lr.clean), 1);
+    expect(lr.clean).toBeGreaterThan(0);
+    expect(lr.kl).toBeGreaterThanOrEqual(0);
+    const status = (await page.getByTestId('loss-recovered-status').textContent())!;
+    expect(status).toMatch(/gpt2 · blocks\.1\.hook_resid_pre · \d+ held-out rows/);
+    // Stored with the run's evaluation record (what persistence saves and exports write).
+    const stored = await page.evaluate(
+      (rid) =>
+        (
+          window.__temposae!.analysis as () => {
+            byRun: Record<string, { evals: { lossRecovered?: { ce_loss_score: number } }[] }>;
+          }
+        )().byRun[rid].evals.at(-1)?.lossRecovered?.ce_loss_score,
+      id,
+    );
+    expect(stored).toBeCloseTo(lr.score, 3);
+    await screenshot(page, 'lossrecovered-features');
+
+    // Stop: a second evaluation stopped at once leaves the stored numbers and says so.
+    await page.getByTestId('evaluate-with-model').click();
+    await page.getByTestId('stop-loss-recovered').click();
+    await page.getByTestId('loss-recovered-error').waitFor({ timeout: 60_000 });
+    expect(await page.getByTestId('loss-recovered-error').textContent()).toContain('Stopped');
+    expect(await num('ce_loss_score')).toBe(lr.score);
+
+    // Compare: the columns and the frontier's ce_loss_score axis.
+    await page.getByTestId('tab-compare').click();
+    const cell = page.getByTestId(`cmp-${id}-ce_loss_score`);
+    await cell.waitFor();
+    expect(Number(await cell.getAttribute('data-value'))).toBeCloseTo(lr.score, 3);
+    await page.getByTestId('frontier-metric').selectOption('ce_loss_score');
+    const point = page.getByTestId('frontier-svg').locator('.an-point');
+    await point.first().waitFor();
+    expect(await point.count()).toBe(1);
+    expect(await point.locator('title').textContent()).toContain('ce_loss_score');
+    await screenshot(page, 'lossrecovered-compare');
+
+    // The live probe: a row per token, with features and the CE change.
+    await page.getByTestId('tab-features').click();
+    await page.getByTestId('probe-text').fill('She said hello to the world.');
+    await page.getByTestId('probe-run').click();
+    await page.getByTestId('probe-table').waitFor({ timeout: 60_000 });
+    const rows = page.getByTestId('probe-row');
+    const n = await rows.count();
+    expect(n).toBeGreaterThan(3);
+    const dce = await rows.locator('[data-col="dce"]').allTextContents();
+    // Every position but the last has a next token, so a CE change; the last has none.
+    expect(
+      dce.slice(0, -1).every((t) => /^[+-]\d/.test(t)),
+      dce.join(' '),
+    ).toBe(true);
+    expect(dce.at(-1)).toBe('—');
+    const chips = page.getByTestId('probe-feature');
+    expect(await chips.count()).toBeGreaterThan(0);
+    await screenshot(page, 'lossrecovered-probe');
+    const f = (await chips.first().getAttribute('data-feature'))!;
+    await chips.first().click();
+    await page.waitForFunction(
+      (ft) => document.querySelector('[data-testid="inspector-body"]')?.getAttribute('data-feature') === ft,
+      f,
+      { timeout: 60_000 },
+    );
+
+    // Steering: a greedy continuation comes back as text.
+    await page.getByTestId('steer-run').click();
+    await page.getByTestId('steer-output').waitFor({ timeout: 60_000 });
+    await screenshot(page, 'lossrecovered-inspector');
+    w.assertNoErrors();
+  });
+});
