@@ -194,6 +194,14 @@ describe('documents from text files', () => {
     expect(await failure(all(bytesByteSource(new Uint8Array(buf).subarray(0, 40), 'x.parquet')))).toMatch(
       /x\.parquet: /,
     );
+    // Repeated values (a dictionary page) over many small data pages, the page-header walk included.
+    const rep = Array.from({ length: 300 }, (_, i) => ['alpha', 'beta — é', 'gamma'][i % 3]);
+    const dict = parquetWriteBuffer({
+      columnData: [{ name: 'text', data: rep, type: 'STRING' }],
+      pageSize: 64,
+      rowGroupSize: 120,
+    });
+    expect(await all(bytesByteSource(new Uint8Array(dict), 'rep.parquet'))).toEqual(rep);
   });
 });
 
