@@ -154,6 +154,17 @@ describe('named bindings', () => {
     ).toThrow(/no @binding\(1\)/);
   });
 
+  // GemmOp (src/gpu/gemm.ts) and SparseGemmOp/MaskedNtOp (src/sae/gpu/sparseGemm.ts) bind their fixed
+  // operands in this order: the shaders must declare them so.
+  it('the GEMM and sparse-product kernels declare the operands in the order their ops bind them', () => {
+    const order = (f: string) => declaredBindings(readFileSync(join(dir, f), 'utf8'), f);
+    for (const f of readdirSync(dir).filter((x) => /^gemm_(blocked|tiled)/.test(x)))
+      expect([f, order(f)]).toEqual([f, ['g', 'A', 'B', 'C', 'bias']]);
+    expect(order('topk_spmm.wgsl')).toEqual(['s', 'A', 'B', 'C', 'bias']);
+    for (const f of ['topk_masked_nt.wgsl', 'topk_masked_nt_vec4.wgsl'])
+      expect([f, order(f)]).toEqual([f, ['s', 'A', 'B', 'M', 'C']]);
+  });
+
   it('bindNamed refuses a missing or an undeclared name, naming both', async () => {
     const { device } = await getTestGpu();
     const code = readFileSync(join(dir, 'center.wgsl'), 'utf8');

@@ -50,18 +50,3 @@ export function planChunks(cfg: TrainConfig, bindLimit: number): ChunkPlan | { e
 export function blockName(base: string, i: number): string {
   return `${base}#${i}`;
 }
-
-/** Buffers split into row blocks ([rows, m] each). */
-export const ROW_SPLIT = ['pre', 'f', 'g', 'f_aux'] as const;
-/** Parameter-shaped buffers split into feature blocks: W_enc by columns, W_dec by rows. */
-export const FEAT_SPLIT_PARAMS = ['W_enc', 'W_dec'] as const;
-/** Prefixes of the per-parameter buffers (value, gradient, Adam moments, snapshots). */
-export const PARAM_PREFIXES = [
-  '',
-  'grad_',
-  'adam_m_',
-  'adam_v_',
-  'snapshot_',
-  'snapshot_m_',
-  'snapshot_v_',
-] as const;
