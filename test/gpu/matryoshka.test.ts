@@ -30,7 +30,7 @@ function inputs(seed: number, ends: number[], weights: number[]): MatInputs {
     N,
     d,
     m,
-    nValid: valid.reduce((s, v) => s + v, 0),
+    nValid: valid.reduce((s: number, v) => s + v, 0),
     ends,
     weights,
     x: Array.from({ length: N * d }, () => rng.normal()),
