@@ -3,6 +3,7 @@
 // "Evaluate with the model": the SAEBench core numbers appear there, in Compare's table and as the
 // frontier's ce_loss_score axis; the Stop button stops a second evaluation; type a sentence in the live
 // probe, see a row per token with its features and CE change, click a feature and land in the inspector.
+import { readFileSync } from 'node:fs';
 import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { randomModel } from '../fixtures/lm/randomModel';
@@ -119,6 +120,46 @@ describe('loss recovered and the live probe', () => {
     expect(await page.getByTestId('loss-recovered-error').textContent()).toContain('Stopped');
     expect(await num('ce_loss_score')).toBe(lr.score);
 
+    // The same SAE exported as a SAELens folder and imported as a run: its loss recovered on the same
+    // held-out rows matches (the export folds the input scaling into the weights).
+    await page.getByTestId('tab-train').click();
+    const [d] = await Promise.all([
+      page.waitForEvent('download', { timeout: 60_000 }),
+      page.getByTestId('btn-export-sae').click(),
+    ]);
+    await page.getByTestId('import-sae-input').setInputFiles({
+      name: 'sae.zip',
+      mimeType: 'application/zip',
+      buffer: readFileSync((await d.path())!),
+    });
+    await page.waitForFunction(() => (window.__temposae!.runs as () => unknown[])().length > 1, null, {
+      timeout: 60_000,
+    });
+    const imported = (await runs(page))[1].id;
+    await page.waitForFunction(
+      (rid) =>
+        ((window.__temposae!.analysis as () => { byRun: Record<string, { evals: unknown[] }> })().byRun[rid]
+          ?.evals.length ?? 0) > 0,
+      imported,
+      { timeout: 60_000 },
+    );
+    await page.getByTestId('tab-features').click();
+    await page.getByTestId('analysis-run').selectOption(imported);
+    await page.getByTestId('evaluate-with-model').click();
+    await page.waitForFunction(
+      (rid) =>
+        (
+          window.__temposae!.analysis as () => {
+            byRun: Record<string, { evals: { lossRecovered?: unknown }[] }>;
+          }
+        )().byRun[rid]?.evals.some((e) => e.lossRecovered),
+      imported,
+      { timeout: 60_000 },
+    );
+    const importedCe = await num('ce_loss_with_sae');
+    expect(Math.abs(importedCe - lr.sae), `${importedCe} vs ${lr.sae}`).toBeLessThan(2e-3);
+    expect(await num('ce_loss_without_sae')).toBe(lr.clean);
+
     // Compare: the columns and the frontier's ce_loss_score axis.
     await page.getByTestId('tab-compare').click();
     const cell = page.getByTestId(`cmp-${id}-ce_loss_score`);
@@ -127,12 +168,16 @@ describe('loss recovered and the live probe', () => {
     await page.getByTestId('frontier-metric').selectOption('ce_loss_score');
     const point = page.getByTestId('frontier-svg').locator('.an-point');
     await point.first().waitFor();
-    expect(await point.count()).toBe(1);
-    expect(await point.locator('title').textContent()).toContain('ce_loss_score');
+    expect(await point.count()).toBe(2);
+    expect(await point.first().locator('title').textContent()).toContain('ce_loss_score');
+    expect(
+      Number(await page.getByTestId(`cmp-${imported}-ce_loss_score`).getAttribute('data-value')),
+    ).toBeCloseTo(lr.score, 1);
     await screenshot(page, 'lossrecovered-compare');
 
     // The live probe: a row per token, with features and the CE change.
     await page.getByTestId('tab-features').click();
+    await page.getByTestId('analysis-run').selectOption(id);
     await page.getByTestId('probe-text').fill('She said hello to the world.');
     await page.getByTestId('probe-run').click();
     await page.getByTestId('probe-table').waitFor({ timeout: 60_000 });

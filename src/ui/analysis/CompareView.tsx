@@ -168,7 +168,7 @@ export function CompareView() {
       </Panel>
       <div className="an-row">
         <Panel
-          title="L0 – explained variance frontier"
+          title={`L0 – ${frontierMetric === 'explained_variance' ? 'explained variance' : frontierMetric} frontier`}
           testId="panel-frontier"
           exportName="frontier"
           className="an-half"
