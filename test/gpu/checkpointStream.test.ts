@@ -49,7 +49,7 @@ function concat(parts: Uint8Array[]): Uint8Array {
 }
 
 describe('streamed checkpoints on the GPU trainer', () => {
-  for (const architecture of ['relu', 'jumprelu'] as const)
+  for (const architecture of ['relu', 'topk', 'jumprelu'] as const)
     it(`${architecture}: same bytes as the whole state, restored exactly, one tensor at a time`, async () => {
       const cfg: TrainConfig = gpuCfg({ architecture, training_tokens: 24 * 10 });
       const gpu = await getTestGpu();
