@@ -206,6 +206,22 @@ describe('loss recovered and the live probe', () => {
     await page.getByTestId('steer-run').click();
     await page.getByTestId('steer-output').waitFor({ timeout: 60_000 });
     await screenshot(page, 'lossrecovered-inspector');
+
+    // A reload brings the numbers back with the run's evaluation history (no model needed to show them).
+    await page.waitForFunction(() => window.__temposae?.persistence !== undefined, null, { timeout: 30_000 });
+    await page.waitForTimeout(1500); // the evaluation history is written just after it changes
+    await page.reload();
+    await page.getByTestId('data-summary').waitFor({ timeout: 60_000 });
+    await page.waitForFunction(
+      (rid) => (window.__temposae!.runs as () => { id: string }[])().some((r) => r.id === rid),
+      id,
+      { timeout: 60_000 },
+    );
+    await page.getByTestId('tab-features').click();
+    await page.getByTestId('analysis-run').selectOption(id);
+    await page.getByTestId('loss-recovered-strip').waitFor({ timeout: 30_000 });
+    expect(await num('ce_loss_score')).toBe(lr.score);
+    await screenshot(page, 'lossrecovered-reloaded');
     w.assertNoErrors();
   });
 });
