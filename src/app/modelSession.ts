@@ -8,15 +8,17 @@
 // (.zip) that the data panel reads back. Loading never drops what was loaded before: a bad file leaves
 // the model, the text and the data as they were, with the loader's message shown.
 import { create } from 'zustand';
+import type { GpuContext } from '../gpu/device';
 import { blobByteSource, type ByteSource } from '../data/byteSource';
 import type { ActivationSource } from '../data/types';
-import { gpuHookForward } from '../lm/capture/capture';
+import { gpuHookForward, type HookForward } from '../lm/capture/capture';
 import { SaeLensCacheWriter, type CacheSink } from '../lm/capture/saelensCache';
 import { collectRows, lmActivationSource } from '../lm/capture/source';
 import { loadModelFiles } from '../lm/load';
 import { packTexts, textKind } from '../lm/text';
 import { loadLmTokenizer, type LmTokenizer } from '../lm/tokenizer';
 import { HOOK_POINTS, parseHookName, type LanguageModel } from '../lm/types';
+import { safetensorsHeaderBytes } from '../io/safetensors';
 import { ZipStreamWriter } from '../io/zipStream';
 import { useWorkspaceStore } from '../store/workspaceStore';
 import { getLoadedData, loadMadeSource, type PickedFile } from './dataSession';
@@ -117,6 +119,57 @@ const captures = new Map<string, CaptureEntry>();
 export const CAPTURE_BATCH_ROWS = 16;
 /** Default cap on rows per capture (the rows' token ids are held; activations are computed on demand). */
 export const DEFAULT_MAX_ROWS = 4096;
+
+/**
+ * One live WGSL forward at a time, however many captures the page holds: each capture's forward is
+ * made on its first read and the previous capture's is destroyed then (its weights leave the GPU), so
+ * GPU memory holds one model copy; reading an older capture again uploads its model again. Forward
+ * calls are serialized (a destroy never lands inside another capture's readback).
+ */
+let live: { owner: object; gpu: GpuContext; run: ReturnType<typeof gpuHookForward> } | null = null;
+let queue: Promise<unknown> = Promise.resolve();
+
+/**
+ * The live forward for `owner`, made (on the page's current device: a lost device gives a new one)
+ * unless it is already live there; the one before is destroyed.
+ */
+async function ensureLive(owner: object, make: (gpu: GpuContext) => ReturnType<typeof gpuHookForward>) {
+  const gpu = await initGpu();
+  if (live?.owner === owner && live.gpu === gpu) return live.run;
+  live?.run.destroy();
+  live = null;
+  madeForwards++;
+  live = { owner, gpu, run: make(gpu) };
+  return live.run;
+}
+
+/** Runs `task` after every GPU forward task queued before it. */
+function enqueue<R>(task: () => R | Promise<R>): Promise<R> {
+  const next = queue.then(task);
+  queue = next.catch(() => {});
+  return next;
+}
+
+/** GPU forwards made so far and whether one is alive now (one model copy on the GPU at a time). */
+export function forwardPoolStats(): { made: number; live: boolean } {
+  return { made: madeForwards, live: !!live };
+}
+let madeForwards = 0;
+
+/**
+ * The forward of a new capture: made now (so a hook, context or memory plan the GPU forward refuses
+ * fails the capture), then remade whenever another capture's forward has taken its place.
+ */
+async function hookForwardFor(
+  model: LanguageModel,
+  S: number,
+  o: { hook: string; T: number; center: boolean },
+): Promise<HookForward> {
+  const owner = {};
+  const make = (gpu: GpuContext) => gpuHookForward(gpu, model, S, o);
+  await enqueue(() => ensureLive(owner, make));
+  return (ids, rows) => enqueue(async () => (await ensureLive(owner, make)).forward(ids, rows));
+}
 
 const base = (p: string) => p.slice(p.lastIndexOf('/') + 1);
 
@@ -286,11 +339,10 @@ export async function captureToData(settings: CaptureSettings, typed: string): P
         `the text makes no full row of ${T} tokens (SAELens drops the last partial row): add text or lower the context size`,
       );
     set({ progressRows: rows.length });
-    const gpu = await initGpu();
     const S = Math.min(CAPTURE_BATCH_ROWS, rows.length);
-    const run = gpuHookForward(gpu, m.model, S, { hook, T, center });
+    const forward = await hookForwardFor(m.model, S, { hook, T, center });
     const name = `${m.summary.name} · ${hook}`;
-    const source = lmActivationSource({ name, rows, T, d: c.d_model, forward: run.forward, batchRows: S });
+    const source = lmActivationSource({ name, rows, T, d: c.d_model, forward, batchRows: S });
     const processing = processingWords(center, c.family);
     const tokens = rows.length * T;
     const data = loadMadeSource(
@@ -389,38 +441,97 @@ function memorySink(): CacheSink & { files: Map<string, Uint8Array[]> } {
   };
 }
 
+/** Every captured row in order, a forward batch at a time (the progress shows the rows done). */
+async function eachBatch(
+  source: ActivationSource,
+  fn: (x: Float32Array, ids: Int32Array, rows: number, first: number) => Promise<void>,
+): Promise<void> {
+  const n = source.numSequences;
+  for (let i0 = 0; i0 < n; i0 += CAPTURE_BATCH_ROWS) {
+    const idx = Array.from({ length: Math.min(CAPTURE_BATCH_ROWS, n - i0) }, (_, k) => i0 + k);
+    const { x, tokenIds } = await source.readSequences(idx);
+    await fn(x, tokenIds!, idx.length, i0);
+    set({ progressRows: i0 + idx.length });
+  }
+}
+
+const exportStem = (c: CaptureSummary) =>
+  `${c.model}-${c.hook}-T${c.contextSize}`.replace(/[^A-Za-z0-9._-]+/g, '_');
+
+const bytesOf = (a: Float32Array | Int32Array) => new Uint8Array(a.buffer, a.byteOffset, a.byteLength);
+
+/**
+ * The captured set of `dataKey` as one .safetensors file: `activations` [S, T, d] float32 and
+ * `token_ids` [S, T] int32 (what the data panel and safetensors.numpy read), the capture's provenance
+ * as string metadata. Streamed: the activations are written batch by batch as the forward makes them;
+ * only the token ids (already held) are gathered.
+ */
+export function exportCaptureSafetensors(dataKey: string): Promise<{ name: string; blob: Blob }> {
+  return asExport(dataKey, 'exporting the activations', async ({ summary, source, d, description }) => {
+    const n = source.numSequences;
+    const T = summary.contextSize;
+    const header = safetensorsHeaderBytes(
+      [
+        { name: 'activations', dtype: 'F32', shape: [n, T, d] },
+        { name: 'token_ids', dtype: 'I32', shape: [n, T] },
+      ],
+      Object.fromEntries(Object.entries(description).map(([k, v]) => [k, String(v)])),
+    );
+    const name = `${exportStem(summary)}.safetensors`;
+    const ids = new Int32Array(n * T);
+    const blob = await writeExportFile(name, async (out) => {
+      await out.write(header);
+      await eachBatch(source, async (x, batchIds, _rows, first) => {
+        ids.set(batchIds, first * T);
+        await out.write(bytesOf(x));
+      });
+      await out.write(bytesOf(ids));
+    });
+    return { name, blob };
+  });
+}
+
+/** An export of a capture: the panel shows it running, then its name and size, or why it failed. */
+async function asExport(
+  dataKey: string,
+  busy: string,
+  make: (cap: CaptureEntry) => Promise<{ name: string; blob: Blob }>,
+): Promise<{ name: string; blob: Blob }> {
+  const cap = captures.get(dataKey);
+  if (!cap || !getLoadedData(dataKey))
+    throw new Error('This data was not captured from a model in this page');
+  set({ busy, error: null });
+  try {
+    const r = await make(cap);
+    set({ exported: { name: r.name, bytes: r.blob.size } });
+    return r;
+  } catch (e) {
+    set({ error: `Export failed: ${messageOf(e)}` });
+    throw e;
+  } finally {
+    set({ busy: null });
+  }
+}
+
 /**
  * The captured set of `dataKey` as a SAELens activation cache folder in a .zip (dataset_info.json,
  * state.json, data-*.arrow with token_ids, plus the tokenizer's files so the token text comes back when
  * the folder is dropped again). Activations are computed again by the forward, batch by batch, in
  * sequence order; the archive's parts are held until the shard names are known.
  */
-export async function exportCaptureCache(dataKey: string): Promise<{ name: string; blob: Blob }> {
-  const cap = captures.get(dataKey);
-  if (!cap || !getLoadedData(dataKey))
-    throw new Error('This data was not captured from a model in this page');
-  const { summary, source } = cap;
-  const sink = memorySink();
-  const writer = new SaeLensCacheWriter(sink, {
-    hookName: summary.hook,
-    T: summary.contextSize,
-    d: cap.d,
-    description: cap.description,
-  });
-  set({ busy: 'exporting the cache', error: null });
-  try {
-    const n = source.numSequences;
-    for (let i0 = 0; i0 < n; i0 += CAPTURE_BATCH_ROWS) {
-      const idx = Array.from({ length: Math.min(CAPTURE_BATCH_ROWS, n - i0) }, (_, k) => i0 + k);
-      const { x, tokenIds } = await source.readSequences(idx);
-      await writer.append(x, tokenIds!, idx.length);
-      set({ progressRows: i0 + idx.length });
-    }
+export function exportCaptureCache(dataKey: string): Promise<{ name: string; blob: Blob }> {
+  return asExport(dataKey, 'exporting the cache', async (cap) => {
+    const { summary, source } = cap;
+    const sink = memorySink();
+    const writer = new SaeLensCacheWriter(sink, {
+      hookName: summary.hook,
+      T: summary.contextSize,
+      d: cap.d,
+      description: cap.description,
+    });
+    await eachBatch(source, (x, ids, n) => writer.append(x, ids, n));
     await writer.finish();
-    const folder = `${summary.model}-${summary.hook}-T${summary.contextSize}`.replace(
-      /[^A-Za-z0-9._-]+/g,
-      '_',
-    );
+    const folder = exportStem(summary);
     const name = `${folder}.zip`;
     const extra: [string, Uint8Array][] = [];
     for (const f of cap.tokenizerFiles)
@@ -441,14 +552,8 @@ export async function exportCaptureCache(dataKey: string): Promise<{ name: strin
       for (const [f, b] of extra) await z.add(`${folder}/${f}`, async (k) => k.write(b));
       await z.finish();
     });
-    set({ exported: { name, bytes: blob.size } });
     return { name, blob };
-  } catch (e) {
-    set({ error: `Export failed: ${messageOf(e)}` });
-    throw e;
-  } finally {
-    set({ busy: null });
-  }
+  });
 }
 
 // Read-only view for tests and DevTools.

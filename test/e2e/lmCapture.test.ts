@@ -13,6 +13,9 @@ import { unzipSync } from 'fflate';
 import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { displayToken } from '../../src/analysis/tokenDisplay';
+import { openArrowCache } from '../../src/data/arrowCache';
+import { bytesByteSource } from '../../src/data/byteSource';
+import { readSafetensors } from '../../src/io/safetensors';
 import {
   hfTokenizer,
   llama2cLmTokenizer,
@@ -230,6 +233,34 @@ describe('a language model in the tab', () => {
     const dir = path.join(root, top);
     mkdirSync(dir);
     for (const [n, b] of Object.entries(zip)) writeFileSync(path.join(root, n), b);
+    // The same set as one .safetensors: activations [S, T, d] and token_ids [S, T], equal to the cache's
+    // rows (the same forward over the same batches of 16 rows: the numbers are the same bytes).
+    const st = readSafetensors(
+      new Uint8Array(await download(page, 'model-export-safetensors')),
+      'x.safetensors',
+    );
+    const cache = await openArrowCache(
+      top,
+      Object.entries(zip)
+        .filter(([n]) => !n.endsWith('/'))
+        .map(([n, b]) => bytesByteSource(b, n.slice(top.length + 1))),
+    );
+    const acts = st.tensors.get('activations')!;
+    const ids = st.tensors.get('token_ids')!;
+    expect([acts.dtype, acts.shape, ids.dtype, ids.shape]).toEqual([
+      'F32',
+      [cache.numSequences, T, 16],
+      'I32',
+      [cache.numSequences, T],
+    ]);
+    const rows = await cache.readSequences([...Array(cache.numSequences).keys()]);
+    const x = new Float32Array(acts.bytes.slice().buffer);
+    expect(x.length).toBe(rows.x.length);
+    expect(x.every((v, i) => v === rows.x[i])).toBe(true);
+    expect(Array.from(new Int32Array(ids.bytes.slice().buffer))).toEqual(Array.from(rows.tokenIds!));
+    expect(st.metadata.hook_name).toBe(HOOK);
+    expect(st.metadata.center_writing_weights).toBe('true');
+
     await page.getByTestId('folder-input').setInputFiles(dir);
     await page.waitForFunction(
       (name) => document.querySelector('[data-testid=data-summary]')?.textContent?.includes(name),

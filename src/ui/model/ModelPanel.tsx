@@ -1,4 +1,4 @@
-import { useEffect, useState } from 'react';
+import { useEffect, useState, type ReactNode } from 'react';
 import {
   captureToData,
   clearTexts,
@@ -6,6 +6,7 @@ import {
   defaultHook,
   dropModelFiles,
   exportCaptureCache,
+  exportCaptureSafetensors,
   hookNames,
   processingWords,
   useModelStore,
@@ -18,6 +19,33 @@ import './modelPanel.css';
 
 /** SAELens's default context size, bounded by the model's. */
 const DEFAULT_CONTEXT = 128;
+
+/** A link-styled button that makes an export and offers it as a download (failures show in the panel). */
+function ExportLink(p: {
+  testId: string;
+  busy: boolean;
+  run: () => Promise<{ name: string; blob: Blob }>;
+  mime: string;
+  children: ReactNode;
+}) {
+  return (
+    <button
+      className="link-button"
+      data-testid={p.testId}
+      disabled={p.busy}
+      onClick={() =>
+        void p.run().then(
+          (r) => downloadBytes(r.name, r.blob, p.mime),
+          () => {
+            /* the panel shows the reason */
+          },
+        )
+      }
+    >
+      {p.children}
+    </button>
+  );
+}
 
 /**
  * A language model in the tab (SPEC §9): drop a model folder and text, choose the hook and processing,
@@ -209,21 +237,23 @@ export function ModelPanel() {
           </dd>
           <dt>export</dt>
           <dd>
-            <button
-              className="link-button"
-              data-testid="model-export-cache"
-              disabled={!!st.busy}
-              onClick={() =>
-                void exportCaptureCache(cap.dataKey).then(
-                  (r) => downloadBytes(r.name, r.blob, 'application/zip'),
-                  () => {
-                    /* the panel shows the reason */
-                  },
-                )
-              }
+            <ExportLink
+              testId="model-export-cache"
+              busy={!!st.busy}
+              run={() => exportCaptureCache(cap.dataKey)}
+              mime="application/zip"
             >
               SAELens activation cache (.zip)
-            </button>
+            </ExportLink>{' '}
+            ·{' '}
+            <ExportLink
+              testId="model-export-safetensors"
+              busy={!!st.busy}
+              run={() => exportCaptureSafetensors(cap.dataKey)}
+              mime="application/octet-stream"
+            >
+              .safetensors
+            </ExportLink>
             {st.exported && (
               <span className="muted small" data-testid="model-exported">
                 {' '}
