@@ -123,6 +123,16 @@ describe('loss recovered and the live probe', () => {
     // The same SAE exported as a SAELens folder and imported as a run: its loss recovered on the same
     // held-out rows matches (the export folds the input scaling into the weights).
     await page.getByTestId('tab-train').click();
+    // The history export carries them in the evaluation rows, under the SAEBench names.
+    const [hj] = await Promise.all([
+      page.waitForEvent('download', { timeout: 60_000 }),
+      page.getByTestId('btn-export-history-json').click(),
+    ]);
+    const hist = JSON.parse(readFileSync((await hj.path())!, 'utf8')) as {
+      eval: Record<string, number>[];
+    };
+    expect(hist.eval.at(-1)?.ce_loss_score).toBeCloseTo(lr.score, 3);
+    expect(hist.eval.at(-1)?.loss_recovered_rows).toBeGreaterThan(0);
     const [d] = await Promise.all([
       page.waitForEvent('download', { timeout: 60_000 }),
       page.getByTestId('btn-export-sae').click(),

@@ -37,7 +37,9 @@ export function runHistory(run: RunRecord): IoHistory {
     const row: MetricRow = { step: e.step, tokens_seen: e.tokensSeen };
     for (const [k, v] of Object.entries(e.metrics)) if (typeof v === 'number') row[k] = v;
     // Loss recovered with the model (issue 12), under the SAEBench names.
-    for (const [k, v] of Object.entries(e.lossRecovered ?? {})) if (typeof v === 'number') row[k] = v;
+    // (Its own row count and wall time get a prefix: `ms` alone would read as the evaluation's.)
+    for (const [k, v] of Object.entries(e.lossRecovered ?? {}))
+      if (typeof v === 'number') row[k === 'rows' || k === 'ms' ? `loss_recovered_${k}` : k] = v;
     return row;
   });
   return { train, eval: evalRows };
