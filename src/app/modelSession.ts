@@ -56,6 +56,8 @@ export interface CaptureSettings {
   center: boolean;
   /** Stop after this many rows. */
   maxRows: number;
+  /** Weights on the GPU: float32, or float16 halves (half the memory; SPEC §9). Default f32. */
+  weights?: 'f32' | 'f16';
 }
 
 export interface CaptureSummary extends CaptureSettings {
@@ -163,7 +165,7 @@ let madeForwards = 0;
 async function hookForwardFor(
   model: LanguageModel,
   S: number,
-  o: { hook: string; T: number; center: boolean },
+  o: { hook: string; T: number; center: boolean; weights: 'f32' | 'f16' },
 ): Promise<HookForward> {
   const owner = {};
   const make = (gpu: GpuContext) => gpuHookForward(gpu, model, S, o);
@@ -315,6 +317,7 @@ export async function captureToData(settings: CaptureSettings, typed: string): P
   }
   if (useModelStore.getState().busy) return null;
   const { hook, contextSize: T, prependBos, center } = settings;
+  const weights = settings.weights ?? 'f32';
   const c = m.model.config;
   const texts: (ByteSource | string)[] = textFiles.map((f) => blobByteSource(f.file, f.path));
   if (typed.trim()) texts.push(typed);
@@ -340,7 +343,7 @@ export async function captureToData(settings: CaptureSettings, typed: string): P
       );
     set({ progressRows: rows.length });
     const S = Math.min(CAPTURE_BATCH_ROWS, rows.length);
-    const forward = await hookForwardFor(m.model, S, { hook, T, center });
+    const forward = await hookForwardFor(m.model, S, { hook, T, center, weights });
     const name = `${m.summary.name} · ${hook}`;
     const source = lmActivationSource({ name, rows, T, d: c.d_model, forward, batchRows: S });
     const processing = processingWords(center, c.family);
@@ -397,7 +400,7 @@ export async function captureToData(settings: CaptureSettings, typed: string): P
         center_writing_weights: center,
         processing,
         tokenizer: m.tokenizer.name,
-        weights: 'f32',
+        weights,
         made_by: 'TempoSAE (browser capture)',
       },
     });

@@ -312,6 +312,7 @@ describe('a language model in the tab', () => {
       .getByTestId('model-text')
       .fill(Array.from({ length: 24 }, (_, i) => SENTENCES[i % 4]).join(' '));
     await page.getByTestId('model-hook').selectOption('blocks.0.hook_mlp_out');
+    await page.getByTestId('model-f16').check();
     await page.getByTestId('model-context').fill(String(T));
     await page.getByTestId('model-capture').click();
     await page.waitForFunction(() =>
@@ -320,7 +321,9 @@ describe('a language model in the tab', () => {
         ?.textContent?.includes('stories · blocks.0.hook_mlp_out'),
     );
     expect(await page.getByTestId('data-summary').textContent()).toContain('× 16 × 32');
-    expect(await page.getByTestId('model-capture-summary').textContent()).toContain('RMSNorm model');
+    const capSaid = (await page.getByTestId('model-capture-summary').textContent())!;
+    expect(capSaid).toContain('RMSNorm model');
+    expect(capSaid).toContain('float16 on the GPU');
     await trainAndEvaluate(page, 'lmcapture-llama2c-train');
     const r = await readInspector(page, 'lmcapture-llama2c-inspector');
     expect(r.source).toContain('tokenizer.bin');

@@ -61,6 +61,7 @@ export function ModelPanel() {
   const [prependBos, setPrependBos] = useState(true);
   const [center, setCenter] = useState(true);
   const [maxRows, setMaxRows] = useState(DEFAULT_MAX_ROWS);
+  const [half, setHalf] = useState(false);
   const m = st.model;
 
   // A new model: its middle block's resid_pre, a context it accepts, centring only for GPT-2.
@@ -203,6 +204,15 @@ export function ModelPanel() {
               />{' '}
               TransformerLens centring (GPT-2)
             </label>
+            <label title="Weight matrices stored as float16 halves on the GPU: half the memory, activations still computed in float32">
+              <input
+                type="checkbox"
+                data-testid="model-f16"
+                checked={half}
+                onChange={(e) => setHalf(e.target.checked)}
+              />{' '}
+              half-precision weights (f16)
+            </label>
           </div>
           <p className="muted small" data-testid="model-processing">
             processing: {processingWords(center && m.family === 'gpt2', m.family)}
@@ -213,7 +223,14 @@ export function ModelPanel() {
             disabled={!!st.busy}
             onClick={() =>
               void captureToData(
-                { hook, contextSize: context, prependBos, center: center && m.family === 'gpt2', maxRows },
+                {
+                  hook,
+                  contextSize: context,
+                  prependBos,
+                  center: center && m.family === 'gpt2',
+                  maxRows,
+                  weights: half ? 'f16' : 'f32',
+                },
                 typed,
               )
             }
@@ -231,6 +248,8 @@ export function ModelPanel() {
           </dd>
           <dt>processing</dt>
           <dd>{cap.processing}</dd>
+          <dt>weights</dt>
+          <dd>{cap.weights === 'f16' ? 'float16 on the GPU (fp32 arithmetic)' : 'float32'}</dd>
           <dt>prepend_bos</dt>
           <dd>
             {cap.prependBos ? 'yes (document starts at BOS)' : 'no (document starts unknown within rows)'}
