@@ -83,7 +83,7 @@ export function FeaturesView() {
       </div>
       {last ? <MetricStrip analysis={a} /> : null}
       <LossRecoveredPanel runId={run.id} analysis={a} />
-      <ProbePanel runId={run.id} />
+      <ProbePanel key={run.id} runId={run.id} />
       <div className="an-columns">
         <div className="an-main" ref={mainRef}>
           {latest?.clustering ? (
