@@ -37,7 +37,7 @@ describe('bench:bundle', () => {
     // Module resolution from the copy walks up to the file system root: no node_modules on the way.
     for (let d = dirname(away); d !== dirname(d); d = dirname(d))
       expect(existsSync(join(d, 'node_modules')), d).toBe(false);
-    const env = { ...process.env, NODE_PATH: '', NODE_OPTIONS: '' };
+    const env: NodeJS.ProcessEnv = { ...process.env, NODE_PATH: '', NODE_OPTIONS: '' };
     delete env.VK_ICD_FILENAMES;
     const flags = ['--adapter', 'swiftshader', '--case', '64,256,128', '--steps', '1', '--repeats', '1'];
     const r = spawnSync(

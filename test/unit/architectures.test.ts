@@ -71,6 +71,7 @@ describe('architecture registry', () => {
       x: new Float32Array(8),
       start: new Uint8Array(2),
       valid: new Uint8Array(2),
+      seqIndex: new Int32Array(1),
     };
     const jr = initWeights(cfgOf('jumprelu', { jumprelu_init_threshold: 0.25 }), batch);
     expect(Array.from(jr.log_threshold!)).toEqual(new Array(16).fill(Math.fround(Math.log(0.25))));
