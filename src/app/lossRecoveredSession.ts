@@ -29,6 +29,14 @@ interface Splice {
   T: number;
 }
 
+// The hook named by an imported SAE's own cfg.json (this page only; after a reload the data's hook is used).
+const saeHooks = new Map<string, string>();
+
+/** Records the hook an imported SAE was trained at (src/app/persistence/exportImport.ts importSaeAsRun). */
+export function noteSaeHook(runId: string, hook: string): void {
+  saeHooks.set(runId, hook);
+}
+
 /** What splicing the run's SAE into the loaded model needs, or why it cannot be done (thrown, in words). */
 async function splice(runId: string): Promise<Splice> {
   const run = findRun(runId);
@@ -41,6 +49,11 @@ async function splice(runId: string): Promise<Splice> {
   if (!hook)
     throw new Error(
       `The run's data (${run.dataLabel}) names no model hook: loss recovered needs data captured from the loaded model.`,
+    );
+  const own = saeHooks.get(runId);
+  if (own && own !== hook)
+    throw new Error(
+      `This SAE was trained at ${own} (its cfg.json), the run's data was captured at ${hook}: capture at ${own} to evaluate it.`,
     );
   if (run.config.d_in !== lm.model.config.d_model)
     throw new Error(

@@ -170,6 +170,31 @@ describe('loss recovered and the live probe', () => {
     expect(Math.abs(importedCe - lr.sae), `${importedCe} vs ${lr.sae}`).toBeLessThan(2e-3);
     expect(await num('ce_loss_without_sae')).toBe(lr.clean);
 
+    // The same folder imported onto a capture at another hook (same width): refused, naming both hooks.
+    await page.getByTestId('tab-train').click();
+    await page.getByTestId('model-hook').selectOption('blocks.0.hook_resid_pre');
+    await page.getByTestId('model-capture').click();
+    await page.waitForFunction(() =>
+      document.querySelector('[data-testid=data-summary]')?.textContent?.includes('blocks.0.hook_resid_pre'),
+    );
+    await page.getByTestId('import-sae-input').setInputFiles({
+      name: 'sae.zip',
+      mimeType: 'application/zip',
+      buffer: readFileSync((await d.path())!),
+    });
+    await page.waitForFunction(() => (window.__temposae!.runs as () => unknown[])().length > 2, null, {
+      timeout: 60_000,
+    });
+    const elsewhere = (await runs(page))[2].id;
+    await page.getByTestId('tab-features').click();
+    await page.getByTestId('analysis-run').selectOption(elsewhere);
+    await page.getByTestId('evaluate-with-model').click();
+    const refused = page.getByTestId('loss-recovered-error');
+    await refused.waitFor({ timeout: 60_000 });
+    expect(await refused.textContent()).toMatch(
+      /trained at blocks\.1\.hook_resid_pre.*captured at blocks\.0\.hook_resid_pre/,
+    );
+
     // Compare: the columns and the frontier's ce_loss_score axis.
     await page.getByTestId('tab-compare').click();
     const cell = page.getByTestId(`cmp-${id}-ce_loss_score`);

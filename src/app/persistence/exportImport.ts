@@ -22,6 +22,7 @@ import { evaluateRun } from '../evaluation';
 import { selectRunAndShowConfig } from '../trainActions';
 import { createRun, getRunSession, prepareRun, setRunRestore } from '../trainingLoop';
 import { openRunCheckpoint, writeExportFile } from './persistence';
+import { noteSaeHook } from '../lossRecoveredSession';
 
 /** The run's metric history in the io format (train rows from the store, evaluations from analysis). */
 export function runHistory(run: RunRecord): IoHistory {
@@ -178,6 +179,8 @@ export async function importSaeAsRun(
   }));
   // Select it with its config in the panel, so Resume trains this run further.
   selectRunAndShowConfig(runId);
+  // Loss recovered splices it in at its own hook: a capture at another hook is refused there.
+  if (imp.provenance.hook_name) noteSaeHook(runId, imp.provenance.hook_name);
   // Steps continue from the file's count (the history it carries ends there); Adam starts fresh.
   const state = { ...initialTrainerState(init.weights), step: imp.steps, tokens_seen: imp.tokens_seen };
   setRunRestore(runId, async () => ({ dataKey: key, position: undefined, state }));
