@@ -185,6 +185,20 @@ export function isTextFile(path: string): boolean {
   return textKind(b) !== null && !MODEL_JSON.test(b);
 }
 
+/**
+ * Whether a drop holds a language model (config.json + a .safetensors, or a llama2.c .bin +
+ * tokenizer.bin): the data panel hands such drops to the model panel. Activation files, SAELens cache
+ * folders and SAE folders (cfg.json) are not models.
+ */
+export function isModelDrop(paths: string[]): boolean {
+  const names = paths.map(base);
+  const has = (re: RegExp) => names.some((n) => re.test(n));
+  return (
+    (has(/^config\.json$/) && has(/\.safetensors$/)) ||
+    (has(/^tokenizer\.bin$/) && has(/\.bin$/i) && names.filter((n) => /\.bin$/i.test(n)).length >= 2)
+  );
+}
+
 const TOKENIZER_FILES = /^(tokenizer\.json|tokenizer_config\.json|tokenizer\.bin)$/i;
 
 function familyWords(m: LanguageModel): string {

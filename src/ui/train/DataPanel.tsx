@@ -1,6 +1,7 @@
 import { useWorkspaceStore } from '../../store/workspaceStore';
 import { BUILTIN_PRESETS, loadBuiltin, loadFiles } from '../../app/dataSession';
 import { FileDropZone } from '../FileDrop';
+import { dropModelFiles, isModelDrop } from '../../app/modelSession';
 import { formatBytes, formatCount } from '../format';
 
 /** The data: built-in dataset picker, a drop zone for files and folders, and what was loaded. */
@@ -36,7 +37,8 @@ export function DataPanel() {
         </label>
       </div>
       <FileDropZone
-        onFiles={loadFiles}
+        // A model folder dropped here goes to the language-model panel (src/app/modelSession.ts).
+        onFiles={(f) => (isModelDrop(f.map((x) => x.path)) ? dropModelFiles(f) : loadFiles(f))}
         testIds={{ zone: 'drop-zone', files: 'file-input', folder: 'folder-input' }}
         accept=".npy,.npz,.safetensors,.arrow,.json"
         hint={

@@ -9,6 +9,7 @@ import {
   defaultHook,
   dropModelFiles,
   hookNames,
+  isModelDrop,
   isTextFile,
   useModelStore,
 } from '../../../src/app/modelSession';
@@ -39,6 +40,18 @@ describe('model session', () => {
       'tokenizer.bin',
     ])
       expect(isTextFile(n), n).toBe(false);
+  });
+
+  it('tells a model drop (handed to the model panel) from data drops', () => {
+    expect(isModelDrop(['gpt2/config.json', 'gpt2/model.safetensors', 'gpt2/tokenizer.json'])).toBe(true);
+    expect(isModelDrop(['stories15M.bin', 'tokenizer.bin', 'tiny.txt'])).toBe(true);
+    expect(isModelDrop(['acts.safetensors', 'tokenizer.json'])).toBe(false);
+    expect(isModelDrop(['sae/cfg.json', 'sae/sae_weights.safetensors'])).toBe(false);
+    expect(
+      isModelDrop(['cache/dataset_info.json', 'cache/state.json', 'cache/data-00000-of-00001.arrow']),
+    ).toBe(false);
+    expect(isModelDrop(['tokenizer.bin'])).toBe(false);
+    expect(isModelDrop(['acts.npz', 'vocab.json'])).toBe(false);
   });
 
   it('lists every hook of every block and defaults to the middle resid_pre', () => {
