@@ -26,6 +26,18 @@ async function runs(page: Page): Promise<{ id: string; status: string }[]> {
   return page.evaluate(() => (window.__temposae!.runs as () => { id: string; status: string }[])());
 }
 
+/** Pick an SAE .zip in the storage panel's import; resolves with the new run's id. */
+async function importSae(page: Page, zip: Buffer): Promise<string> {
+  const before = (await runs(page)).length;
+  await page
+    .getByTestId('import-sae-input')
+    .setInputFiles({ name: 'sae.zip', mimeType: 'application/zip', buffer: zip });
+  await page.waitForFunction((n) => (window.__temposae!.runs as () => unknown[])().length > n, before, {
+    timeout: 60_000,
+  });
+  return (await runs(page))[before].id;
+}
+
 describe('loss recovered and the live probe', () => {
   let h: AppHarness;
   let w: WatchedPage;
@@ -137,15 +149,7 @@ describe('loss recovered and the live probe', () => {
       page.waitForEvent('download', { timeout: 60_000 }),
       page.getByTestId('btn-export-sae').click(),
     ]);
-    await page.getByTestId('import-sae-input').setInputFiles({
-      name: 'sae.zip',
-      mimeType: 'application/zip',
-      buffer: readFileSync((await d.path())!),
-    });
-    await page.waitForFunction(() => (window.__temposae!.runs as () => unknown[])().length > 1, null, {
-      timeout: 60_000,
-    });
-    const imported = (await runs(page))[1].id;
+    const imported = await importSae(page, readFileSync((await d.path())!));
     await page.waitForFunction(
       (rid) =>
         ((window.__temposae!.analysis as () => { byRun: Record<string, { evals: unknown[] }> })().byRun[rid]
@@ -177,15 +181,7 @@ describe('loss recovered and the live probe', () => {
     await page.waitForFunction(() =>
       document.querySelector('[data-testid=data-summary]')?.textContent?.includes('blocks.0.hook_resid_pre'),
     );
-    await page.getByTestId('import-sae-input').setInputFiles({
-      name: 'sae.zip',
-      mimeType: 'application/zip',
-      buffer: readFileSync((await d.path())!),
-    });
-    await page.waitForFunction(() => (window.__temposae!.runs as () => unknown[])().length > 2, null, {
-      timeout: 60_000,
-    });
-    const elsewhere = (await runs(page))[2].id;
+    const elsewhere = await importSae(page, readFileSync((await d.path())!));
     await page.getByTestId('tab-features').click();
     await page.getByTestId('analysis-run').selectOption(elsewhere);
     await page.getByTestId('evaluate-with-model').click();
