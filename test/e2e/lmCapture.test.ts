@@ -309,6 +309,18 @@ describe('a language model in the tab', () => {
     expect(said).toContain('4 heads (2 kv)');
     expect(await page.getByTestId('model-center').isDisabled()).toBe(true);
     expect(await page.getByTestId('model-processing').textContent()).toContain('RMSNorm model');
+    // A text file dragged onto the model panel's drop zone (a real drop event with a DataTransfer).
+    const dt = await page.evaluateHandle(() => {
+      const d = new DataTransfer();
+      d.items.add(
+        new File(['the end and the world and the hello. '.repeat(8)], 'extra.txt', { type: 'text/plain' }),
+      );
+      return d;
+    });
+    await page.getByTestId('model-drop-zone').dispatchEvent('drop', { dataTransfer: dt });
+    await page.waitForFunction(() =>
+      document.querySelector('[data-testid=model-texts]')?.textContent?.includes('extra.txt'),
+    );
     await page
       .getByTestId('model-text')
       .fill(Array.from({ length: 24 }, (_, i) => SENTENCES[i % 4]).join(' '));
