@@ -315,6 +315,18 @@ export function processingWords(center: boolean, family: 'gpt2' | 'llama'): stri
     : 'none: raw HF weights (TransformerLens with center_writing_weights=False)';
 }
 
+/** Rows as they are packed, showing the count and letting the page paint every 256 rows. */
+async function* withProgress<R>(rows: AsyncIterable<R>): AsyncGenerator<R> {
+  let n = 0;
+  for await (const r of rows) {
+    yield r;
+    if (++n % 256 === 0) {
+      set({ progressRows: n });
+      await new Promise((res) => setTimeout(res, 0));
+    }
+  }
+}
+
 /**
  * Capture: packs the dropped files and the typed text into rows, and publishes the model at the hook as
  * the run's dataset (lmActivationSource: each read runs the forward). Returns the data key, or null
@@ -348,7 +360,7 @@ export async function captureToData(settings: CaptureSettings, typed: string): P
     if (!texts.length)
       throw new Error('No text: drop .txt / .jsonl / .json / .parquet files or type some text');
     const rows = await collectRows(
-      packTexts(texts, m.tokenizer, { contextSize: T, prependBos }),
+      withProgress(packTexts(texts, m.tokenizer, { contextSize: T, prependBos })),
       settings.maxRows,
     );
     if (!rows.length)
