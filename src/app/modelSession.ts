@@ -23,7 +23,8 @@ import { ZipStreamWriter } from '../io/zipStream';
 import { useWorkspaceStore } from '../store/workspaceStore';
 import { getLoadedData, loadMadeSource, type PickedFile } from './dataSession';
 import { exposeForTests, initGpu } from './gpuSession';
-import { writeExportFile } from './persistence/persistence';
+import { formatBytes, writeExportFile } from './persistence/persistence';
+import { fetchHubFiles, forgetHubModel } from './hubFetch';
 
 /** What the model panel shows of the loaded model. */
 export interface ModelSummary {
@@ -288,6 +289,39 @@ export async function dropModelFiles(files: PickedFile[]): Promise<void> {
     textFiles = [...textFiles, ...texts];
     set({ texts: textFiles.map((f) => ({ name: f.path, size: f.file.size })) });
   }
+}
+
+/**
+ * Fetch a model from the Hugging Face hub by id (src/app/hubFetch: cached in OPFS, so a second fetch or
+ * a reload reads the cache), showing bytes of total, then load it as dropped files are loaded.
+ */
+export async function fetchHubModel(id: string): Promise<void> {
+  if (useModelStore.getState().busy) {
+    set({ error: `Wait until ${useModelStore.getState().busy} has finished.` });
+    return;
+  }
+  set({ error: null, busy: `fetching ${id.trim()} from the hub` });
+  let files: PickedFile[];
+  try {
+    files = (
+      await fetchHubFiles(id, (p) =>
+        set({
+          busy: `downloading ${p.file} · ${formatBytes(p.loaded)}${p.total !== null ? ` of ${formatBytes(p.total)}` : ''}`,
+        }),
+      )
+    ).files;
+  } catch (e) {
+    set({
+      busy: null,
+      error: `${messageOf(e)}. ${current ? `${current.summary.name} is still loaded` : 'No model is loaded'}.`,
+    });
+    return;
+  }
+  set({ busy: null });
+  const before = current;
+  await dropModelFiles(files);
+  // Cached files that do not load are not kept: the next fetch downloads them again.
+  if (current === before) await forgetHubModel(id);
 }
 
 /** Forget the dropped text files (typed text stays in the textarea). */

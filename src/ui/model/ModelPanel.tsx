@@ -7,6 +7,7 @@ import {
   dropModelFiles,
   exportCaptureCache,
   exportCaptureSafetensors,
+  fetchHubModel,
   hookNames,
   processingWords,
   useModelStore,
@@ -62,6 +63,7 @@ export function ModelPanel() {
   const [center, setCenter] = useState(true);
   const [maxRows, setMaxRows] = useState(DEFAULT_MAX_ROWS);
   const [half, setHalf] = useState(false);
+  const [hubId, setHubId] = useState('');
   const m = st.model;
 
   // A new model: its middle block's resid_pre, a context it accepts, centring only for GPT-2.
@@ -89,6 +91,27 @@ export function ModelPanel() {
         <code>tokenizer.json</code>, or a llama2.c <code>.bin</code> + <code>tokenizer.bin</code>) and text (
         <code>.txt</code> <code>.jsonl</code> <code>.json</code> <code>.parquet</code>)
       </FileDropZone>
+      <form
+        className="field"
+        onSubmit={(e) => {
+          e.preventDefault();
+          if (hubId.trim()) void fetchHubModel(hubId);
+        }}
+      >
+        <label htmlFor="model-hub-id" title="downloaded once, then kept in this browser's storage">
+          Hugging Face model id
+        </label>
+        <input
+          id="model-hub-id"
+          data-testid="model-hub-id"
+          value={hubId}
+          placeholder="gpt2 or HuggingFaceTB/SmolLM-135M"
+          onChange={(e) => setHubId(e.target.value)}
+        />
+        <button type="submit" data-testid="model-hub-fetch" disabled={!!st.busy || !hubId.trim()}>
+          Fetch
+        </button>
+      </form>
       {st.busy && (
         <div className="load-progress" data-testid="model-busy">
           {st.busy}
