@@ -44,7 +44,20 @@ export interface HubProgress {
   total: number | null;
 }
 
-class NotFound extends Error {}
+/** 404, or 401/403 (the hub's answer for a repo that does not exist, or is gated or private). */
+class NotFound extends Error {
+  constructor(
+    url: string,
+    readonly status: number,
+  ) {
+    super(url);
+  }
+}
+
+const noModel = (id: string, e: NotFound) =>
+  new Error(
+    `no model ${id} on the hub${e.status === 404 ? '' : ` (or it is gated or private: download it and drop the files)`}`,
+  );
 
 const unreachable = () => new Error('the hub cannot be reached: drop the files instead');
 
@@ -55,7 +68,7 @@ async function request(url: string, method: 'GET' | 'HEAD'): Promise<Response> {
   } catch {
     throw unreachable();
   }
-  if (r.status === 404 || r.status === 401) throw new NotFound(url);
+  if (r.status === 404 || r.status === 401 || r.status === 403) throw new NotFound(url, r.status);
   if (!r.ok) throw new Error(`the hub answered ${r.status} ${r.statusText} for ${url}`);
   return r;
 }
@@ -192,7 +205,7 @@ export async function fetchHubFiles(
       );
     // No weights file: is there a model at all?
     await request(url('config.json'), 'HEAD').catch((err) => {
-      throw err instanceof NotFound ? new Error(`no model ${id} on the hub`) : err;
+      throw err instanceof NotFound ? noModel(id, err) : err;
     });
     throw new Error(`${id} on the hub has no model.safetensors (pytorch_model.bin is never opened)`);
   }
@@ -209,9 +222,7 @@ export async function fetchHubFiles(
     } catch (e) {
       if (!(e instanceof NotFound)) throw e;
       if ((OPTIONAL as readonly string[]).includes(name)) continue;
-      throw new Error(
-        name === 'config.json' ? `no model ${id} on the hub` : `${id} on the hub has no ${name}`,
-      );
+      throw name === 'config.json' ? noModel(id, e) : new Error(`${id} on the hub has no ${name}`);
     }
     files.push({ file: await download(r, name, dir, onProgress), path: `${id}/${name}` });
   }

@@ -68,6 +68,11 @@ describe('hub fetch', () => {
   it('names a missing model and an unreachable hub', async () => {
     stubHub({});
     await expect(fetchHubFiles('org/nope', () => {})).rejects.toThrow('no model org/nope on the hub');
+    // The hub answers 401 for a repo that does not exist or is gated.
+    vi.stubGlobal('fetch', async () => new Response('Repository not found', { status: 401 }));
+    await expect(fetchHubFiles('org/gated', () => {})).rejects.toThrow(
+      'no model org/gated on the hub (or it is gated or private: download it and drop the files)',
+    );
     vi.stubGlobal('fetch', async () => {
       throw new TypeError('Failed to fetch');
     });
