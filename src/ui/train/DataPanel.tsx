@@ -40,7 +40,8 @@ export function DataPanel() {
         // A model folder dropped here goes to the language-model panel (src/app/modelSession.ts).
         onFiles={(f) => (isModelDrop(f.map((x) => x.path)) ? dropModelFiles(f) : loadFiles(f))}
         testIds={{ zone: 'drop-zone', files: 'file-input', folder: 'folder-input' }}
-        accept=".npy,.npz,.safetensors,.arrow,.json"
+        // .bin: a llama2.c checkpoint with its tokenizer.bin, handed to the model panel like a drop.
+        accept=".npy,.npz,.safetensors,.arrow,.json,.bin"
         hint={
           <div className="muted drop-hint">
             [S, T, d] arrays keep their sequences; [N, d] arrays are cut into sequences of the sequence length
