@@ -12,7 +12,7 @@ import { useAnalysisStore, type LossRecoveredRecord } from '../store/analysisSto
 import { findRun } from '../store/runsStore';
 import { getLoadedData } from './dataSession';
 import { evalHandles, evaluateRun, limitBatches } from './evaluation';
-import { exposeForTests, initGpu } from './gpuSession';
+import { initGpu } from './gpuSession';
 import { loadedModel } from './modelSession';
 
 /** Held-out rows evaluated at most (the run's held-out batches, in order, up to this many rows). */
@@ -201,5 +201,3 @@ export async function steerRun(
   });
   return sp.tokenizer.decode(out);
 }
-
-exposeForTests('lossRecovered', () => useAnalysisStore.getState().lossRecovered);

@@ -22,7 +22,7 @@ import { safetensorsHeaderBytes } from '../io/safetensors';
 import { ZipStreamWriter } from '../io/zipStream';
 import { useWorkspaceStore } from '../store/workspaceStore';
 import { getLoadedData, loadMadeSource, type PickedFile } from './dataSession';
-import { exposeForTests, initGpu } from './gpuSession';
+import { initGpu } from './gpuSession';
 import { formatBytes, writeExportFile } from './persistence/persistence';
 import { fetchHubFiles, forgetHubModel } from './hubFetch';
 
@@ -618,6 +618,3 @@ export function exportCaptureCache(dataKey: string): Promise<{ name: string; blo
     return { name, blob };
   });
 }
-
-// Read-only view for tests and DevTools.
-exposeForTests('modelPanel', () => useModelStore.getState());
