@@ -8,6 +8,8 @@ import { preview, type PreviewServer } from 'vite';
 
 export const CHROMIUM_PATH = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 export const SCREENSHOT_DIR = path.resolve('test-output/screenshots');
+/** The built app to serve: dist/ (npm run build), or E2E_DIST when several checkouts' builds must not collide. */
+const DIST = process.env.E2E_DIST ?? 'dist';
 
 /** Flags that give headless Chromium a WebGPU adapter on SwiftShader with no GPU and no network. */
 export const CHROMIUM_ARGS = [
@@ -33,10 +35,11 @@ export interface AppHarness {
 }
 
 export async function startApp(opts: { args?: string[] } = {}): Promise<AppHarness> {
-  if (!existsSync('dist/index.html')) {
-    throw new Error('dist/ is missing: run `npm run build` first (npm run test:e2e does).');
+  if (!existsSync(path.join(DIST, 'index.html'))) {
+    throw new Error(`${DIST}/ is missing: run \`npm run build\` first (npm run test:e2e does).`);
   }
   const server: PreviewServer = await preview({
+    build: { outDir: DIST },
     preview: { port: 0, host: '127.0.0.1', strictPort: false },
     logLevel: 'error',
   });
