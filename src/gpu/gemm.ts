@@ -8,7 +8,7 @@ import blockedKVec4Code from '../../shaders/gemm_blocked_kvec4.wgsl?raw';
 import blockedVec4Code from '../../shaders/gemm_blocked_vec4.wgsl?raw';
 import tiledCode from '../../shaders/gemm_tiled.wgsl?raw';
 import { createStorageBuffer, createUniformBuffer } from './buffers';
-import { bindBuffers, createKernel } from './kernel';
+import { bindNamed, createNamedKernel, type NamedKernel } from './kernel';
 
 export type GemmDesign = 'blocked' | 'tiled';
 /** NN: C = A·B; TN: C = Aᵀ·B (A stored K×M); NT: C = A·Bᵀ (B stored N×K). All row-major. */
@@ -121,9 +121,10 @@ export function withGemmStruct(code: string): string {
   return `${gemmCommonCode}\n${code}`;
 }
 
-const pipelines = new WeakMap<GPUDevice, Map<GemmKernel, GPUComputePipeline>>();
+const pipelines = new WeakMap<GPUDevice, Map<GemmKernel, NamedKernel>>();
 
-function gemmPipeline(device: GPUDevice, design: GemmKernel): GPUComputePipeline {
+/** A GEMM kernel's pipeline with the binding names its WGSL declares, built once per device. */
+export function gemmKernel(device: GPUDevice, design: GemmKernel): NamedKernel {
   let byDesign = pipelines.get(device);
   if (!byDesign) pipelines.set(device, (byDesign = new Map()));
   let p = byDesign.get(design);
@@ -135,7 +136,7 @@ function gemmPipeline(device: GPUDevice, design: GemmKernel): GPUComputePipeline
       blocked_kvec4: blockedKVec4Code,
       tiled: tiledCode,
     };
-    p = createKernel(device, {
+    p = createNamedKernel(device, {
       label: `gemm.${design}`,
       code: withGemmStruct(code[design]),
       constants: design === 'tiled' ? { TILE_K: 16 } : undefined,
@@ -143,6 +144,20 @@ function gemmPipeline(device: GPUDevice, design: GemmKernel): GPUComputePipeline
     byDesign.set(design, p);
   }
   return p;
+}
+
+/**
+ * What a GemmOp binds, by the names every gemm_*.wgsl declares: the Gemm uniform `g`, the operands `A`,
+ * `B`, the result `C` and the column `bias` (bindNamed checks them against the kernel's declarations).
+ */
+export function gemmBindings(
+  g: GPUBuffer,
+  A: GPUBuffer,
+  B: GPUBuffer,
+  C: GPUBuffer,
+  bias: GPUBuffer,
+): Record<string, GPUBuffer> {
+  return { g, A, B, C, bias };
 }
 
 /** One GEMM with fixed operands: its uniform and bind group are made here, once. */
@@ -167,12 +182,13 @@ export class GemmOp {
     bias?: GPUBuffer,
   ) {
     this.kernel = gemmKernelFor(design, shape);
-    this.pipeline = gemmPipeline(device, this.kernel);
+    const kernel = gemmKernel(device, this.kernel);
+    this.pipeline = kernel.pipeline;
     this.uniform = createUniformBuffer(device, `${label}.dims`, 64);
     device.queue.writeBuffer(this.uniform, 0, gemmUniform(shape, !!bias));
     if (!bias) this.placeholder = createStorageBuffer(device, `${label}.noBias`, 16);
     const biasBuf = bias ?? this.placeholder!;
-    this.bindGroup = bindBuffers(device, this.pipeline, `${label}.bind`, [this.uniform, A, B, C, biasBuf]);
+    this.bindGroup = bindNamed(device, kernel, `${label}.bind`, gemmBindings(this.uniform, A, B, C, biasBuf));
     this.workgroups =
       design === 'blocked'
         ? [Math.ceil(shape.N / 64), Math.ceil(shape.M / 16)]

@@ -2,12 +2,19 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { gemmUniform, withGemmStruct } from '../../src/gpu/gemm';
-import { bindNamed, compilationErrors, createNamedKernel, declaredBindings } from '../../src/gpu/kernel';
+import { gemmBindings, gemmKernel, gemmUniform, withGemmStruct } from '../../src/gpu/gemm';
+import {
+  bindNamed,
+  compilationErrors,
+  createNamedKernel,
+  declaredBindings,
+  type NamedKernel,
+} from '../../src/gpu/kernel';
 import { DEFAULT_CONFIG } from '../../src/sae/config';
 import { packParams, PARAMS_BYTES, PARAMS_FIELDS, paramsStructWgsl } from '../../src/sae/gpu/layout';
 import { withSaeStructs } from '../../src/sae/gpu/saePasses';
 import { withMethodStructs } from '../../src/sae/gpu/methodKernels';
+import { maskedBindings, sparseKernel, spmmBindings } from '../../src/sae/gpu/sparseGemm';
 import { getTestGpu } from '../helpers/dawn';
 
 const dir = join(__dirname, '../../shaders');
@@ -154,15 +161,59 @@ describe('named bindings', () => {
     ).toThrow(/no @binding\(1\)/);
   });
 
-  // GemmOp (src/gpu/gemm.ts) and SparseGemmOp/MaskedNtOp (src/sae/gpu/sparseGemm.ts) bind their fixed
-  // operands in this order: the shaders must declare them so.
-  it('the GEMM and sparse-product kernels declare the operands in the order their ops bind them', () => {
-    const order = (f: string) => declaredBindings(readFileSync(join(dir, f), 'utf8'), f);
-    for (const f of readdirSync(dir).filter((x) => /^gemm_(blocked|tiled)/.test(x)))
-      expect([f, order(f)]).toEqual([f, ['g', 'A', 'B', 'C', 'bias']]);
-    expect(order('topk_spmm.wgsl')).toEqual(['s', 'A', 'B', 'C', 'bias']);
-    for (const f of ['topk_masked_nt.wgsl', 'topk_masked_nt_vec4.wgsl'])
-      expect([f, order(f)]).toEqual([f, ['s', 'A', 'B', 'M', 'C']]);
+  // GemmOp (src/gpu/gemm.ts) and SparseGemmOp/MaskedNtOp (src/sae/gpu/sparseGemm.ts) bind their operands
+  // by name (gemmBindings, spmmBindings, maskedBindings): every kernel accepts exactly those names, and a
+  // kernel whose declaration is misspelt, or bindings with one left out, are refused naming it.
+  it('the GEMM and sparse-product ops bind by the names their kernels declare', async () => {
+    const { device } = await getTestGpu();
+    const buf = device.createBuffer({ size: 64, usage: GPUBufferUsage.STORAGE });
+    const uni = device.createBuffer({ size: 64, usage: GPUBufferUsage.UNIFORM });
+    const gemm = gemmBindings(uni, buf, buf, buf, buf);
+    const spmm = { s: uni, ...spmmBindings(buf, buf, buf, buf) };
+    const masked = { s: uni, ...maskedBindings(buf, buf, buf, buf) };
+    const kernels: [string, NamedKernel, Record<string, GPUBuffer>][] = [
+      ...(['blocked', 'blocked_vec4', 'blocked_bvec4', 'blocked_kvec4', 'tiled'] as const).map(
+        (k) => [k, gemmKernel(device, k), gemm] as [string, NamedKernel, Record<string, GPUBuffer>],
+      ),
+      ['spmm', sparseKernel(device, 'spmm', 32), spmm],
+      ['masked_nt', sparseKernel(device, 'masked_nt', 32), masked],
+      ['masked_nt_vec4', sparseKernel(device, 'masked_nt_vec4', 32), masked],
+    ];
+    for (const [name, kernel, bindings] of kernels) {
+      expect([name, [...kernel.bindings].sort()]).toEqual([name, Object.keys(bindings).sort()]);
+      expect(() => bindNamed(device, kernel, `${name}.bind`, bindings)).not.toThrow();
+      // One binding left out (the bias, or the mask): refused, naming it.
+      const { [name.startsWith('masked') ? 'M' : 'bias']: _left, ...missing } = bindings;
+      expect(() => bindNamed(device, kernel, `${name}.bind`, missing)).toThrow(/; missing (bias|M)$/);
+    }
+    // A kernel whose right operand is named otherwise (declaration and uses) is refused with the op's bindings.
+    const misspelt = (file: string, code: (c: string) => string) =>
+      createNamedKernel(device, {
+        label: file,
+        code: code(readFileSync(join(dir, file), 'utf8').replace(/\bB\b/g, 'Bmat')),
+        constants: file.startsWith('topk') ? { WG: 32 } : undefined,
+      });
+    expect(() => bindNamed(device, misspelt('gemm_blocked.wgsl', withGemmStruct), 'op.bind', gemm)).toThrow(
+      /op\.bind: the bindings do not match gemm_blocked\.wgsl's declarations \(g, A, Bmat, C, bias\); missing Bmat; not declared: B/,
+    );
+    expect(() =>
+      bindNamed(
+        device,
+        misspelt('topk_spmm.wgsl', (c) => c),
+        'op.bind',
+        spmm,
+      ),
+    ).toThrow(/missing Bmat; not declared: B/);
+    expect(() =>
+      bindNamed(
+        device,
+        misspelt('topk_masked_nt.wgsl', (c) => c),
+        'op.bind',
+        masked,
+      ),
+    ).toThrow(/missing Bmat; not declared: B/);
+    buf.destroy();
+    uni.destroy();
   });
 
   it('bindNamed refuses a missing or an undeclared name, naming both', async () => {

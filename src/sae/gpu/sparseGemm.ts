@@ -9,7 +9,7 @@ import maskedNtVec4Code from '../../../shaders/topk_masked_nt_vec4.wgsl?raw';
 import spmmCode from '../../../shaders/topk_spmm.wgsl?raw';
 import { createStorageBuffer, createUniformBuffer } from '../../gpu/buffers';
 import { grid } from '../../gpu/dispatch';
-import { bindBuffers, createKernel } from '../../gpu/kernel';
+import { bindNamed, createNamedKernel, type NamedKernel } from '../../gpu/kernel';
 
 /** Columns each invocation keeps in registers (shaders/topk_spmm.wgsl CPI). */
 export const SPMM_CPI = 16;
@@ -66,16 +66,17 @@ export function sparseUniform(s: SparseShape, hasBias: boolean): Uint32Array<Arr
   ]);
 }
 
-const pipelines = new WeakMap<GPUDevice, Map<string, GPUComputePipeline>>();
+const pipelines = new WeakMap<GPUDevice, Map<string, NamedKernel>>();
 
-type SparseKernel = 'spmm' | 'masked_nt' | 'masked_nt_vec4';
+export type SparseKernel = 'spmm' | 'masked_nt' | 'masked_nt_vec4';
 const CODE: Record<SparseKernel, string> = {
   spmm: spmmCode,
   masked_nt: maskedNtCode,
   masked_nt_vec4: maskedNtVec4Code,
 };
 
-function pipeline(device: GPUDevice, kernel: SparseKernel, wg: number): GPUComputePipeline {
+/** A sparse-product kernel with the binding names its WGSL declares, built once per device and size. */
+export function sparseKernel(device: GPUDevice, kernel: SparseKernel, wg: number): NamedKernel {
   let byKey = pipelines.get(device);
   if (!byKey) pipelines.set(device, (byKey = new Map()));
   const key = `${kernel}.wg${wg}`;
@@ -83,29 +84,52 @@ function pipeline(device: GPUDevice, kernel: SparseKernel, wg: number): GPUCompu
   if (!p) {
     byKey.set(
       key,
-      (p = createKernel(device, { label: `sae.${key}`, code: CODE[kernel], constants: { WG: wg } })),
+      (p = createNamedKernel(device, { label: `sae.${key}`, code: CODE[kernel], constants: { WG: wg } })),
     );
   }
   return p;
 }
 
-/** A kernel with its uniform and bind group made once: binding 0 the uniform, then the buffers. */
+/**
+ * What each kernel binds besides its uniform `s`, by the names its WGSL declares (topk_spmm: A, B, C,
+ * bias; topk_masked_nt(_vec4): A, B, M, C); bindNamed checks them against the declarations.
+ */
+export function spmmBindings(
+  A: GPUBuffer,
+  B: GPUBuffer,
+  C: GPUBuffer,
+  bias: GPUBuffer,
+): Record<string, GPUBuffer> {
+  return { A, B, C, bias };
+}
+export function maskedBindings(
+  A: GPUBuffer,
+  B: GPUBuffer,
+  M: GPUBuffer,
+  C: GPUBuffer,
+): Record<string, GPUBuffer> {
+  return { A, B, M, C };
+}
+
+/** A kernel with its uniform (bound as `s`) and bind group made once. */
 class BoundOp {
   private readonly bindGroup: GPUBindGroup;
   private readonly uniform: GPUBuffer;
+  private readonly pipeline: GPUComputePipeline;
 
   constructor(
     device: GPUDevice,
     readonly label: string,
-    private readonly pipeline: GPUComputePipeline,
+    kernel: NamedKernel,
     words: Uint32Array<ArrayBuffer>,
-    buffers: GPUBuffer[],
+    buffers: Record<string, GPUBuffer>,
     private readonly workgroups: [number, number],
     private readonly owned: GPUBuffer[] = [],
   ) {
+    this.pipeline = kernel.pipeline;
     this.uniform = createUniformBuffer(device, `${label}.dims`, words.byteLength);
     device.queue.writeBuffer(this.uniform, 0, words);
-    this.bindGroup = bindBuffers(device, pipeline, `${label}.bind`, [this.uniform, ...buffers]);
+    this.bindGroup = bindNamed(device, kernel, `${label}.bind`, { s: this.uniform, ...buffers });
   }
 
   record(pass: GPUComputePassEncoder): void {
@@ -138,9 +162,9 @@ export class SparseGemmOp extends BoundOp {
     super(
       device,
       label,
-      pipeline(device, 'spmm', wg),
+      sparseKernel(device, 'spmm', wg),
       sparseUniform(shape, !!bias),
-      [A, B, C, bias ?? placeholder!],
+      spmmBindings(A, B, C, bias ?? placeholder!),
       grid(Math.ceil(shape.rows / wg) * spmmChunks(shape.cols)),
       placeholder ? [placeholder] : [],
     );
@@ -194,9 +218,9 @@ export class MaskedNtOp extends BoundOp {
     super(
       device,
       label,
-      pipeline(device, kernel, wg),
+      sparseKernel(device, kernel, wg),
       maskedUniform(shape),
-      [A, B, M, C],
+      maskedBindings(A, B, M, C),
       grid(shape.rows * Math.ceil(shape.cols / (wg * MASKED_CPT))),
     );
     this.kernel = kernel;
