@@ -6,11 +6,10 @@
 // inspector; export the SAE (cfg.json metadata names the hook, model and centring) and the captured set
 // as a SAELens activation cache (.zip), unzip it as a user would, pick the folder in the data panel, and
 // train again on it with the same token text.
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { unzipSync } from 'fflate';
-import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { displayToken } from '../../src/analysis/tokenDisplay';
 import { openArrowCache } from '../../src/data/arrowCache';
@@ -22,112 +21,52 @@ import {
   Llama2cTokenizer,
   parseLlama2cTokenizer,
 } from '../../src/lm/tokenizer';
-import { randomModel } from '../fixtures/lm/randomModel';
-import { byteLevelBpe } from '../fixtures/lm/tokenizerJson';
-import { hfFolderFiles, llama2cFixture, writeLlama2c, writeLlama2cTokenizer } from '../fixtures/lm/writers';
-import { openPage, screenshot, startApp, type AppHarness, type WatchedPage } from './harness';
+import { llama2cFixture, writeLlama2c, writeLlama2cTokenizer } from '../fixtures/lm/writers';
+import {
+  download,
+  LM_SENTENCES,
+  LM_STEPS,
+  LM_T as T,
+  LM_URL_CONFIG,
+  lmDocsJsonl,
+  openApp,
+  readInspector,
+  tinyGpt2,
+  trainAndEvaluate,
+  type InspectorView,
+} from './flows';
+import { screenshot, type AppHarness, type WatchedPage } from './harness';
 
-const T = 16;
-const STEPS = 12;
 const HOOK = 'blocks.1.hook_resid_pre';
-const URL_CONFIG = `?d_sae=32&seqs_per_batch=4&training_tokens=${4 * T * STEPS}&metrics_every=4&eval_every=0&lr=0.01&seed=3`;
-
-const SENTENCES = [
-  'The world said hello to the cafe.',
-  'She had an end, and then she said hello again to the world.',
-  'Hello there, the end and the world and the hello.',
-  'The cafe and the world said hello; she and the end.',
-];
-// 48 short documents: a few hundred tokens of this tokenizer, about 40 rows of 16.
-const DOCS = Array.from({ length: 48 }, (_, i) => `${SENTENCES[i % 4]} ${SENTENCES[(i * 3 + 1) % 4]}`);
 
 type Upload = { name: string; buffer: Buffer };
 
-async function runs(page: Page): Promise<{ id: string; status: string }[]> {
-  return page.evaluate(() => (window.__temposae!.runs as () => { id: string; status: string }[])());
-}
-
-/** Start a new run on the loaded data and wait until it is done and evaluated (read-only hooks). */
-async function trainAndEvaluate(page: Page, shot: string) {
-  const before = (await runs(page)).length;
-  await page.getByTestId('tab-train').click();
-  await page.getByTestId('btn-primary').click();
-  await page.waitForFunction((n) => (window.__temposae!.runs as () => unknown[])().length > n, before);
-  const id = (await runs(page))[before].id;
-  await page
-    .waitForFunction(
-      ([rid, steps]) => {
-        const r = (window.__temposae!.runs as () => { id: string; status: string }[])().find(
-          (x) => x.id === rid,
-        );
-        const a = (
-          window.__temposae!.analysis as () => {
-            byRun: Record<string, { evals: { step: number }[]; evaluating: boolean }>;
-          }
-        )().byRun[rid as string];
-        return r?.status === 'done' && !!a && !a.evaluating && a.evals.some((e) => e.step === steps);
-      },
-      [id, STEPS] as const,
-      { timeout: 60_000, polling: 250 },
-    )
-    .catch(async (e) => {
-      await screenshot(page, `${shot}-timeout`);
-      throw e;
-    });
-}
-
-/** Open Features, click the first leaf of the clustering view, return the token cells shown. */
-async function readInspector(page: Page, shot: string) {
-  await page.getByTestId('tab-features').click();
-  await page.getByTestId('cluster-view').waitFor();
-  const leaf = page.locator('[data-testid^="leaf-"]').first();
-  const feature = (await leaf.getAttribute('data-testid'))!.slice('leaf-'.length);
-  await leaf.click();
-  await page.waitForFunction(
-    (f) => document.querySelector('[data-testid="inspector-body"]')?.getAttribute('data-feature') === f,
-    feature,
-    { timeout: 60_000 },
-  );
-  const inspector = page.getByTestId('inspector');
-  await inspector.scrollIntoViewIfNeeded();
-  await screenshot(page, shot);
-  const cells = (testId: string) =>
-    page
-      .getByTestId(testId)
-      .locator('.an-tok')
-      .evaluateAll((els) => els.map((e) => e.textContent ?? ''));
-  return {
-    shown: [...(await cells('inspector-tokens')), ...(await cells('inspector-contexts'))],
-    source: (await page.getByTestId('inspector-token-source').textContent())!,
-  };
-}
-
-async function download(page: Page, testId: string): Promise<Buffer> {
-  const [d] = await Promise.all([
-    page.waitForEvent('download', { timeout: 60_000 }),
-    page.getByTestId(testId).click(),
-  ]);
-  return readFileSync((await d.path())!);
+/** Every token shown is text of the vocabulary (no [id] placeholder), whole words among them. */
+function expectVocabText(r: InspectorView, vocabText: Set<string>, wholeWords = true) {
+  expect(r.shown.length).toBeGreaterThan(T - 1);
+  expect(r.shown.filter((t) => /^\[\d+\]$/.test(t))).toEqual([]);
+  expect(
+    r.shown.every((t) => vocabText.has(t)),
+    r.shown.join(' '),
+  ).toBe(true);
+  // Whole words of the merges (␣the, hello, ␣world …), not only bytes.
+  if (wholeWords)
+    expect(r.shown.filter((t) => t.replace('␣', '').length >= 3).length, r.shown.join(' ')).toBeGreaterThan(
+      3,
+    );
 }
 
 describe('a language model in the tab', () => {
   let h: AppHarness;
   let w: WatchedPage;
   let root: string;
-  const tokJson = byteLevelBpe();
-  const vocabSize = Object.keys((tokJson.model as { vocab: object }).vocab).length;
-  const model = randomModel({ family: 'gpt2', seed: 51, vocab_size: vocabSize });
-  const tokCfg = { bos_token: '<|endoftext|>', eos_token: '<|endoftext|>' };
-  const folder = hfFolderFiles(model, tokJson, tokCfg);
+  const { tokJson, vocabSize, tokCfg, folder } = tinyGpt2();
   const uploads: Upload[] = Object.entries(folder).map(([name, b]) => ({ name, buffer: Buffer.from(b) }));
-  const jsonl = Buffer.from(DOCS.map((text) => JSON.stringify({ text })).join('\n'));
+  const jsonl = lmDocsJsonl();
 
   beforeAll(async () => {
     root = mkdtempSync(path.join(tmpdir(), 'temposae-lm-'));
-    h = await startApp();
-    w = await openPage(h, URL_CONFIG);
-    await w.page.getByTestId('selftest').waitFor({ timeout: 60_000 });
-    await w.page.getByTestId('data-summary').waitFor();
+    ({ h, w } = await openApp(LM_URL_CONFIG));
   });
   afterAll(async () => {
     rmSync(root, { recursive: true, force: true });
@@ -191,19 +130,10 @@ describe('a language model in the tab', () => {
     expect(dataSaid).toContain('tokenizer.json');
     await screenshot(page, 'lmcapture-captured');
 
-    await trainAndEvaluate(page, 'lmcapture-train');
+    await trainAndEvaluate(page, LM_STEPS, 'lmcapture-train');
     const r = await readInspector(page, 'lmcapture-inspector');
     expect(r.source).toContain('tokenizer.json');
-    expect(r.shown.length).toBeGreaterThan(T - 1);
-    expect(r.shown.filter((t) => /^\[\d+\]$/.test(t))).toEqual([]);
-    expect(
-      r.shown.every((t) => vocabText.has(t)),
-      r.shown.join(' '),
-    ).toBe(true);
-    // Whole words of the merges (␣the, hello, ␣world …), not only bytes.
-    expect(r.shown.filter((t) => t.replace('␣', '').length >= 3).length, r.shown.join(' ')).toBeGreaterThan(
-      3,
-    );
+    expectVocabText(r, vocabText);
 
     // The SAE's cfg.json carries where its activations came from.
     await page.getByTestId('tab-train').click();
@@ -269,13 +199,9 @@ describe('a language model in the tab', () => {
     const again = (await page.getByTestId('data-summary').textContent())!;
     expect(again).toContain('× 16 × 16');
     expect(again).toContain('tokenizer.json');
-    await trainAndEvaluate(page, 'lmcapture-cache-train');
+    await trainAndEvaluate(page, LM_STEPS, 'lmcapture-cache-train');
     const r2 = await readInspector(page, 'lmcapture-cache-inspector');
-    expect(r2.shown.filter((t) => /^\[\d+\]$/.test(t))).toEqual([]);
-    expect(
-      r2.shown.every((t) => vocabText.has(t)),
-      r2.shown.join(' '),
-    ).toBe(true);
+    expectVocabText(r2, vocabText, false);
   });
 
   it('a llama2.c .bin + tokenizer.bin and typed text: RMSNorm, no centring, another hook, its own token text', async () => {
@@ -323,7 +249,7 @@ describe('a language model in the tab', () => {
     );
     await page
       .getByTestId('model-text')
-      .fill(Array.from({ length: 24 }, (_, i) => SENTENCES[i % 4]).join(' '));
+      .fill(Array.from({ length: 24 }, (_, i) => LM_SENTENCES[i % 4]).join(' '));
     await page.getByTestId('model-hook').selectOption('blocks.0.hook_mlp_out');
     await page.getByTestId('model-f16').check();
     await page.getByTestId('model-context').fill(String(T));
@@ -337,17 +263,10 @@ describe('a language model in the tab', () => {
     const capSaid = (await page.getByTestId('model-capture-summary').textContent())!;
     expect(capSaid).toContain('RMSNorm model');
     expect(capSaid).toContain('float16 on the GPU');
-    await trainAndEvaluate(page, 'lmcapture-llama2c-train');
+    await trainAndEvaluate(page, LM_STEPS, 'lmcapture-llama2c-train');
     const r = await readInspector(page, 'lmcapture-llama2c-inspector');
     expect(r.source).toContain('tokenizer.bin');
-    expect(r.shown.filter((t) => /^\[\d+\]$/.test(t))).toEqual([]);
-    expect(
-      r.shown.every((t) => vocabText.has(t)),
-      r.shown.join(' '),
-    ).toBe(true);
-    expect(r.shown.filter((t) => t.replace('␣', '').length >= 3).length, r.shown.join(' ')).toBeGreaterThan(
-      3,
-    );
+    expectVocabText(r, vocabText);
     // Its cache export carries the vocabulary as vocab.json (tokenizer.bin is not token text on its own).
     await page.getByTestId('tab-train').click();
     const zip = unzipSync(new Uint8Array(await download(page, 'model-export-cache')));

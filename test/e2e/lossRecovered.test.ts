@@ -3,28 +3,20 @@
 // "Evaluate with the model": the SAEBench core numbers appear there, in Compare's table and as the
 // frontier's ce_loss_score axis; the Stop button stops a second evaluation; type a sentence in the live
 // probe, see a row per token with its features and CE change, click a feature and land in the inspector.
-import { readFileSync } from 'node:fs';
 import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { randomModel } from '../fixtures/lm/randomModel';
-import { byteLevelBpe } from '../fixtures/lm/tokenizerJson';
-import { hfFolderFiles } from '../fixtures/lm/writers';
-import { openPage, screenshot, startApp, type AppHarness, type WatchedPage } from './harness';
-
-const T = 16;
-const STEPS = 12;
-const URL_CONFIG = `?d_sae=32&seqs_per_batch=4&training_tokens=${4 * T * STEPS}&metrics_every=4&eval_every=0&lr=0.01&seed=3`;
-const SENTENCES = [
-  'The world said hello to the cafe.',
-  'She had an end, and then she said hello again to the world.',
-  'Hello there, the end and the world and the hello.',
-  'The cafe and the world said hello; she and the end.',
-];
-const DOCS = Array.from({ length: 48 }, (_, i) => `${SENTENCES[i % 4]} ${SENTENCES[(i * 3 + 1) % 4]}`);
-
-async function runs(page: Page): Promise<{ id: string; status: string }[]> {
-  return page.evaluate(() => (window.__temposae!.runs as () => { id: string; status: string }[])());
-}
+import {
+  download,
+  LM_STEPS,
+  LM_T as T,
+  LM_URL_CONFIG,
+  lmDocsJsonl,
+  openApp,
+  runs,
+  tinyGpt2,
+  trainAndEvaluate,
+} from './flows';
+import { screenshot, type AppHarness, type WatchedPage } from './harness';
 
 /** Pick an SAE .zip in the storage panel's import; resolves with the new run's id. */
 async function importSae(page: Page, zip: Buffer): Promise<string> {
@@ -41,17 +33,10 @@ async function importSae(page: Page, zip: Buffer): Promise<string> {
 describe('loss recovered and the live probe', () => {
   let h: AppHarness;
   let w: WatchedPage;
-  const tokJson = byteLevelBpe();
-  const vocabSize = Object.keys((tokJson.model as { vocab: object }).vocab).length;
-  const model = randomModel({ family: 'gpt2', seed: 51, vocab_size: vocabSize });
-  const tokCfg = { bos_token: '<|endoftext|>', eos_token: '<|endoftext|>' };
-  const folder = hfFolderFiles(model, tokJson, tokCfg);
+  const { folder } = tinyGpt2();
 
   beforeAll(async () => {
-    h = await startApp();
-    w = await openPage(h, URL_CONFIG);
-    await w.page.getByTestId('selftest').waitFor({ timeout: 60_000 });
-    await w.page.getByTestId('data-summary').waitFor();
+    ({ h, w } = await openApp(LM_URL_CONFIG));
   });
   afterAll(async () => {
     await h?.close();
@@ -61,7 +46,7 @@ describe('loss recovered and the live probe', () => {
     const { page } = w;
     const files = [
       ...Object.entries(folder).map(([name, b]) => ({ name, buffer: Buffer.from(b) })),
-      { name: 'docs.jsonl', buffer: Buffer.from(DOCS.map((text) => JSON.stringify({ text })).join('\n')) },
+      { name: 'docs.jsonl', buffer: lmDocsJsonl() },
     ];
     await page
       .getByTestId('model-file-input')
@@ -72,24 +57,7 @@ describe('loss recovered and the live probe', () => {
     await page.waitForFunction(() =>
       document.querySelector('[data-testid=data-summary]')?.textContent?.includes('hook_resid_pre'),
     );
-    await page.getByTestId('btn-primary').click();
-    await page.waitForFunction(() => (window.__temposae!.runs as () => unknown[])().length > 0);
-    const id = (await runs(page))[0].id;
-    await page.waitForFunction(
-      (rid) => {
-        const r = (window.__temposae!.runs as () => { id: string; status: string }[])().find(
-          (x) => x.id === rid,
-        );
-        const a = (
-          window.__temposae!.analysis as () => {
-            byRun: Record<string, { evals: unknown[]; evaluating: boolean }>;
-          }
-        )().byRun[rid];
-        return r?.status === 'done' && !!a && !a.evaluating && a.evals.length > 0;
-      },
-      id,
-      { timeout: 60_000, polling: 250 },
-    );
+    const id = await trainAndEvaluate(page, LM_STEPS, 'lossrecovered-train');
 
     // Features: evaluate with the model; the SAEBench numbers appear.
     await page.getByTestId('tab-features').click();
@@ -136,20 +104,13 @@ describe('loss recovered and the live probe', () => {
     // held-out rows matches (the export folds the input scaling into the weights).
     await page.getByTestId('tab-train').click();
     // The history export carries them in the evaluation rows, under the SAEBench names.
-    const [hj] = await Promise.all([
-      page.waitForEvent('download', { timeout: 60_000 }),
-      page.getByTestId('btn-export-history-json').click(),
-    ]);
-    const hist = JSON.parse(readFileSync((await hj.path())!, 'utf8')) as {
+    const hist = JSON.parse((await download(page, 'btn-export-history-json')).toString('utf8')) as {
       eval: Record<string, number>[];
     };
     expect(hist.eval.at(-1)?.ce_loss_score).toBeCloseTo(lr.score, 3);
     expect(hist.eval.at(-1)?.loss_recovered_rows).toBeGreaterThan(0);
-    const [d] = await Promise.all([
-      page.waitForEvent('download', { timeout: 60_000 }),
-      page.getByTestId('btn-export-sae').click(),
-    ]);
-    const imported = await importSae(page, readFileSync((await d.path())!));
+    const saeZip = await download(page, 'btn-export-sae');
+    const imported = await importSae(page, saeZip);
     await page.waitForFunction(
       (rid) =>
         ((window.__temposae!.analysis as () => { byRun: Record<string, { evals: unknown[] }> })().byRun[rid]
@@ -181,7 +142,7 @@ describe('loss recovered and the live probe', () => {
     await page.waitForFunction(() =>
       document.querySelector('[data-testid=data-summary]')?.textContent?.includes('blocks.0.hook_resid_pre'),
     );
-    const elsewhere = await importSae(page, readFileSync((await d.path())!));
+    const elsewhere = await importSae(page, saeZip);
     await page.getByTestId('tab-features').click();
     await page.getByTestId('analysis-run').selectOption(elsewhere);
     await page.getByTestId('evaluate-with-model').click();

@@ -17,7 +17,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { encodeNpy } from '../../src/data/npyWrite';
 import { buildArrowCache, cacheJson } from '../fixtures/data/build';
 import { parseDashboardFile } from '../../src/io/dashboardJson';
-import { openPage, SCREENSHOT_DIR, screenshot, startApp, type AppHarness, type WatchedPage } from './harness';
+import { download, openApp, readInspector, readShown, trainAndEvaluate, type InspectorView } from './flows';
+import { SCREENSHOT_DIR, type AppHarness, type WatchedPage } from './harness';
 
 // 40 sequences × 16 tokens × d 16 (4 held out), d_sae 32, 24 steps of 4 × 16 tokens, evaluated at the end.
 const S = 40,
@@ -108,91 +109,8 @@ async function drop(page: Page, files: Upload[] | string, shows: string) {
   );
 }
 
-async function download(page: Page, testId: string): Promise<Buffer> {
-  const [d] = await Promise.all([
-    page.waitForEvent('download', { timeout: 120_000 }),
-    page.getByTestId(testId).click(),
-  ]);
-  return readFileSync((await d.path())!);
-}
-
-async function runs(page: Page): Promise<{ id: string; status: string }[]> {
-  return page.evaluate(() => (window.__temposae!.runs as () => { id: string; status: string }[])());
-}
-
-/** Start a new run on the loaded data and wait until it is done and evaluated (read-only hooks). */
-async function trainAndEvaluate(page: Page) {
-  const before = (await runs(page)).length;
-  await page.getByTestId('tab-train').click();
-  await page.getByTestId('btn-primary').click();
-  await page.waitForFunction((n) => (window.__temposae!.runs as () => unknown[])().length > n, before);
-  const id = (await runs(page))[before].id;
-  await page
-    .waitForFunction(
-      ([rid, steps]) => {
-        const r = (window.__temposae!.runs as () => { id: string; status: string }[])().find(
-          (x) => x.id === rid,
-        );
-        const a = (
-          window.__temposae!.analysis as () => {
-            byRun: Record<string, { evals: { step: number }[]; evaluating: boolean }>;
-          }
-        )().byRun[rid as string];
-        return r?.status === 'done' && !!a && !a.evaluating && a.evals.some((e) => e.step === steps);
-      },
-      [id, STEPS] as const,
-      { timeout: 120_000, polling: 250 },
-    )
-    .catch(async (e) => {
-      await screenshot(page, 'tokentext-timeout');
-      const state = await page.evaluate(
-        (rid) => ({
-          run: (window.__temposae!.runs as () => { id: string }[])().find((x) => x.id === rid),
-          analysis: (window.__temposae!.analysis as () => { byRun: Record<string, unknown> })().byRun[rid],
-        }),
-        id,
-      );
-      throw new Error(`${(e as Error).message}: ${JSON.stringify(state).slice(0, 1500)}`);
-    });
-}
-
-/** Open Features, click the first leaf of the clustering view, return what the inspector shows. */
-async function readInspector(page: Page, shot: string) {
-  await page.getByTestId('tab-features').click();
-  await page.getByTestId('cluster-view').waitFor();
-  const leaf = page.locator('[data-testid^="leaf-"]').first();
-  const feature = (await leaf.getAttribute('data-testid'))!.slice('leaf-'.length);
-  await leaf.click();
-  await page.waitForFunction(
-    (f) => document.querySelector('[data-testid="inspector-body"]')?.getAttribute('data-feature') === f,
-    feature,
-    { timeout: 60_000 },
-  );
-  return readShown(page, shot);
-}
-
-/** What the open inspector shows (token cells of the strip and the contexts, the text source). */
-async function readShown(page: Page, shot: string) {
-  const inspector = page.getByTestId('inspector');
-  await inspector.scrollIntoViewIfNeeded();
-  await screenshot(page, shot);
-  const cells = async (testId: string) =>
-    page
-      .getByTestId(testId)
-      .locator('.an-tok')
-      .evaluateAll((els) =>
-        els.map((e) => ({ text: e.textContent ?? '', title: e.getAttribute('title') ?? '' })),
-      );
-  return {
-    strip: await cells('inspector-tokens'),
-    contexts: await cells('inspector-contexts'),
-    source: (await page.getByTestId('inspector-token-source').textContent())!,
-    text: (await inspector.textContent())!,
-  };
-}
-
-function expectText(r: Awaited<ReturnType<typeof readShown>>, words: string[]) {
-  const shown = [...r.strip, ...r.contexts].map((c) => c.text);
+function expectText(r: InspectorView, words: string[]) {
+  const shown = r.shown;
   expect(shown.length).toBeGreaterThan(T - 1);
   // Words of the vocabulary, as text.
   expect(shown.filter((t) => words.includes(t)).length, shown.join(' ')).toBeGreaterThan(T / 2);
@@ -211,10 +129,7 @@ describe('token text in the inspector, every source', () => {
   let w: WatchedPage;
   const dirs: string[] = [];
   beforeAll(async () => {
-    h = await startApp();
-    w = await openPage(h, URL_CONFIG);
-    await w.page.getByTestId('selftest').waitFor({ timeout: 60_000 });
-    await w.page.getByTestId('data-summary').waitFor();
+    ({ h, w } = await openApp(URL_CONFIG));
   });
   afterAll(async () => {
     dirs.forEach((d) => rmSync(d, { recursive: true, force: true }));
@@ -222,7 +137,7 @@ describe('token text in the inspector, every source', () => {
   });
 
   it('built-in data: its vocabulary (<bos>, f12 …)', async () => {
-    await trainAndEvaluate(w.page);
+    await trainAndEvaluate(w.page, STEPS, 'tokentext');
     const r = await readInspector(w.page, 'tokentext-builtin');
     expect(r.source).toContain('synthetic vocabulary');
     const shown = r.strip.map((c) => c.text);
@@ -258,7 +173,7 @@ describe('token text in the inspector, every source', () => {
       ],
       'vocab.json',
     );
-    await trainAndEvaluate(page);
+    await trainAndEvaluate(page, STEPS, 'tokentext');
     const r = await readInspector(page, 'tokentext-vocab-list');
     expect(r.source).toContain('vocab.json');
     expectText(r, WORDS);
@@ -298,7 +213,7 @@ describe('token text in the inspector, every source', () => {
   it('a GPT-2 style {"Ġtok": id} vocabulary dropped after the data: byte-level pieces decoded', async () => {
     const { page } = w;
     await drop(page, [{ name: 'animals.npz', buffer: npz(BYTE_LEVEL.length) }], 'animals.npz');
-    await trainAndEvaluate(page);
+    await trainAndEvaluate(page, STEPS, 'tokentext');
     // No text yet: the ids show as ids, and the inspector says how to get text.
     const before = await readInspector(page, 'tokentext-ids-only');
     expect(before.source).toMatch(/token ids — drop a vocabulary or tokenizer\.json/);
@@ -329,7 +244,7 @@ describe('token text in the inspector, every source', () => {
       ],
       'tokenizer.json',
     );
-    await trainAndEvaluate(page);
+    await trainAndEvaluate(page, STEPS, 'tokentext');
     const r = await readInspector(page, 'tokentext-tokenizer');
     expect(r.source).toContain('tokenizer.json');
     expectText(r, TOKENIZER_TEXT);
@@ -357,7 +272,7 @@ describe('token text in the inspector, every source', () => {
     writeFileSync(path.join(dir, 'tokenizer.json'), tinyTokenizer);
     await drop(page, dir, 'tokenizer.json');
     expect(await page.getByTestId('data-summary').textContent()).toContain(`${S} seq × ${T} × ${D}`);
-    await trainAndEvaluate(page);
+    await trainAndEvaluate(page, STEPS, 'tokentext');
     const r = await readInspector(page, 'tokentext-saelens-cache');
     expectText(r, TOKENIZER_TEXT);
   });
@@ -367,7 +282,7 @@ describe('token text in the inspector, every source', () => {
     await page.reload();
     await page.getByTestId('selftest').waitFor({ timeout: 60_000 });
     await drop(page, [{ name: 'acts.npz', buffer: npz(WORDS.length) }], 'vocab.json (remembered)');
-    await trainAndEvaluate(page);
+    await trainAndEvaluate(page, STEPS, 'tokentext');
     const r = await readInspector(page, 'tokentext-remembered');
     expectText(r, WORDS);
     w.assertNoErrors();
