@@ -55,7 +55,8 @@ export interface ExperimentTable {
   level: number;
 }
 
-const fmt = (v: number) =>
+/** How the table, the sentences and the report write a number (the app's panel too). */
+export const fmt = (v: number) =>
   !Number.isFinite(v)
     ? '—'
     : Math.abs(v) >= 1e4 || (v !== 0 && Math.abs(v) < 1e-3)
@@ -174,6 +175,14 @@ function frontierSvg(t: ExperimentTable, xk: string, yk: string): string {
   );
 }
 
+/** The frontier plots' axes: L0 against explained variance and against smoothness (T-SAE's, else tv_ratio). */
+export function frontierAxes(t: Pick<ExperimentTable, 'metrics'>): [string, string][] {
+  return [
+    ['l0', 'explained_variance'],
+    ['l0', t.metrics.includes('act_smoothness') ? 'act_smoothness' : 'tv_ratio'],
+  ];
+}
+
 /** A one-file HTML report: the table, the frontiers and the sentences. */
 export function experimentHtml(t: ExperimentTable, title: string): string {
   const head = `<tr><th>method</th>${t.metrics.map((k) => `<th>${esc(k)}</th>`).join('')}</tr>`;
@@ -188,13 +197,14 @@ export function experimentHtml(t: ExperimentTable, title: string): string {
           .join('')}</tr>`,
     )
     .join('');
-  const yTemporal = t.metrics.includes('act_smoothness') ? 'act_smoothness' : 'tv_ratio';
   return `<!doctype html><html><head><meta charset="utf-8"><title>${esc(title)}</title>
 <style>body{font:14px system-ui,sans-serif;margin:2em}table{border-collapse:collapse}td,th{border:1px solid #ccc;padding:3px 6px;text-align:right;white-space:nowrap}figure{display:inline-block;margin:1em}</style></head><body>
 <h1>${esc(title)}</h1>
 <p>Mean over seeds ± half-width of the two-sided ${Math.round(t.level * 100)} % Student t interval (hover a cell for the per-seed values).</p>
 <table>${head}${body}</table>
-${frontierSvg(t, 'l0', 'explained_variance')}${frontierSvg(t, 'l0', yTemporal)}
+${frontierAxes(t)
+  .map(([xk, yk]) => frontierSvg(t, xk, yk))
+  .join('')}
 <h2>What the numbers say</h2><ul>${t.sentences.map((s) => `<li>${esc(s.text)}</li>`).join('')}</ul>
 </body></html>
 `;
@@ -214,6 +224,7 @@ export const BY_POSITION_METRICS = [
   'jaccard',
   'flip_rate',
   'act_smoothness',
+  'fft_hf_ratio',
   'sequence_l0',
 ];
 
