@@ -119,6 +119,8 @@ export interface EvalByPosition {
    */
   act_smoothness: number[];
   sequence_l0: number[];
+  /** SPEC §11 windowed FFT ratio by the window's last position (fftByPosition.ts; absent in older evaluations). */
+  fft_hf_ratio: number[];
 }
 
 export interface EvalClustering {
@@ -368,6 +370,7 @@ export async function evaluateHeldOut(
       autocorr_bin_start: arr(tb.autocorr_bin_start),
       act_smoothness: literature ? arr(literature.byPosition.act_smoothness) : new Array<number>(T).fill(NaN),
       sequence_l0: literature ? arr(literature.byPosition.sequence_l0) : new Array<number>(T).fill(NaN),
+      fft_hf_ratio: literature ? arr(literature.byPosition.fft_hf_ratio) : new Array<number>(T).fill(NaN),
     };
     let clustering: EvalClustering | null = null;
     const chosen = K > 0 ? mostVariable(sparse.variance(), K) : new Int32Array(0);

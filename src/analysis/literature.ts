@@ -30,10 +30,14 @@
 //       sequence_l0[t]     distinct features active in positions 0..t of a segment (cumulative),
 //                          at row position t, mean over the segments covering t;
 //       explained_variance_prefix[g][t]  the prefix EV over the tokens at position t (x̄ global).
-//     The FFT ratio is a whole-trace quantity and has no by-position form.
+//       fft_hf_ratio[t]    the FFT ratio of the FFT_WINDOW (8) tokens ending at t (fftByPosition.ts),
+//                          mean over the features active in that window, then over the segments
+//                          holding a whole window ending at t (the whole-trace ratio has no per-token
+//                          form; a short window's spectrum is the nearest local one).
 import type { EvalChunk } from './chunk';
 import { checkChunk, isValidPair } from './chunk';
 import { hfLfRatio } from './fft';
+import { FFT_WINDOW, windowedHfLfRatio } from './fftByPosition';
 
 export interface LiteratureGroup {
   /** Features [start, end) of this Matryoshka group; explained variance is of the prefix [0, end). */
@@ -56,6 +60,8 @@ export interface LiteratureMetrics {
   byPosition: {
     act_smoothness: number[];
     sequence_l0: number[];
+    /** Windowed FFT ratio by the window's last position (fftByPosition.ts). */
+    fft_hf_ratio: number[];
     /** [groups][T] prefix explained variance by position (absent without prefixes). */
     explained_variance_prefix?: number[][];
   };
@@ -103,6 +109,8 @@ export class LiteratureAccumulator {
   private readonly posSmoothN: Float64Array;
   private readonly posL0: Float64Array;
   private readonly posL0N: Float64Array;
+  private readonly posFft: Float64Array;
+  private readonly posFftN: Float64Array;
   // Prefix explained variance: per group, per position, Σ‖x − x̂_p‖²; x sums for x̄ and Σ‖x‖².
   private readonly err: Float64Array[];
   private readonly xSum: Float64Array;
@@ -127,6 +135,8 @@ export class LiteratureAccumulator {
     this.posSmoothN = z();
     this.posL0 = z();
     this.posL0N = z();
+    this.posFft = z();
+    this.posFftN = z();
     const G = decoder ? this.ends.length : 0;
     if (decoder && (decoder.d_in !== d || decoder.d_sae !== m))
       throw new Error(`literature metrics: decoder is ${decoder.d_sae}×${decoder.d_in}, expected ${m}×${d}`);
@@ -196,6 +206,10 @@ export class LiteratureAccumulator {
       fft = 0;
     const posSum = new Float64Array(L);
     const trace = new Float64Array(L);
+    // Windowed FFT ratio per position of the segment: sum and count over the features with a value.
+    const win = new Float64Array(L),
+      fftSum = new Float64Array(L),
+      fftCnt = new Float64Array(L);
     for (const i of active) {
       let mx = 0,
         any = false;
@@ -208,6 +222,14 @@ export class LiteratureAccumulator {
         any = true;
       }
       const h = hfLfRatio(trace);
+      if (L >= FFT_WINDOW) {
+        windowedHfLfRatio(trace, FFT_WINDOW, 0.5, win);
+        for (let u = FFT_WINDOW - 1; u < L; u++)
+          if (!Number.isNaN(win[u])) {
+            fftSum[u] += win[u];
+            fftCnt[u]++;
+          }
+      }
       const g = this.groupOf[i];
       smooth += mx;
       fft += h;
@@ -233,6 +255,11 @@ export class LiteratureAccumulator {
       this.posSmooth[a + u] += posSum[u] / k;
       this.posSmoothN[a + u]++;
     }
+    for (let u = 0; u < L; u++)
+      if (fftCnt[u] > 0) {
+        this.posFft[a + u] += fftSum[u] / fftCnt[u];
+        this.posFftN[a + u]++;
+      }
   }
 
   private addPrefixErrors(c: EvalChunk): void {
@@ -278,6 +305,7 @@ export class LiteratureAccumulator {
       byPosition: {
         act_smoothness: Array.from({ length: T }, (_, t) => r(this.posSmooth[t], this.posSmoothN[t])),
         sequence_l0: Array.from({ length: T }, (_, t) => r(this.posL0[t], this.posL0N[t])),
+        fft_hf_ratio: Array.from({ length: T }, (_, t) => r(this.posFft[t], this.posFftN[t])),
       },
     };
     if (this.decoder) {
