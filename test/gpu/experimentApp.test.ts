@@ -1,0 +1,88 @@
+// The app's experiment and the CLI's `experiment` give the same table.json (issue 14): the app's own
+// modules (the built-in data as the page loads it, its draft config, the experiment session driving
+// trainingLoop with the page's backend, on Dawn's device here) train 2 methods × 2 seeds at matched L0
+// (λ1 searched for ReLU, k set for TopK + ours); the experiment file the panel downloads is
+// given to `cli experiment`, and its table.json is the app's byte for byte. Every number in the app's
+// table is a run's own final held-out evaluation.
+import { readFileSync, rmSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { experimentConfigJson, experimentReportJson } from '../../src/analysis/experimentPlan';
+import { loadBuiltin } from '../../src/app/dataSession';
+import { experimentConfigFor, startExperiment, useExperimentStore } from '../../src/app/experimentSession';
+import { createBrowserBackend } from '../../src/app/trainingBackend';
+import { setRunStorage, setTrainingBackend } from '../../src/app/trainingLoop';
+import { useAnalysisStore } from '../../src/store/analysisStore';
+import { findRun } from '../../src/store/runsStore';
+import { useWorkspaceStore } from '../../src/store/workspaceStore';
+import { getTestGpu } from '../helpers/dawn';
+import { cli, tempDir } from './cli-helpers';
+
+const dirs: string[] = [];
+afterAll(() => dirs.forEach((d) => rmSync(d, { recursive: true, force: true })));
+
+describe('the app’s experiment = the CLI’s experiment', () => {
+  it('builtin:tiny, ReLU / TopK + ours × 2 seeds at L0 6: the same table.json', async () => {
+    const gpu = await getTestGpu();
+    setTrainingBackend(createBrowserBackend(() => Promise.resolve(gpu)));
+    setRunStorage(null);
+    const loaded = loadBuiltin('tiny');
+    const draft = {
+      ...useWorkspaceStore.getState().draft,
+      d_sae: 32,
+      seqs_per_batch: 4,
+      context_size: 32,
+      metrics_every: 5,
+      eval_every: 0,
+    };
+    const x = experimentConfigFor({
+      name: 'app = cli',
+      dataKey: loaded.key,
+      draft,
+      picks: [
+        { architecture: 'relu', temporal_coefficient: 0 },
+        { architecture: 'topk', temporal_coefficient: 0.5 },
+      ],
+      seeds: [1, 2],
+      trainingTokens: 6 * 4 * 32,
+      targetL0: 6,
+      l0Search: { steps: 4, probes: 2 },
+    });
+    expect(x.methods.map((m) => m.name)).toEqual(['ReLU', 'TopK + ours λ2=0.5']);
+    expect(x.methods[1].config.k).toBe(6);
+    expect(x.methods[1].target_l0).toBeUndefined();
+
+    await startExperiment(x, loaded.key);
+    const rec = useExperimentStore.getState().record!;
+    expect(rec.status, rec.error ?? '').toBe('done');
+    const report = rec.report!;
+    expect(report.runs.length).toBe(4);
+    expect(Object.keys(report.l0_search)).toEqual(['ReLU']);
+    // Each table value is its run's own final held-out evaluation in the app.
+    for (const item of Object.values(rec.items)) {
+      const run = findRun(item.runId)!;
+      expect(run.status).toBe('done');
+      const ev = useAnalysisStore.getState().byRun[item.runId].evals.at(-1)!;
+      if (item.kind === 'probe') {
+        const s = report.l0_search[item.method];
+        expect(s.probes.map((p) => p.l0)).toContain(ev.metrics.l0);
+        continue;
+      }
+      expect(run.config.seed).toBe(item.seed);
+      const cell = report.table.cells[item.method].explained_variance;
+      expect(cell.values[cell.seeds.indexOf(item.seed)]).toBe(ev.metrics.explained_variance);
+      if (item.method === 'ReLU') expect(run.config.l1_coefficient).toBe(report.l0_search.ReLU.chosen);
+      else expect(run.config).toMatchObject({ architecture: 'topk', k: 6, temporal_coefficient: 0.5 });
+    }
+
+    // The CLI, with the experiment file the panel downloads.
+    const dir = tempDir('exp-app');
+    dirs.push(dir);
+    const file = path.join(dir, 'experiment.json');
+    writeFileSync(file, experimentConfigJson(x));
+    const out = path.join(dir, 'out');
+    const r = await cli(['experiment', '--config', file, '--out', out]);
+    expect(r.code, r.err).toBe(0);
+    expect(readFileSync(path.join(out, 'table.json'), 'utf8')).toBe(experimentReportJson(report));
+  }, 300_000);
+});
