@@ -1,6 +1,6 @@
-// Uniform structs shared by the issue-14 method kernels (matryoshka_*.wgsl, infonce_*.wgsl,
-// batchtopk_*.wgsl); put in front of each by withMethodStructs (src/sae/gpu/methodKernels.ts), which
-// also packs them (packMat, packNce, packBtk) with the same field order.
+// Uniform structs shared by the issue-14 method kernels (matryoshka_*.wgsl, infonce_*.wgsl;
+// the BatchTopK kernels are trainer kernels: shaders/lib_batchtopk.wgsl); put in front of each by withMethodStructs (src/sae/gpu/methodKernels.ts), which
+// also packs them (packMat, packNce) with the same field order.
 
 // Matryoshka prefixes: G ≤ 8 groups, prefix ends e_0 < … < e_{G−1} = m, weights w_g.
 struct Mat {
@@ -35,31 +35,4 @@ struct Nce {
   _p0: u32,
   inv_tau: f32,
   _p1: f32,
-}
-
-// BatchTopK over a batch: K = k·N_valid entries, the EMA threshold update (update ≠ 0) with β.
-struct Btk {
-  N: u32,
-  m: u32,
-  K: u32,
-  update: u32,
-  beta: f32,
-  _p0: u32,
-  _p1: u32,
-  _p2: u32,
-}
-
-// BatchTopK select state (batchtopk_*.wgsl), u32 words of one storage buffer:
-const BTK_PREFIX = 0u;    // key bits decided so far (after round 4: the key v* of the K-th entry)
-const BTK_MASK = 1u;      // which bits are decided
-const BTK_REMAIN = 2u;    // entries still to take at the prefix (after round 4: ties at v* to take)
-const BTK_ROUND = 3u;     // radix round 0..4 (4: done)
-const BTK_CUT_ROW = 4u;   // the last row that takes a tie at v*
-const BTK_CUT_COL = 5u;   // … and its last column taking one
-const BTK_TAKE = 6u;      // min(K, positive entries): how many are selected
-const BTK_EMPTY = 7u;     // 1 when nothing is selected
-
-// Positive floats order like their bit patterns.
-fn btk_key(v: f32) -> u32 {
-  return bitcast<u32>(v);
 }

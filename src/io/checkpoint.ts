@@ -1,7 +1,7 @@
 // One checkpoint = one safetensors file, the same bytes in OPFS/IndexedDB (app) and on disk (CLI).
 // Tensors: the parameters (W_enc, b_enc, W_dec, b_dec, log_threshold), Adam moments (adam_m.*, adam_v.*)
 // and tokens_since_fired, all F32 exactly as the trainer holds them. Everything else that a resume
-// needs to continue identically — step, tokens seen, Adam step, L_max, the config, the batcher's
+// needs to continue identically — step, tokens seen, Adam step, L_max, BatchTopK's threshold θ, the config, the batcher's
 // position/RNG state (opaque JSON from the data layer), the input scaling factor — is JSON in the
 // safetensors `__metadata__` under `temposae_checkpoint`. Numbers go through JSON.stringify, which
 // round-trips every double exactly.
@@ -48,6 +48,8 @@ export type CheckpointMeta = Omit<Checkpoint, 'trainer'> & {
   tokens_seen: number;
   adam_step: number;
   l_max: number | null;
+  /** BatchTopK's inference threshold θ (SaeWeights.topk_threshold); absent for other architectures. */
+  topk_threshold?: number;
 };
 
 /** Where a streamed file goes, part after part. */
@@ -83,6 +85,7 @@ function metadataOf(c: CheckpointMeta, d: number, m: number): Record<string, str
     tokens_seen: c.tokens_seen,
     adam_step: c.adam_step,
     l_max: c.l_max,
+    ...(c.topk_threshold !== undefined ? { topk_threshold: c.topk_threshold } : {}),
     config: c.config,
     data_state: c.data_state,
     scaling_factor: c.scaling_factor,
@@ -121,6 +124,7 @@ export function serializeCheckpointParts(c: Checkpoint): Uint8Array[] {
     tokens_seen: c.trainer.tokens_seen,
     adam_step: adam.step,
     l_max: c.trainer.alpha.l_max,
+    topk_threshold: weights.topk_threshold,
   };
   return writeSafetensorsParts(t, metadataOf(meta, weights.d_in, weights.d_sae));
 }
@@ -200,6 +204,9 @@ function checkpointMetaOf(
   const l_max = meta.l_max;
   if (l_max !== null && typeof l_max !== 'number')
     throw new SaeFileError(fileName, 'checkpoint metadata: l_max');
+  const theta = meta.topk_threshold;
+  if (theta !== undefined && (typeof theta !== 'number' || !Number.isFinite(theta)))
+    throw new SaeFileError(fileName, 'checkpoint metadata: topk_threshold is not a finite number');
   return {
     d_in: d,
     d_sae: m,
@@ -208,6 +215,7 @@ function checkpointMetaOf(
     tokens_seen: num('tokens_seen'),
     adam_step: num('adam_step'),
     l_max: l_max as number | null,
+    ...(theta !== undefined ? { topk_threshold: theta } : {}),
     data_state: meta.data_state,
     scaling_factor: num('scaling_factor'),
     extra: (meta.extra as Record<string, unknown>) ?? {},
@@ -270,7 +278,12 @@ function checkpointFrom(
     trainer: {
       step: meta.step,
       tokens_seen: meta.tokens_seen,
-      weights: { d_in: meta.d_in, d_sae: meta.d_sae, ...params('') },
+      weights: {
+        d_in: meta.d_in,
+        d_sae: meta.d_sae,
+        ...params(''),
+        ...(meta.topk_threshold !== undefined ? { topk_threshold: meta.topk_threshold } : {}),
+      },
       adam: { step: meta.adam_step, m: params('adam_m.'), v: params('adam_v.') },
       alpha: { l_max: meta.l_max },
       tokens_since_fired: read('tokens_since_fired'),
@@ -353,5 +366,10 @@ export async function restoreCheckpoint(trainer: SaeTrainerApi, ck: OpenedCheckp
     }
     trainer.writeStateTensor(t.name, await ck.readTensor(t.name));
   }
-  trainer.setCounters({ step: ck.meta.step, tokens_seen: ck.meta.tokens_seen, l_max: ck.meta.l_max });
+  trainer.setCounters({
+    step: ck.meta.step,
+    tokens_seen: ck.meta.tokens_seen,
+    l_max: ck.meta.l_max,
+    topk_threshold: ck.meta.topk_threshold,
+  });
 }

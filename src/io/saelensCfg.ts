@@ -140,9 +140,10 @@ export function parseCfgJson(text: string, fileName: string): ParsedCfg {
   // is TopK when its activation is, and must otherwise be a plain ReLU.
   const spec = architectureFromSaelens(archRaw === 'standard' && actFn === 'topk' ? 'topk' : archRaw);
   if (!spec || (archRaw === 'standard' && actFn !== 'relu' && actFn !== 'topk')) {
-    const known = ARCHITECTURE_IDS.map(
-      (id) => `${ARCHITECTURES[id].saelens.architecture} (${ARCHITECTURES[id].name})`,
-    );
+    // Each SAELens name once, under the architecture it imports as (BatchTopK saves as 'jumprelu').
+    const known = ARCHITECTURE_IDS.filter(
+      (id) => architectureFromSaelens(ARCHITECTURES[id].saelens.architecture)?.id === id,
+    ).map((id) => `${ARCHITECTURES[id].saelens.architecture} (${ARCHITECTURES[id].name})`);
     throw new SaeFileError(
       fileName,
       `architecture '${archRaw}' (activation '${actFn}') is not one TempoSAE runs; supported: ${known.join(', ')}`,

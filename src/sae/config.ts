@@ -5,7 +5,7 @@
 import { architectureOf, ARCHITECTURE_IDS, isArchitecture } from './architectures';
 
 /** The SAE architectures; each has its description in src/sae/architectures/ (how to add one: index.ts). */
-export type Architecture = 'relu' | 'topk' | 'jumprelu';
+export type Architecture = 'relu' | 'topk' | 'jumprelu' | 'batchtopk';
 /** 'squared': mean over tokens of ‖x − x̂‖² (default); 'norm': mean of ‖x − x̂‖ (the published attempt). */
 export type ReconLoss = 'squared' | 'norm';
 /** At a sequence/document start: 'zero' compares with f_prev = 0 (the method); 'skip' drops that pair. */
@@ -24,8 +24,13 @@ export interface TrainConfig {
   d_in: number;
   /** Dictionary size m. */
   d_sae: number;
-  /** TopK: active features per token. */
+  /** TopK: active features per token; BatchTopK: mean active features per token (k·N over the batch). */
   k: number;
+  /**
+   * BatchTopK (SAELens BatchTopKTrainingSAEConfig.topk_threshold_lr): rate of the inference threshold's
+   * moving average, θ ← (1 − lr)·θ + lr·(smallest active f of the step), from θ = 0; SAELens 0.01.
+   */
+  topk_threshold_lr: number;
   /** JumpReLU: initial threshold θ (stored as log θ). */
   jumprelu_init_threshold: number;
   /** JumpReLU: bandwidth ε of the rectangle kernel in the straight-through estimator. */
@@ -89,6 +94,7 @@ export const DEFAULT_CONFIG: TrainConfig = {
   d_in: 64,
   d_sae: 512,
   k: 32,
+  topk_threshold_lr: 0.01,
   jumprelu_init_threshold: 0.001,
   jumprelu_bandwidth: 0.001,
   recon_loss: 'squared',
@@ -151,6 +157,8 @@ export function validateConfig(c: TrainConfig): string[] {
   if (!(c.lmax_momentum >= 0 && c.lmax_momentum < 1)) p.push(`lmax_momentum must be in [0, 1)`);
   if (!(c.adam_beta1 >= 0 && c.adam_beta1 < 1)) p.push(`adam_beta1 must be in [0, 1)`);
   if (!(c.adam_beta2 >= 0 && c.adam_beta2 < 1)) p.push(`adam_beta2 must be in [0, 1)`);
+  if (!(c.topk_threshold_lr > 0 && c.topk_threshold_lr <= 1))
+    p.push(`topk_threshold_lr must be in (0, 1] (got ${c.topk_threshold_lr})`);
   if (!(c.jumprelu_bandwidth > 0)) p.push(`jumprelu_bandwidth must be > 0`);
   if (!(c.jumprelu_init_threshold > 0)) p.push(`jumprelu_init_threshold must be > 0`);
   if (!Number.isInteger(c.seed) || c.seed < 0 || c.seed > 0xffffffff)

@@ -47,6 +47,7 @@ import type {
   ForwardResult,
   SaeTrainerApi,
   StateTensorInfo,
+  TrainerCounters,
   TrainerState,
 } from './trainerApi';
 import type { AdamState, SaeWeights, StepMetrics } from './types';
@@ -224,6 +225,20 @@ class GpuTrainer implements GpuSaeTrainer {
 
   get step(): number {
     return this.stepCount;
+  }
+
+  /** BatchTopK family: θ lives in the state buffer (STATE.topk_threshold) and in SaeWeights. */
+  private get hasTopkThreshold(): boolean {
+    return architectureOf(this.cfg).gpu.activation === 'batchtopk';
+  }
+
+  /** The state buffer's values for the given counters (α and AuxK slots are rewritten every step). */
+  private stateFloats(c: { l_max: number | null; topk_threshold?: number }): Float32Array {
+    const st = new Float32Array(STATE_FLOATS);
+    st[STATE.l_max] = c.l_max ?? 0;
+    st[STATE.has_l_max] = c.l_max === null ? 0 : 1;
+    st[STATE.topk_threshold] = this.hasTopkThreshold ? (c.topk_threshold ?? 0) : 0;
+    return st;
   }
 
   private checkBatch(batch: ActivationBatch, what: string, exact: boolean): void {
@@ -462,6 +477,7 @@ class GpuTrainer implements GpuSaeTrainer {
     );
     const w: SaeWeights = { d_in: this.cfg.d_in, d_sae: this.cfg.d_sae, W_enc, b_enc, W_dec, b_dec };
     if (architectureOf(this.cfg).extraParams.includes('log_threshold')) w.log_threshold = log_threshold;
+    if (this.hasTopkThreshold) w.topk_threshold = (await this.read('state'))[STATE.topk_threshold];
     return w;
   }
 
@@ -513,10 +529,7 @@ class GpuTrainer implements GpuSaeTrainer {
       put(`adam_v_${p}`, s.adam.v[p], sizes[p]);
     }
     put('tokens_since_fired', s.tokens_since_fired, cfg.d_sae);
-    const st = new Float32Array(STATE_FLOATS);
-    st[STATE.l_max] = s.alpha.l_max ?? 0;
-    st[STATE.has_l_max] = s.alpha.l_max === null ? 0 : 1;
-    put('state', st, STATE_FLOATS);
+    put('state', this.stateFloats({ l_max: s.alpha.l_max, topk_threshold: w.topk_threshold }), STATE_FLOATS);
     this.stepCount = s.step;
     this.tokensSeen = s.tokens_seen;
     this.snapshotStep = -1; // the next good readback (or createTrainer) takes a fresh snapshot
@@ -548,11 +561,13 @@ class GpuTrainer implements GpuSaeTrainer {
     return this.read(this.stateBuffer(name));
   }
 
-  async readCounters(): Promise<{ step: number; tokens_seen: number; l_max: number | null }> {
+  async readCounters(): Promise<TrainerCounters> {
     const step = this.stepCount;
     const tokens_seen = this.tokensSeen;
     const st = await this.read('state');
-    return { step, tokens_seen, l_max: st[STATE.has_l_max] ? st[STATE.l_max] : null };
+    const c: TrainerCounters = { step, tokens_seen, l_max: st[STATE.has_l_max] ? st[STATE.l_max] : null };
+    if (this.hasTopkThreshold) c.topk_threshold = st[STATE.topk_threshold];
+    return c;
   }
 
   writeStateTensor(name: string, data: Float32Array): void {
@@ -563,7 +578,7 @@ class GpuTrainer implements GpuSaeTrainer {
     this.write(this.stateBuffer(name), data);
   }
 
-  setCounters(c: { step: number; tokens_seen: number; l_max: number | null }, fresh = false): void {
+  setCounters(c: TrainerCounters, fresh = false): void {
     if (fresh) {
       // What setState puts where a state has no value: θ at its init (a JumpReLU without thresholds).
       this.write(
@@ -571,10 +586,7 @@ class GpuTrainer implements GpuSaeTrainer {
         new Float32Array(this.cfg.d_sae).fill(Math.log(this.cfg.jumprelu_init_threshold)),
       );
     }
-    const st = new Float32Array(STATE_FLOATS);
-    st[STATE.l_max] = c.l_max ?? 0;
-    st[STATE.has_l_max] = c.l_max === null ? 0 : 1;
-    this.write('state', st);
+    this.write('state', this.stateFloats(c));
     this.stepCount = c.step;
     this.tokensSeen = c.tokens_seen;
     // The restored state is the one to fall back to after a divergence (as createTrainer does).

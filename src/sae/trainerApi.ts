@@ -15,6 +15,15 @@ export interface TrainerState {
   tokens_since_fired: Float32Array;
 }
 
+/** The scalar state of a trainer besides its tensors (a checkpoint's metadata). */
+export interface TrainerCounters {
+  step: number;
+  tokens_seen: number;
+  l_max: number | null;
+  /** BatchTopK's inference threshold θ (SaeWeights.topk_threshold); absent: 0, as a fresh run. */
+  topk_threshold?: number;
+}
+
 /** Memory plan of a config on an adapter, computed before anything is allocated. */
 export interface MemoryPlan {
   fits: boolean;
@@ -132,9 +141,9 @@ export interface SaeTrainerApi {
    */
   stateTensors?(): StateTensorInfo[];
   readStateTensor?(name: string): Promise<Float32Array>;
-  /** Step, tokens seen and L_max (the checkpoint's counters; a small read of the state buffer). */
-  readCounters?(): Promise<{ step: number; tokens_seen: number; l_max: number | null }>;
+  /** Step, tokens seen, L_max and BatchTopK's θ (the checkpoint's counters; a small read of the state buffer). */
+  readCounters?(): Promise<TrainerCounters>;
   writeStateTensor?(name: string, data: Float32Array): void;
-  setCounters?(c: { step: number; tokens_seen: number; l_max: number | null }): void;
+  setCounters?(c: TrainerCounters): void;
   destroy(): void;
 }

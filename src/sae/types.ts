@@ -10,6 +10,12 @@ export interface SaeWeights {
   b_dec: Float32Array; // [d_in]
   /** JumpReLU only: log θ per feature [d_sae] (exported as threshold = exp(log_threshold)). */
   log_threshold?: Float32Array;
+  /**
+   * BatchTopK-family only (GpuRecipe.activation 'batchtopk'): the one inference threshold θ, f = pre·H(pre − θ)
+   * outside training (a trainer state moved each step, not a trained parameter; exported as SAELens
+   * JumpReLU threshold = θ for every feature). Absent: 0.
+   */
+  topk_threshold?: number;
 }
 
 /** Adam moments for each parameter, same shapes as the parameters. */

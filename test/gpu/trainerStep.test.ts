@@ -36,6 +36,8 @@ const cases: [string, Partial<TrainConfig>][] = [
   ['topk skip', { architecture: 'topk', seq_start_mode: 'skip' }],
   ['jumprelu zero', { architecture: 'jumprelu' }],
   ['jumprelu skip norm', { architecture: 'jumprelu', seq_start_mode: 'skip', recon_loss: 'norm' }],
+  ['batchtopk zero', { architecture: 'batchtopk' }],
+  ['batchtopk skip', { architecture: 'batchtopk', seq_start_mode: 'skip' }],
 ];
 
 async function stepBoth(cfg: TrainConfig) {

@@ -19,14 +19,12 @@ const cfgOf = (architecture: TrainConfig['architecture'], extra: Partial<TrainCo
 });
 
 describe('architecture registry', () => {
-  it('lists relu, topk, jumprelu, each under its own id', () => {
-    expect(ARCHITECTURE_IDS).toEqual(['relu', 'topk', 'jumprelu']);
+  it('lists relu, topk, jumprelu, batchtopk, each under its own id', () => {
+    expect(ARCHITECTURE_IDS).toEqual(['relu', 'topk', 'jumprelu', 'batchtopk']);
     for (const id of ARCHITECTURE_IDS) expect(ARCHITECTURES[id].id).toBe(id);
     expect(isArchitecture('topk')).toBe(true);
     expect(isArchitecture('toString')).toBe(false);
-    expect(() => architectureOf({ architecture: 'batchtopk' as never })).toThrow(
-      /unknown architecture 'batchtopk'/,
-    );
+    expect(() => architectureOf({ architecture: 'gated' as never })).toThrow(/unknown architecture 'gated'/);
   });
 
   it('names only real TrainConfig keys', () => {
@@ -57,9 +55,15 @@ describe('architecture registry', () => {
 
   it('validation: TopK checks k against d_sae; an unknown architecture is refused in words', () => {
     expect(validateConfig(cfgOf('topk', { k: 17 }))).toEqual(['k must be an integer in 1..d_sae (got 17)']);
+    expect(validateConfig(cfgOf('batchtopk', { k: 17 }))).toEqual([
+      'k must be an integer in 1..d_sae (got 17)',
+    ]);
     expect(validateConfig(cfgOf('relu', { k: 17 }))).toEqual([]);
+    expect(validateConfig(cfgOf('batchtopk', { topk_threshold_lr: 0 }))).toEqual([
+      'topk_threshold_lr must be in (0, 1] (got 0)',
+    ]);
     expect(validateConfig(cfgOf('nope' as never))).toEqual([
-      'architecture must be one of relu, topk, jumprelu (got nope)',
+      'architecture must be one of relu, topk, jumprelu, batchtopk (got nope)',
     ]);
   });
 
@@ -101,10 +105,13 @@ describe('architecture registry', () => {
       const json = buildCfgJson({ config: cfg, scaling_factor: 1, steps: 0, tokens_seen: 0 });
       names.push(String(json.architecture));
       const back = parseCfgJson(JSON.stringify(json), 'cfg.json');
-      expect(back.architecture).toBe(id);
+      // BatchTopK is saved as the JumpReLU it is at inference (SAELens); TempoSAE's metadata keeps its id.
+      expect(back.architecture).toBe(id === 'batchtopk' ? 'jumprelu' : id);
+      expect(back.temposae!.config.architecture).toBe(id);
       expect(back.k).toBe(id === 'topk' ? 3 : null);
+      expect(back.temposae!.config.k).toBe(3);
     }
-    expect(names).toEqual(['standard', 'topk', 'jumprelu']);
+    expect(names).toEqual(['standard', 'topk', 'jumprelu', 'jumprelu']);
     expect(() =>
       parseCfgJson(JSON.stringify({ architecture: 'gated', d_in: 4, d_sae: 8 }), 'cfg.json'),
     ).toThrow(/not one TempoSAE runs; supported: standard \(ReLU\), topk \(TopK\), jumprelu \(JumpReLU\)/);

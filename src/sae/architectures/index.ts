@@ -22,6 +22,7 @@
 //     test/gpu/trainerStep.test.ts and trainerRun.test.ts with it (src/sae/parityCheck.ts and the
 //     in-page parity check loop over ARCHITECTURE_IDS, so they take it up by themselves).
 import type { Architecture, TrainConfig } from '../config';
+import { batchtopk } from './batchtopk';
 import { jumprelu } from './jumprelu';
 import { relu } from './relu';
 import { topk } from './topk';
@@ -30,7 +31,12 @@ import type { ArchitectureSpec } from './types';
 export { EXTRA_PARAMS, type ArchitectureSpec, type ExtraParam, type GpuRecipe, type LossTerm } from './types';
 
 /** Every architecture, by id. `Record<Architecture, …>` makes a missing entry a type error. */
-export const ARCHITECTURES: Readonly<Record<Architecture, ArchitectureSpec>> = { relu, topk, jumprelu };
+export const ARCHITECTURES: Readonly<Record<Architecture, ArchitectureSpec>> = {
+  relu,
+  topk,
+  jumprelu,
+  batchtopk,
+};
 
 /** Architecture ids in the order the config form lists them. */
 export const ARCHITECTURE_IDS = Object.keys(ARCHITECTURES) as Architecture[];

@@ -22,14 +22,16 @@ export type LossTerm =
 /**
  * The kernels that differ between architectures (src/sae/gpu/passes/*.ts turn this into dispatches):
  *   activation  'elementwise': shaders/activate.wgsl (ReLU max(pre, 0), or pre·H(pre − θ) with the
- *               threshold parameter); 'topk': shaders/topk.wgsl (per-row radix select of the k largest).
+ *               threshold parameter); 'topk': shaders/topk.wgsl (per-row radix select of the k largest);
+ *               'batchtopk': shaders/batchtopk_*.wgsl (the k·N largest over the whole batch in training,
+ *               with the inference threshold θ as trainer state; f = pre·H(pre − θ) at inference).
  *   sparsity    the sparsity gradient feature_grad.wgsl adds to ∂L/∂f (SPARSITY override): 'L1' (λ1/N)·sign(f);
  *               'L0' only through the threshold's straight-through estimator; null: none.
  *   auxk        AuxK passes (auxk_select, aux_resid, aux_add and their products) for this config.
  *   sparseProducts  f has few non-zeros per row: products with f skip its zeros (topk_spmm.wgsl, …).
  */
 export interface GpuRecipe {
-  activation: 'elementwise' | 'topk';
+  activation: 'elementwise' | 'topk' | 'batchtopk';
   auxk(cfg: TrainConfig): boolean;
   sparseProducts(cfg: TrainConfig): boolean;
 }

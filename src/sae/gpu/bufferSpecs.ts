@@ -2,6 +2,7 @@
 // arrays), with its size computed from the config and the chunk plan alone so the memory plan can refuse
 // a config before anything is allocated. Shapes in comments (N = S·T rows; a split buffer's blocks are
 // labelled `base#i`, see chunks.ts).
+import { architectureOf } from '../architectures';
 import { tokensPerStep, type TrainConfig } from '../config';
 import { blockName, type ChunkPlan } from './chunks';
 import {
@@ -89,6 +90,9 @@ export interface SaeBufferSet<B> {
   g: B[];
   f_aux: B[] | null;
   ehat: B | null; // [N, d] AuxK: ê, then g_ê
+  /** BatchTopK selection (GpuRecipe.activation 'batchtopk'; shaders/batchtopk_*.wgsl): select state
+   * [8] u32 (shaders/lib_batchtopk.wgsl), the radix histogram [256] u32, ties at v* per row [N] u32. */
+  btk: { sel: B; hist: B; row_ties: B } | null;
   param: Record<ParamName, ParamSet<B>>;
   tokens_since_fired: B; // [m]
   row_stats: B; // [N, 4]
@@ -141,6 +145,10 @@ export function saeBufferLayout(
     g: rows('g'),
     f_aux: aux ? rows('f_aux') : null,
     ehat: aux ? s('ehat', N * d) : null,
+    btk:
+      architectureOf(cfg).gpu.activation === 'batchtopk'
+        ? { sel: s('btk_sel', 8), hist: s('btk_hist', 256), row_ties: s('btk_row_ties', N) }
+        : null,
     param: Object.fromEntries(PARAM_NAMES.map((p) => [p, paramSet(p)])) as Record<
       ParamName,
       ParamSet<BufferSpec>

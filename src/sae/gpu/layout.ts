@@ -3,8 +3,19 @@
 import { architectureOf, EXTRA_PARAMS } from '../architectures';
 import type { TrainConfig } from '../config';
 
-/** Indices into the `state` buffer (f32): alpha.wgsl writes 0–3, auxk_select.wgsl 4–5. */
-export const STATE = { l_max: 0, has_l_max: 1, alpha: 2, l_recon: 3, aux_scale: 4, num_dead: 5 } as const;
+/**
+ * Indices into the `state` buffer (f32): alpha.wgsl writes 0–3, auxk_select.wgsl 4–5, batchtopk_cut.wgsl
+ * 6 (BatchTopK's inference threshold θ, trainer state: snapshotted, checkpointed; shaders/lib_batchtopk.wgsl).
+ */
+export const STATE = {
+  l_max: 0,
+  has_l_max: 1,
+  alpha: 2,
+  l_recon: 3,
+  aux_scale: 4,
+  num_dead: 5,
+  topk_threshold: 6,
+} as const;
 export const STATE_FLOATS = 8;
 
 /** Indices into the `metrics` buffer (f32) written by finalize.wgsl. */
@@ -163,6 +174,12 @@ export const PARAMS_FIELDS: readonly ParamsField[] = [
     type: 'f32',
     doc: 'TopK AuxK coefficient (0: off)',
     value: (c) => (auxkOn(c) ? c.aux_k_coefficient : 0),
+  },
+  {
+    name: 'topk_threshold_lr',
+    type: 'f32',
+    doc: 'BatchTopK: rate of the inference threshold θ moving average',
+    value: (c) => c.topk_threshold_lr,
   },
 ];
 

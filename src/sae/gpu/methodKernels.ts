@@ -4,11 +4,6 @@
 // (parity tests; the trainer's stage builders record the same pipelines). CPU twins: src/sae/twins/
 // matryoshka.ts, infonce.ts.
 import methodCommonCode from '../../../shaders/method_common.wgsl?raw';
-import btkApplyCode from '../../../shaders/batchtopk_apply.wgsl?raw';
-import btkCutCode from '../../../shaders/batchtopk_cut.wgsl?raw';
-import btkDecideCode from '../../../shaders/batchtopk_decide.wgsl?raw';
-import btkHistCode from '../../../shaders/batchtopk_hist.wgsl?raw';
-import btkTiesCode from '../../../shaders/batchtopk_ties.wgsl?raw';
 import nceGradCode from '../../../shaders/infonce_grad.wgsl?raw';
 import nceLogitsCode from '../../../shaders/infonce_logits.wgsl?raw';
 import nceLseCode from '../../../shaders/infonce_lse.wgsl?raw';
@@ -21,7 +16,6 @@ import {
   createBufferWithData,
   createStorageBuffer,
   createUniformBuffer,
-  readBuffer,
   readFloat32,
 } from '../../gpu/buffers';
 import { grid } from '../../gpu/dispatch';
@@ -194,76 +188,5 @@ export async function runInfoNce(device: GPUDevice, a: NceInputs, wg = 64): Prom
     gCode: await readFloat32(device, gCode),
   };
   for (const b of [params, f, pairs, role, norms, logits, lse, loss, gCode]) b.destroy();
-  return out;
-}
-
-/** struct Btk (32 bytes). K = k·N_valid. */
-export function packBtk(a: { N: number; m: number; K: number; update: boolean; beta: number }): ArrayBuffer {
-  const buf = new ArrayBuffer(32);
-  const u = new Uint32Array(buf),
-    fl = new Float32Array(buf);
-  u.set([a.N, a.m, a.K, a.update ? 1 : 0]);
-  fl[4] = a.beta;
-  return buf;
-}
-
-/**
- * BatchTopK selection of one batch on the GPU: 4 × (hist, decide), ties, cut, apply in one submit; f,
- * the select state and θ read back. `theta` −1 means unset.
- */
-export async function runBatchTopk(
-  device: GPUDevice,
-  a: {
-    pre: Float32Array;
-    valid: ArrayLike<number>;
-    N: number;
-    m: number;
-    k: number;
-    theta: number;
-    update: boolean;
-    beta: number;
-  },
-  wg = 64,
-): Promise<{ f: Float32Array; state: Uint32Array; theta: number }> {
-  const { N, m } = a;
-  let nValid = 0;
-  for (let n = 0; n < N; n++) nValid += a.valid[n] ? 1 : 0;
-  const params = createUniformBuffer(device, 'btk.params', 32);
-  device.queue.writeBuffer(params, 0, packBtk({ N, m, K: a.k * nValid, update: a.update, beta: a.beta }));
-  const pre = createBufferWithData(device, 'btk.pre', a.pre);
-  const valid = createBufferWithData(
-    device,
-    'btk.valid',
-    Uint32Array.from(a.valid, (v) => (v ? 1 : 0)),
-  );
-  const state = createBufferWithData(device, 'btk.state', new Uint32Array(8));
-  const hist = createBufferWithData(device, 'btk.hist', new Uint32Array(256));
-  const ties = createStorageBuffer(device, 'btk.rowTies', N * 4);
-  const theta = createBufferWithData(device, 'btk.theta', Float32Array.of(a.theta));
-  const f = createStorageBuffer(device, 'btk.f', N * m * 4);
-  const k = (label: string, code: string) => kernel(device, label, code, wg);
-  const histK = k('btk.hist', btkHistCode),
-    decideK = k('btk.decide', btkDecideCode);
-  const round: Step[] = [
-    [histK, [params, pre, valid, state, hist], N * m],
-    [decideK, [params, state, hist], 1],
-  ];
-  submitSteps(
-    device,
-    'btk',
-    [
-      ...round,
-      ...round,
-      ...round,
-      ...round,
-      [k('btk.ties', btkTiesCode), [params, pre, valid, state, ties], N],
-      [k('btk.cut', btkCutCode), [params, pre, ties, state, theta], 1],
-      [k('btk.apply', btkApplyCode), [params, pre, valid, state, f], N * m],
-    ],
-    wg,
-  );
-  const st = new Uint32Array(await readBuffer(device, state));
-  const out = { f: await readFloat32(device, f), state: st, theta: (await readFloat32(device, theta))[0] };
-  for (const b of [params, pre, valid, state, hist, ties, theta, f]) b.destroy();
   return out;
 }

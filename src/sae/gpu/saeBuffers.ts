@@ -34,6 +34,8 @@ export function logicalBuffers(b: SaeBuffers): Map<string, LogicalBuffer> {
     one(name, b[name]);
   one('snapshot_tokens_since_fired', b.snapshot?.tokens_since_fired);
   one('snapshot_state', b.snapshot?.state);
+  one('btk_sel', b.btk?.sel);
+  one('btk_row_ties', b.btk?.row_ties);
   for (const name of ['pre', 'f', 'g', 'f_aux'] as const) {
     const blocks = b[name];
     if (blocks) out.set(name, { blocks, layout: 'rows' });

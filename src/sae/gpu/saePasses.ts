@@ -28,7 +28,9 @@ export { withSaeStructs } from './wgsl';
 
 export class SaePasses {
   private readonly ctx: PassContext;
+  /** The training step's forward (BatchTopK: the batch-wide select) and the inference forward. */
   private readonly forwardOps: Op[];
+  private readonly inferOps: Op[];
   private readonly backwardOps: Op[];
 
   constructor(
@@ -41,11 +43,23 @@ export class SaePasses {
     products: 'auto' | 'dense' = 'auto',
   ) {
     const c = (this.ctx = new PassContext(device, cfg, b, design, chunks, products));
-    const activation = activationPasses(c);
-    // Per row block: encoder, activation, decoder (each row block is complete before the next).
-    this.forwardOps = [
-      ...centerPasses(c),
-      ...c.R.flatMap((_, ri) => [...encoderPasses(c, ri), ...activation(ri), ...decoderPasses(c, ri)]),
+    const act = activationPasses(c);
+    const center = centerPasses(c);
+    const encoders = c.R.map((_, ri) => encoderPasses(c, ri));
+    const decoders = c.R.map((_, ri) => decoderPasses(c, ri));
+    // Per row block: encoder, activation, decoder (each row block is complete before the next); a
+    // batch-wide activation (BatchTopK) runs after every block's encoder (passes/activation.ts).
+    this.forwardOps = act.batch.length
+      ? [
+          ...center,
+          ...encoders.flat(),
+          ...act.batch,
+          ...c.R.flatMap((_, ri) => [...act.block(ri), ...decoders[ri]]),
+        ]
+      : [...center, ...c.R.flatMap((_, ri) => [...encoders[ri], ...act.block(ri), ...decoders[ri]])];
+    this.inferOps = [
+      ...center,
+      ...c.R.flatMap((_, ri) => [...encoders[ri], ...act.infer(ri), ...decoders[ri]]),
     ];
     this.backwardOps = [...lossPasses(c), ...backwardPasses(c), ...optimizerPasses(c, chunks)];
   }
@@ -58,8 +72,9 @@ export class SaePasses {
     }));
   }
 
+  /** The inference forward (evaluation, forward()): BatchTopK through its threshold θ, not the select. */
   recordForward(pass: GPUComputePassEncoder): void {
-    for (const o of this.forwardOps) o.record(pass);
+    for (const o of this.inferOps) o.record(pass);
   }
 
   recordTrainStep(pass: GPUComputePassEncoder): void {

@@ -12,6 +12,7 @@
 // and written down so a comparison is not silently different). The step order is step.ts's, plus the
 // BatchTopK threshold update from the step's training f (batchTopk.ts).
 import type { ActivationBatch } from '../../data/types';
+import type { StepMetrics } from '../types';
 import { updateAlpha } from '../alpha';
 import type { TrainConfig } from '../config';
 import type { ScheduleConfig } from '../schedule';
@@ -26,7 +27,7 @@ import {
 import { referenceForward } from './forward';
 import { adjacentPairs, infoNceLoss, type Similarity } from './infonce';
 import { matryoshkaLoss } from './matryoshka';
-import { firingCounters, nextState, projectAndUpdate } from './step';
+import { firingCounters, nextState, projectAndUpdate, type RefStepResult } from './step';
 import { zerosLike, type RefParams, type RefState, type RefWeights } from './state';
 import { planTokens, type TokenPlan } from './tokens';
 
@@ -204,8 +205,9 @@ export function methodStep(
   const { f, plan } = objective;
   const N = batch.S * batch.T;
   const tsf = firingCounters(state.tokens_since_fired, f, plan, m);
+  // No update when nothing is active (SAELens update_topk_threshold: `if positive_mask.any()`).
   const th =
-    state.step > cfg.threshold_start_step
+    state.step > cfg.threshold_start_step && objective.losses.l0 > 0
       ? updateBatchTopkThreshold(threshold, batchTopkMinActive(f, N, m, plan.valid), cfg.threshold_beta)
       : threshold;
   return {
@@ -216,5 +218,85 @@ export function methodStep(
     l_max: a.l_max,
     grad_norm,
     lr,
+  };
+}
+
+/**
+ * The method config of a TrainConfig whose architecture is one of these methods (null for the others,
+ * whose reference is step.ts's). BatchTopK as SAELens trains it (BatchTopKTrainingSAE): θ starts at 0
+ * (the trainer's fresh state) and moves on every step, θ ← (1 − topk_threshold_lr)·θ + lr·v*.
+ */
+export function methodConfigFromTrain(cfg: TrainConfig): MethodTrainConfig | null {
+  const sae = {
+    k: cfg.k,
+    threshold_beta: 1 - cfg.topk_threshold_lr,
+    threshold_start_step: -1,
+    contrastive_coefficient: 0,
+    contrastive_temperature: 1,
+    contrastive_similarity: 'cosine' as const,
+  };
+  switch (cfg.architecture) {
+    case 'batchtopk':
+      if (cfg.recon_loss !== 'squared')
+        throw new Error(
+          `CPU reference: BatchTopK is written for recon_loss 'squared' (got '${cfg.recon_loss}')`,
+        );
+      return { ...cfg, ...sae, method: 'batchtopk', prefix_ends: [cfg.d_sae], prefix_weights: [1] };
+    default:
+      return null;
+  }
+}
+
+/**
+ * referenceStep's result for a method architecture: methodStep with θ from the state's weights
+ * (RefWeights.topk_threshold, 0 when absent), the new θ in the next state's weights, and the metrics in
+ * StepMetrics form (l_sparse and l_aux are 0: these methods have neither).
+ */
+export function methodReferenceStep(
+  state: RefState,
+  batch: ActivationBatch,
+  cfg: TrainConfig,
+  mc: MethodTrainConfig,
+): RefStepResult {
+  const w = state.weights;
+  const r = methodStep(state, { theta: w.topk_threshold ?? 0 }, batch, mc);
+  const next: RefState = {
+    ...r.state,
+    weights: { ...r.state.weights, topk_threshold: r.threshold.theta ?? 0 },
+  };
+  const { objective: o } = r;
+  const N = batch.S * batch.T,
+    d = w.d_in;
+  const xc = new Float64Array(N * d);
+  for (let n = 0; n < N; n++) for (let j = 0; j < d; j++) xc[n * d + j] = batch.x[n * d + j] - w.b_dec[j];
+  let dead_count = 0;
+  for (const t of next.tokens_since_fired) if (t >= cfg.dead_feature_window) dead_count++;
+  const L = o.losses;
+  const metrics: StepMetrics = {
+    step: next.step,
+    tokens_seen: next.tokens_seen,
+    l_recon: L.l_recon,
+    l_sparse: 0,
+    l_temp: L.l_temp,
+    l_aux: 0,
+    loss: L.loss,
+    alpha: r.alpha,
+    l_max: r.l_max,
+    l0: L.l0,
+    dead_count,
+    grad_norm: r.grad_norm,
+    lr: r.lr,
+    // The trainer reports L_mat only for Matryoshka (finalize.wgsl: 0 for plain BatchTopK).
+  };
+  return {
+    state: next,
+    metrics,
+    grads: o.grads,
+    objective: {
+      fwd: { N, xc, pre: o.pre, f: o.f, active: o.active, xhat: o.xhat },
+      plan: o.plan,
+      auxk: { l_aux: 0, num_dead: 0, scale: 0, chosen: [], resid: new Float64Array(N * d) },
+      losses: { l_recon: L.l_recon, l_sparse: 0, l_temp: L.l_temp, l_aux: 0, l0: L.l0, loss: L.loss },
+    },
   };
 }

@@ -17,6 +17,8 @@ export interface RefParams {
 export interface RefWeights extends RefParams {
   d_in: number;
   d_sae: number;
+  /** BatchTopK family: the inference threshold θ (SaeWeights.topk_threshold; trainer state, not trained). */
+  topk_threshold?: number;
 }
 
 export interface RefAdam {
@@ -72,12 +74,15 @@ export function zerosLike(p: RefParams): RefParams {
   return mapParams(p, (a) => new Float64Array(a.length)) as unknown as RefParams;
 }
 
+const theta = (t: number | undefined) => (t === undefined ? {} : { topk_threshold: t });
+
 export function refWeightsFromSae(w: SaeWeights): RefWeights {
-  return { d_in: w.d_in, d_sae: w.d_sae, ...paramsToF64(w) };
+  return { d_in: w.d_in, d_sae: w.d_sae, ...paramsToF64(w), ...theta(w.topk_threshold) };
 }
 
 export function saeWeightsFromRef(w: RefWeights): SaeWeights {
-  return { d_in: w.d_in, d_sae: w.d_sae, ...paramsToF32(w) };
+  const t = w.topk_threshold;
+  return { d_in: w.d_in, d_sae: w.d_sae, ...paramsToF32(w), ...theta(t === undefined ? t : Math.fround(t)) };
 }
 
 export function refStateFromTrainer(s: TrainerState): RefState {

@@ -17,6 +17,7 @@ import type { TrainConfig } from '../config';
 import { lrAt } from '../schedule';
 import type { StepMetrics } from '../types';
 import { referenceBackward } from './backward';
+import { methodConfigFromTrain, methodReferenceStep } from './methods';
 import { referenceObjective, withAlpha, type RefObjective } from './objective';
 import { adamUpdate, gradNorm, projectDecoderGrad, renormDecoderRows } from './optimizer';
 import type { RefParams, RefState } from './state';
@@ -83,6 +84,9 @@ export function nextState(
 }
 
 export function referenceStep(state: RefState, batch: ActivationBatch, cfg: TrainConfig): RefStepResult {
+  // The temporal-SAE methods of issue 14 (BatchTopK, …) have their own whole step (methods.ts).
+  const method = methodConfigFromTrain(cfg);
+  if (method) return methodReferenceStep(state, batch, cfg, method);
   const w = state.weights;
   const d = w.d_in;
   const m = w.d_sae;
