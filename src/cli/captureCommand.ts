@@ -20,8 +20,14 @@ import { capture, gpuHookForward } from '../lm/capture/capture';
 import { SaeLensCacheWriter, type CacheSink } from '../lm/capture/saelensCache';
 import { collectRows, lmActivationSource } from '../lm/capture/source';
 import { loadModelFiles } from '../lm/load';
-import { packTexts, type TxtSplit } from '../lm/text';
-import { loadLmTokenizer } from '../lm/tokenizer';
+import {
+  packTexts,
+  type DocumentOptions,
+  type PackedRow,
+  type PackTextOptions,
+  type TxtSplit,
+} from '../lm/text';
+import { loadLmTokenizer, type LmTokenizer } from '../lm/tokenizer';
 import { flag, flagList, flagNumber, UsageError, type ParsedArgs } from './args';
 import { gpuFor, jsonLine, type CliEnv } from './env';
 
@@ -51,6 +57,66 @@ export async function modelFolderFiles(dir: string): Promise<ByteSource[]> {
   return files;
 }
 
+/** The text and weight flags capture, `train --model` and `eval --model` share. */
+export interface LmTextFlags {
+  /** --center: TransformerLens center_writing_weights. */
+  center: boolean;
+  /** Off with --no-prepend-bos. */
+  prependBos: boolean;
+  /** --txt-split file|paragraph|line and --text-field (how documents are read from the text files). */
+  documents: DocumentOptions & { txtSplit: TxtSplit };
+  /** --weights f32|f16. */
+  weights: 'f32' | 'f16';
+}
+
+export function lmTextFlags(a: ParsedArgs): LmTextFlags {
+  const txtSplit = (flag(a, 'txt-split') ?? 'file') as TxtSplit;
+  if (!['file', 'paragraph', 'line'].includes(txtSplit))
+    throw new UsageError(`--txt-split takes file, paragraph or line (got ${txtSplit})`);
+  const weights = (flag(a, 'weights') ?? 'f32') as 'f32' | 'f16';
+  if (weights !== 'f32' && weights !== 'f16')
+    throw new UsageError(`--weights takes f32 or f16 (got ${weights})`);
+  return {
+    center: flag(a, 'center') === 'true',
+    prependBos: flag(a, 'no-prepend-bos') !== 'true',
+    documents: { field: flag(a, 'text-field'), txtSplit },
+    weights,
+  };
+}
+
+/** The --text files as byte sources (closed by the caller); one that cannot be opened is named. */
+async function openTexts(texts: string[], into: ByteSource[]): Promise<ByteSource[]> {
+  for (const t of texts)
+    into.push(
+      await fileByteSource(t).catch((e) =>
+        Promise.reject(new UsageError(`--text ${t}: ${(e as Error).message}`)),
+      ),
+    );
+  return into;
+}
+
+/**
+ * The --text files packed into rows of `contextSize` tokens as SAELens packs them (at most `maxRows`),
+ * the files closed afterwards; refused when the text makes no full row.
+ */
+export async function packTextFiles(
+  texts: string[],
+  tok: LmTokenizer,
+  opts: PackTextOptions,
+): Promise<PackedRow[]> {
+  const sources: ByteSource[] = [];
+  try {
+    const rows = await collectRows(packTexts(await openTexts(texts, sources), tok, opts), opts.maxRows);
+    if (!rows.length)
+      throw new UsageError(
+        `the text makes no full row of ${opts.contextSize} tokens (SAELens drops the last partial row)`,
+      );
+    return rows;
+  } finally {
+    await Promise.all(sources.map((f) => f.close?.()));
+  }
+}
+
 function positive(a: ParsedArgs, name: string, dflt: number): number {
   const v = flagNumber(a, name) ?? dflt;
   if (!(Number.isInteger(v) && v >= 1))
@@ -70,26 +136,14 @@ export async function captureCommand(a: ParsedArgs, env: CliEnv): Promise<number
   const maxRows = flagNumber(a, 'max-rows');
   if (maxRows !== undefined && !(Number.isInteger(maxRows) && maxRows >= 1))
     throw new UsageError(`--max-rows must be a positive integer (got ${maxRows})`);
-  const center = flag(a, 'center') === 'true';
-  const prependBos = flag(a, 'no-prepend-bos') !== 'true';
-  const split = (flag(a, 'txt-split') ?? 'file') as TxtSplit;
-  if (!['file', 'paragraph', 'line'].includes(split))
-    throw new UsageError(`--txt-split takes file, paragraph or line (got ${split})`);
-  const weights = (flag(a, 'weights') ?? 'f32') as 'f32' | 'f16';
-  if (weights !== 'f32' && weights !== 'f16')
-    throw new UsageError(`--weights takes f32 or f16 (got ${weights})`);
+  const { center, prependBos, documents, weights } = lmTextFlags(a);
 
   const files = await modelFolderFiles(modelDir);
   const textSources: ByteSource[] = [];
   try {
     const model = await loadModelFiles(files);
     const tok = await loadLmTokenizer(files, model.config.vocab_size);
-    for (const t of texts)
-      textSources.push(
-        await fileByteSource(t).catch((e) =>
-          Promise.reject(new UsageError(`--text ${t}: ${(e as Error).message}`)),
-        ),
-      );
+    await openTexts(texts, textSources);
     const d = model.config.d_model;
     const gpu = await gpuFor(a, env);
     const run = gpuHookForward(gpu, model, S, { hook, T, center, weights });
@@ -120,11 +174,7 @@ export async function captureCommand(a: ParsedArgs, env: CliEnv): Promise<number
     let result;
     try {
       result = await capture(
-        packTexts(textSources, tok, {
-          contextSize: T,
-          prependBos,
-          documents: { field: flag(a, 'text-field'), txtSplit: split },
-        }),
+        packTexts(textSources, tok, { contextSize: T, prependBos, documents }),
         run.forward,
         S,
         T,
@@ -191,17 +241,17 @@ export function lmSpecFromFlags(a: ParsedArgs): LmDataSpec | null {
     throw new UsageError('train --model DIR needs --text FILE... and --hook blocks.L.hook_…');
   if (a.flags.has('data') || a.flags.has('dataset'))
     throw new UsageError('give --model with --text, or --data / --dataset, not both');
-  const split = (flag(a, 'txt-split') ?? 'file') as TxtSplit;
+  const { center, prependBos, documents } = lmTextFlags(a);
   return {
     model: path.resolve(model),
     text: text.map((t) => path.resolve(t)),
     hook,
     contextSize: flagNumber(a, 'context-size') ?? flagNumber(a, 'seq-len') ?? DEFAULT_CAPTURE_CONTEXT,
-    center: flag(a, 'center') === 'true',
-    prependBos: flag(a, 'no-prepend-bos') !== 'true',
+    center,
+    prependBos,
     maxRows: flagNumber(a, 'max-rows'),
-    textField: flag(a, 'text-field'),
-    txtSplit: split,
+    textField: documents.field,
+    txtSplit: documents.txtSplit,
     batchRows: positive(a, 'capture-batch-seqs', DEFAULT_CAPTURE_BATCH),
   };
 }
@@ -222,23 +272,15 @@ export async function openLmCliData(
   docStartTokenIds: number[];
 }> {
   const files = await modelFolderFiles(spec.model);
-  const texts: ByteSource[] = [];
   try {
     const model = await loadModelFiles(files);
     const tok = await loadLmTokenizer(files, model.config.vocab_size);
-    for (const t of spec.text) texts.push(await fileByteSource(t));
-    const rows = await collectRows(
-      packTexts(texts, tok, {
-        contextSize: spec.contextSize,
-        prependBos: spec.prependBos,
-        documents: { field: spec.textField, txtSplit: spec.txtSplit },
-      }),
-      spec.maxRows,
-    );
-    if (!rows.length)
-      throw new UsageError(
-        `the text makes no full row of ${spec.contextSize} tokens (SAELens drops the last partial row)`,
-      );
+    const rows = await packTextFiles(spec.text, tok, {
+      contextSize: spec.contextSize,
+      prependBos: spec.prependBos,
+      documents: { field: spec.textField, txtSplit: spec.txtSplit },
+      maxRows: spec.maxRows,
+    });
     const run = gpuHookForward(await gpu(), model, spec.batchRows, {
       hook: spec.hook,
       T: spec.contextSize,
@@ -256,6 +298,6 @@ export async function openLmCliData(
     const docStartTokenIds = spec.prependBos && tok.bosId !== null ? [tok.bosId] : [];
     return { source, label, spec, truth: null, docStartTokenIds };
   } finally {
-    await Promise.all([...files, ...texts].map((f) => f.close?.()));
+    await Promise.all(files.map((f) => f.close?.()));
   }
 }

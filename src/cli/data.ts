@@ -16,7 +16,7 @@ import {
 } from '../data/synthetic';
 import type { ActivationSource } from '../data/types';
 import type { GpuContext } from '../gpu/device';
-import { UsageError } from './args';
+import { flag, flagList, flagNumber, UsageError, type ParsedArgs } from './args';
 import { openLmCliData, type LmDataSpec } from './captureCommand';
 
 /** The app's built-in dataset seed (src/app/dataSession.ts BUILTIN_DATA_SEED), so CLI and app data agree. */
@@ -101,4 +101,16 @@ export function dataSpecFromFlags(
   }
   if (files.length) return { files: files.map((f) => path.resolve(f)), seqLen, hookName };
   return null;
+}
+
+/** The data flags (--dataset, --data, --data-seed, --data-seq-len, --hook-name) as a spec; null when
+ *  neither --dataset nor --data is given. */
+export function dataSpecOf(a: ParsedArgs): DataSpec | null {
+  return dataSpecFromFlags(
+    flag(a, 'dataset'),
+    flagList(a, 'data'),
+    flagNumber(a, 'data-seed'),
+    flagNumber(a, 'data-seq-len'),
+    flag(a, 'hook-name'),
+  );
 }

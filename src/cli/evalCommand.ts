@@ -8,30 +8,22 @@
 // folder's tokenizer packs the text into rows as SAELens does, the SAE is spliced in at its cfg.json
 // hook_name (or --hook-name), and the SAEBench core numbers join the JSON line. With --model alone (no
 // --data / --dataset) the line holds those numbers only.
-import { createBatcher } from '../data/batcher';
 import { importSaeFolder } from '../io/importSae';
-import { validateConfig, type TrainConfig } from '../sae/config';
 import { createTrainer } from '../sae/trainer';
-import { flag, flagList, flagNumber, UsageError, type ParsedArgs } from './args';
-import { dataSpecFromFlags, openCliData } from './data';
+import { flag, UsageError, type ParsedArgs } from './args';
+import { dataSpecOf, openCliData } from './data';
 import { gpuFor, jsonLine, type CliEnv } from './env';
 import { readFolder } from './runFolder';
 import { evaluateTrainer, numericMetrics } from './train';
-import { batcherOptionsFor } from '../sae/runBatcher';
 import { lossRecoveredFromFlags } from './lossRecoveredCli';
+import { saeOnData } from './saeOnData';
 
 export async function evalCommand(a: ParsedArgs, env: CliEnv): Promise<number> {
   const dir = flag(a, 'sae');
   if (!dir) throw new UsageError('eval needs --sae DIR (a SAELens, sparsify or TempoSAE folder)');
   const imp = importSaeFolder(readFolder(dir), dir);
   for (const w of imp.warnings) env.err.write(`note: ${w}\n`);
-  const spec = dataSpecFromFlags(
-    flag(a, 'dataset'),
-    flagList(a, 'data'),
-    flagNumber(a, 'data-seed'),
-    flagNumber(a, 'data-seq-len'),
-    flag(a, 'hook-name'),
-  );
+  const spec = dataSpecOf(a);
   const modelDir = flag(a, 'model');
   if (!spec && !modelDir)
     throw new UsageError(
@@ -44,27 +36,7 @@ export async function evalCommand(a: ParsedArgs, env: CliEnv): Promise<number> {
     return 0;
   }
   const data = await openCliData(spec);
-  if (data.source.d !== imp.weights.d_in)
-    throw new UsageError(
-      `the SAE reads ${imp.weights.d_in}-wide activations but the data is ${data.source.d} wide`,
-    );
-  const split = flag(a, 'split') ?? (imp.format === 'temposae' ? 'heldout' : 'all');
-  if (split !== 'heldout' && split !== 'all')
-    throw new UsageError(`--split must be heldout or all (got '${split}')`);
-  const seqLen = flagNumber(a, 'seq-len') ?? Math.min(imp.config.context_size, data.source.seqLen);
-  const cfg: TrainConfig = {
-    ...imp.config,
-    seqs_per_batch: flagNumber(a, 'batch-seqs') ?? imp.config.seqs_per_batch,
-    context_size: seqLen,
-    normalize_activations: 'none',
-    doc_start_token_ids: 'builtin' in spec ? [0] : imp.config.doc_start_token_ids,
-  };
-  const problems = validateConfig(cfg);
-  if (problems.length) throw new UsageError(`cannot evaluate with this batch shape: ${problems.join('; ')}`);
-  const batcher = await createBatcher(
-    data.source,
-    batcherOptionsFor(cfg, split === 'heldout' ? {} : { heldOutSource: data.source }),
-  );
+  const { split, cfg, batcher } = await saeOnData(a, imp, data, 'evaluate');
   const trainer = await createTrainer(gpu, cfg, imp.weights);
   try {
     const ev = await evaluateTrainer(trainer, () => batcher.heldOutBatches(), data, imp.weights.W_dec);

@@ -17,7 +17,6 @@ import {
 import { collectFeatures } from '../analysis/featureColumns';
 import { evaluateHeldOut, type EvalResult } from '../analysis/evaluate';
 import type { Batcher } from '../data/batcher';
-import { createBatcher } from '../data/batcher';
 import { fileByteSource } from '../data/nodeByteSource';
 import type { SyntheticSource } from '../data/synthetic';
 import {
@@ -32,14 +31,14 @@ import { dashboardFile, dashboardToJson, type DashboardFile } from '../io/dashbo
 import type { MetricHistory } from '../io/history';
 import { buildHtmlReport, type ReportCurve } from '../io/htmlReport';
 import { importSaeFolder } from '../io/importSae';
-import { validateConfig, type TrainConfig } from '../sae/config';
-import { batcherOptionsFor } from '../sae/runBatcher';
+import type { TrainConfig } from '../sae/config';
 import { createTrainer } from '../sae/trainer';
 import type { SaeTrainerApi } from '../sae/trainerApi';
 import { flag, flagList, flagNumber, UsageError, type ParsedArgs } from './args';
-import { dataSpecFromFlags, openCliData, type OpenedData } from './data';
+import { dataSpecOf, openCliData, type OpenedData } from './data';
 import { gpuFor, jsonLine, type CliEnv } from './env';
 import { readFolder, writeFileAtomic } from './runFolder';
+import { saeOnData } from './saeOnData';
 
 /** Batches an inspection reads at most by default (bounded time). */
 export const INSPECT_MAX_BATCHES = 64;
@@ -139,39 +138,13 @@ export async function inspectCommand(a: ParsedArgs, env: CliEnv): Promise<number
   const imp = importSaeFolder(readFolder(dir), dir);
   for (const w of imp.warnings) env.err.write(`note: ${w}\n`);
   const features = parseFeatures(flagList(a, 'features'), imp.weights.d_sae);
-  const spec = dataSpecFromFlags(
-    flag(a, 'dataset'),
-    flagList(a, 'data'),
-    flagNumber(a, 'data-seed'),
-    flagNumber(a, 'data-seq-len'),
-    flag(a, 'hook-name'),
-  );
+  const spec = dataSpecOf(a);
   if (!spec) throw new UsageError('inspect needs --data FILE... or --dataset builtin:PRESET');
   const data = await openCliData(spec);
-  if (data.source.d !== imp.weights.d_in)
-    throw new UsageError(
-      `the SAE reads ${imp.weights.d_in}-wide activations but the data is ${data.source.d} wide`,
-    );
+  const { split, cfg, batcher } = await saeOnData(a, imp, data, 'inspect');
   const tokenText = await cliTokenText(data, flag(a, 'tokenizer'));
   if (!data.source.hasTokenIds && tokenText.kind !== 'ids')
     env.err.write(`note: the data has no token ids, so ${tokenText.name} cannot name its tokens\n`);
-  const split = flag(a, 'split') ?? (imp.format === 'temposae' ? 'heldout' : 'all');
-  if (split !== 'heldout' && split !== 'all')
-    throw new UsageError(`--split must be heldout or all (got '${split}')`);
-  const seqLen = flagNumber(a, 'seq-len') ?? Math.min(imp.config.context_size, data.source.seqLen);
-  const cfg: TrainConfig = {
-    ...imp.config,
-    seqs_per_batch: flagNumber(a, 'batch-seqs') ?? imp.config.seqs_per_batch,
-    context_size: seqLen,
-    normalize_activations: 'none',
-    doc_start_token_ids: 'builtin' in spec ? [0] : imp.config.doc_start_token_ids,
-  };
-  const problems = validateConfig(cfg);
-  if (problems.length) throw new UsageError(`cannot inspect with this batch shape: ${problems.join('; ')}`);
-  const batcher = await createBatcher(
-    data.source,
-    batcherOptionsFor(cfg, split === 'heldout' ? {} : { heldOutSource: data.source }),
-  );
   const maxBatches = flagNumber(a, 'max-batches') ?? INSPECT_MAX_BATCHES;
   if (!Number.isInteger(maxBatches) || maxBatches < 1)
     throw new UsageError(`--max-batches must be a positive integer (got ${maxBatches})`);

@@ -5,15 +5,13 @@
 // spliced in at its hook (src/lm/gpu/lossRecovered.ts). Positions whose input token is the tokenizer's
 // pad, EOS or BOS are left out, as SAELens's run_evals does with the tokenizer's ids.
 // Documents: src/lm/text/documents.ts (.txt whole, .jsonl / .json text field, .parquet text column).
-import { fileByteSource } from '../data/nodeByteSource';
 import type { GpuContext } from '../gpu/device';
 import type { ImportedSae } from '../io/importSae';
 import { evaluateLossRecovered } from '../lm/gpu/lossRecovered';
 import { loadModelFiles } from '../lm/load';
-import { packTexts, type PackedRow, type TxtSplit } from '../lm/text';
 import { loadLmTokenizer } from '../lm/tokenizer';
 import { flag, flagList, flagNumber, UsageError, type ParsedArgs } from './args';
-import { modelFolderFiles } from './captureCommand';
+import { lmTextFlags, modelFolderFiles, packTextFiles } from './captureCommand';
 import type { CliEnv } from './env';
 
 /** SAELens's evaluation context (run_evals' ctx_lens default) and rows (10 batches × 16 prompts). */
@@ -37,30 +35,13 @@ export async function lossRecoveredFromFlags(
   const maxRows = flagNumber(a, 'max-rows') ?? DEFAULT_LR_ROWS;
   if (!(Number.isInteger(maxRows) && maxRows >= 1))
     throw new UsageError(`--max-rows must be a positive integer`);
-  const center = flag(a, 'center') === 'true';
   // The same text and weight flags as capture (src/cli/captureCommand.ts).
-  const prependBos = flag(a, 'no-prepend-bos') !== 'true';
-  const txtSplit = (flag(a, 'txt-split') ?? 'file') as TxtSplit;
-  if (!['file', 'paragraph', 'line'].includes(txtSplit))
-    throw new UsageError(`--txt-split takes file, paragraph or line (got ${txtSplit})`);
-  const weights = (flag(a, 'weights') ?? 'f32') as 'f32' | 'f16';
-  if (weights !== 'f32' && weights !== 'f16')
-    throw new UsageError(`--weights takes f32 or f16 (got ${weights})`);
+  const { center, prependBos, documents, weights } = lmTextFlags(a);
   const files = await modelFolderFiles(modelDir);
   try {
     const model = await loadModelFiles(files);
     const tok = await loadLmTokenizer(files, model.config.vocab_size);
-    const rows: PackedRow[] = [];
-    const sources = await Promise.all(texts.map((f) => fileByteSource(f)));
-    try {
-      const documents = { field: flag(a, 'text-field'), txtSplit };
-      for await (const row of packTexts(sources, tok, { contextSize: T, maxRows, prependBos, documents }))
-        rows.push(row);
-    } finally {
-      await Promise.all(sources.map((f) => f.close?.()));
-    }
-    if (!rows.length)
-      throw new UsageError(`the text makes no full row of ${T} tokens (SAELens drops the last partial row)`);
+    const rows = await packTextFiles(texts, tok, { contextSize: T, maxRows, prependBos, documents });
     const ids = new Int32Array(rows.length * T);
     rows.forEach((r, i) => ids.set(r.ids, i * T));
     const ignore = [...new Set([tok.padId, tok.eosId, tok.bosId].filter((v): v is number => v !== null))];

@@ -25,13 +25,12 @@ import {
   configFromArgs,
   configFlagNames,
   flag,
-  flagList,
   flagNumber,
   UsageError,
   type ParsedArgs,
 } from './args';
 import { lmSpecFromFlags } from './captureCommand';
-import { dataSpecFromFlags, openCliData, type DataSpec, type OpenedData } from './data';
+import { dataSpecOf, openCliData, type DataSpec, type OpenedData } from './data';
 import { gpuFor, jsonLine, type CliEnv } from './env';
 import { writeTrainReport } from './inspectCommand';
 import { ProgressBar } from './progress';
@@ -85,15 +84,7 @@ async function setup(a: ParsedArgs, env: CliEnv): Promise<Setup> {
   const resumeDir = flag(a, 'resume');
   // One device for the model's forward (train --model) and the trainer.
   const gpu = async () => (env.gpu ??= await gpuFor(a, env));
-  const flagSpec =
-    lmSpecFromFlags(a) ??
-    dataSpecFromFlags(
-      flag(a, 'dataset'),
-      flagList(a, 'data'),
-      flagNumber(a, 'data-seed'),
-      flagNumber(a, 'data-seq-len'),
-      flag(a, 'hook-name'),
-    );
+  const flagSpec = lmSpecFromFlags(a) ?? dataSpecOf(a);
   if (resumeDir) {
     const found = await openLatestCheckpoint(resumeDir);
     if (!found)
