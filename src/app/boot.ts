@@ -8,6 +8,7 @@ import { applyUrlConfig, syncUrlWithDraft } from './urlSync';
 import { exposeForTests } from './gpuSession';
 import { installPersistence } from './persistence/persistence';
 import { installEvaluation } from './evaluation';
+import { installExperiments } from './experimentSession';
 import { useRunsStore } from '../store/runsStore';
 import { useWorkspaceStore } from '../store/workspaceStore';
 
@@ -44,6 +45,8 @@ export function bootTrainingScreen(): void {
       .getState()
       .postMessage({ level: 'warning', title: 'Runs will not be saved', detail: String(e) }),
   );
+  // The experiment of the Experiment tab comes back (interrupted, if it was running).
+  installExperiments();
   // Read-only views for end-to-end tests and DevTools.
   exposeForTests('runs', () => useRunsStore.getState().runs);
   exposeForTests('selectedRunId', () => useRunsStore.getState().selectedRunId);

@@ -33,7 +33,7 @@ export interface DataLoadProgress {
   totalBytes: number;
 }
 
-export type WorkspaceTab = 'train' | 'features' | 'compare';
+export type WorkspaceTab = 'train' | 'features' | 'compare' | 'experiment';
 
 export interface WorkspaceState {
   draft: TrainConfig;

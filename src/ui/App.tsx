@@ -6,11 +6,13 @@ import { NoWebGpu } from './NoWebGpu';
 import { StatusBar } from './StatusBar';
 import { TrainScreen } from './train/TrainScreen';
 import { ShareLink } from './ShareLink';
+import { ExperimentPanel } from './experiment/ExperimentPanel';
 
 const TABS: { id: WorkspaceTab; label: string }[] = [
   { id: 'train', label: 'Train' },
   { id: 'features', label: 'Features' },
   { id: 'compare', label: 'Compare' },
+  { id: 'experiment', label: 'Experiment' },
 ];
 
 function Tabs() {
@@ -52,7 +54,13 @@ export function App() {
       ) : (
         <main className="workspace" data-testid="workspace">
           {phase === 'pending' ? <p className="muted starting">Starting WebGPU…</p> : null}
-          {tab === 'train' ? <TrainScreen /> : <AnalysisArea tab={tab} />}
+          {tab === 'train' ? (
+            <TrainScreen />
+          ) : tab === 'experiment' ? (
+            <ExperimentPanel />
+          ) : (
+            <AnalysisArea tab={tab} />
+          )}
         </main>
       )}
       <StatusBar />

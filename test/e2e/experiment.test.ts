@@ -1,0 +1,180 @@
+// The one-click experiment through the UI (issue 14): on the built-in tiny data, the Experiment tab
+// with ReLU (plain) and ReLU + ours λ2 = 0.5 × seeds 1, 2 is started by clicks and typing; the page is
+// reloaded while a later run trains, the experiment comes back interrupted and Resume finishes it
+// without training the finished runs again. The table, the frontier plot and the sentences are then
+// checked against the runs' own logged final evaluations (read through the read-only `runs` and
+// `analysis` hooks): the table is rebuilt from those numbers and must match the screen, and the
+// downloaded table.json holds the same runs.
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { experimentRunOf } from '../../src/analysis/experimentPlan';
+import { experimentTable, fmt, type ExperimentRun } from '../../src/analysis/experimentTable';
+import { download, openApp } from './flows';
+import { screenshot, type AppHarness, type WatchedPage } from './harness';
+import type { Page } from 'playwright-core';
+
+const STEPS = 30;
+const LINK = `?data=builtin:tiny&d_sae=32&seqs_per_batch=4&context_size=32&training_tokens=${STEPS * 128}&metrics_every=5&eval_every=0&checkpoint_every=5&lr=0.01&seed=9`;
+const METHODS = ['ReLU', 'ReLU + ours λ2=0.5'];
+const SEEDS = [1, 2];
+
+interface RunView {
+  id: string;
+  name: string;
+  status: string;
+  config: { seed: number; temporal_coefficient: number; training_tokens: number };
+  history: { step: number[]; tokens_seen: number[] };
+}
+interface EvalView {
+  step: number;
+  metrics: Record<string, number>;
+}
+
+const readRuns = (page: Page) => page.evaluate(() => (window.__temposae!.runs as () => RunView[])());
+const readEvals = (page: Page) =>
+  page.evaluate(() => {
+    const a = (window.__temposae!.analysis as () => { byRun: Record<string, { evals: EvalView[] }> })();
+    return Object.fromEntries(Object.entries(a.byRun).map(([id, r]) => [id, r.evals]));
+  });
+
+/** Status of the experiment as the page says it. */
+const status = (page: Page) => page.getByTestId('exp-status').getAttribute('data-status');
+
+describe('the methods experiment from the UI', () => {
+  let h: AppHarness;
+  let w: WatchedPage;
+  beforeAll(async () => {
+    ({ h, w } = await openApp(LINK));
+  }, 90_000);
+  afterAll(async () => {
+    await h?.close();
+  });
+
+  it('2 methods × 2 seeds: run, reload mid-experiment, resume; the table, frontier and sentences are the runs’ numbers', async () => {
+    const { page } = w;
+    await page.getByTestId('tab-experiment').click();
+    await page.getByTestId('exp-name').fill('tiny λ2 check');
+    await page.getByTestId('exp-lambdas').fill('0, 0.5');
+    // Every architecture of the registry has a row; keep ReLU plain and ReLU + ours only.
+    const boxes = page.locator('[data-testid^="exp-pick-"]');
+    for (const id of await boxes.evaluateAll((els) => els.map((e) => e.getAttribute('data-testid')!))) {
+      const want = id === 'exp-pick-relu-0' || id === 'exp-pick-relu-0.5';
+      const box = page.getByTestId(id);
+      if ((await box.isChecked()) !== want) await box.click();
+    }
+    expect(await boxes.count()).toBeGreaterThanOrEqual(6); // ≥ 3 architectures × 2 λ2 values
+    await page.getByTestId('exp-seeds').fill(SEEDS.join(', '));
+    await page.getByTestId('exp-tokens').fill(String(STEPS * 128));
+    await page.getByTestId('exp-run').click();
+
+    // Reload while the third run trains, after its first checkpoint.
+    await page.waitForFunction(
+      () => {
+        const runs = (window.__temposae!.runs as () => RunView[])();
+        const p = (window.__temposae!.persistence as () => { checkpoints: Record<string, unknown[]> })();
+        return (
+          runs.length >= 3 && runs[2].status === 'running' && (p.checkpoints[runs[2].id]?.length ?? 0) > 0
+        );
+      },
+      undefined,
+      { timeout: 60_000, polling: 100 },
+    );
+    await screenshot(page, 'experiment-running');
+    const before = await readRuns(page);
+    const finished = before.filter((r) => r.status === 'done');
+    expect(finished.map((r) => r.name)).toEqual(['ReLU seed 1', 'ReLU seed 2']);
+    await page.reload();
+    await page.getByTestId('selftest').waitFor({ timeout: 60_000 });
+    await page.getByTestId('tab-experiment').click();
+    await expect.poll(() => status(page), { timeout: 10_000 }).toBe('interrupted');
+    await expect.poll(async () => (await readRuns(page)).length, { timeout: 20_000 }).toBe(3);
+    await screenshot(page, 'experiment-interrupted');
+    // The finished runs' results are in the table before anything trains again.
+    await expect
+      .poll(() => page.getByTestId('exp-results').textContent(), { timeout: 10_000 })
+      .toContain('So far (2 runs finished)');
+    await page.getByTestId('exp-resume').click();
+    await expect.poll(() => status(page), { timeout: 120_000, interval: 500 }).toBe('done');
+
+    const runs = await readRuns(page);
+    // One run per method × seed and nothing trained twice: the two finished before the reload are the
+    // same records with the same histories; the interrupted one continued under its id.
+    expect(runs.map((r) => r.name)).toEqual(METHODS.flatMap((m) => SEEDS.map((s) => `${m} seed ${s}`)));
+    for (const r of finished) {
+      const now = runs.find((x) => x.id === r.id)!;
+      expect(now.history.step).toEqual(r.history.step);
+    }
+    expect(runs[2].id).toBe(before[2].id);
+    const evals = await readEvals(page);
+    const expRuns: ExperimentRun[] = runs.map((r) => {
+      expect(r.status).toBe('done');
+      const ev = evals[r.id].at(-1)!;
+      expect(ev.step).toBe(STEPS);
+      const [method, seed] = r.name.split(' seed ');
+      expect(r.config.seed).toBe(Number(seed));
+      return experimentRunOf(method, Number(seed), r.history.tokens_seen.at(-1), ev.metrics);
+    });
+    const want = experimentTable(expRuns);
+    expect(want.methods).toEqual(METHODS);
+
+    // The table on screen: every cell is the mean (± interval) of the runs' own numbers.
+    const cells = await page
+      .getByTestId('exp-table')
+      .locator('td')
+      .evaluateAll((tds) =>
+        tds.map((td) => ({
+          method: td.getAttribute('data-method')!,
+          metric: td.getAttribute('data-metric')!,
+          mean: Number(td.getAttribute('data-mean')),
+          text: td.textContent ?? '',
+        })),
+      );
+    expect(cells.length).toBe(want.methods.length * want.metrics.length);
+    for (const c of cells) {
+      const wc = want.cells[c.method][c.metric];
+      if (Number.isFinite(wc.mean)) expect(c.mean, `${c.method} ${c.metric}`).toBe(wc.mean);
+      expect(c.text).toBe(`${fmt(wc.mean)}${Number.isFinite(wc.half) ? ` ± ${fmt(wc.half)}` : ''}`);
+    }
+    const tv = want.cells['ReLU + ours λ2=0.5'].tv_ratio;
+    expect(tv.values).toEqual([2, 3].map((i) => evals[runs[i].id].at(-1)!.metrics.tv_ratio));
+
+    // The L0 – explained-variance frontier: one point per method at its means.
+    const pts = await page
+      .getByTestId('exp-frontier-ev')
+      .locator('g.exp-point')
+      .evaluateAll((gs) =>
+        gs.map((g) => ({
+          method: g.getAttribute('data-method')!,
+          x: Number(g.getAttribute('data-x')),
+          y: Number(g.getAttribute('data-y')),
+        })),
+      );
+    expect(pts).toEqual(
+      METHODS.map((m) => ({
+        method: m,
+        x: want.cells[m].l0.mean,
+        y: want.cells[m].explained_variance.mean,
+      })),
+    );
+    expect(await page.getByTestId('exp-frontier-smooth').locator('g.exp-point').count()).toBe(2);
+
+    // The sentences: the same words from the same numbers, quoting the runs' means.
+    const sentences = await page
+      .getByTestId('exp-sentences')
+      .locator('li')
+      .evaluateAll((lis) =>
+        lis.map((li) => ({ metric: li.getAttribute('data-metric'), text: li.textContent })),
+      );
+    expect(sentences).toEqual(want.sentences);
+    const tvSentence = sentences.find((s) => s.metric === 'tv_ratio')!.text!;
+    expect(tvSentence).toContain(fmt(tv.mean));
+    expect(tvSentence).toContain(fmt(want.cells.ReLU.tv_ratio.mean));
+
+    // The download holds the same runs and table.
+    const json = JSON.parse((await download(page, 'exp-dl-json')).toString('utf8'));
+    expect(json.runs).toEqual(JSON.parse(JSON.stringify(expRuns)));
+    expect(json.table.sentences).toEqual(want.sentences);
+    expect(json.by_position.metrics).toContain('fft_hf_ratio');
+    await screenshot(page, 'experiment-done');
+    w.assertNoErrors();
+  }, 180_000);
+});
