@@ -21,14 +21,7 @@ import { createTrainer, TrainingDivergedError } from '../sae/trainer';
 import type { GpuContext } from '../gpu/device';
 import type { SaeTrainerApi } from '../sae/trainerApi';
 import type { StepMetrics } from '../sae/types';
-import {
-  configFromArgs,
-  configFlagNames,
-  flag,
-  flagNumber,
-  UsageError,
-  type ParsedArgs,
-} from './args';
+import { configFromArgs, configFlagNames, flag, flagNumber, UsageError, type ParsedArgs } from './args';
 import { lmSpecFromFlags } from './captureCommand';
 import { dataSpecOf, openCliData, type DataSpec, type OpenedData } from './data';
 import { gpuFor, jsonLine, type CliEnv } from './env';
