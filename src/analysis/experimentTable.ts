@@ -97,7 +97,7 @@ export function experimentTable(
       const pctLevel = `${Math.round(level * 100)} %`;
       if (!Number.isFinite(w.p)) {
         parts.push(
-          `${meth} ${fmt(a.mean)} vs ${base} ${fmt(b.mean)} (one seed each side: no interval, no verdict)`,
+          `${meth} ${fmt(a.mean)} vs ${base} ${fmt(b.mean)} on ${k} (${a.n < 2 && b.n < 2 ? 'one seed each side' : `${a.n} and ${b.n} seeds`}: no interval, no verdict)`,
         );
         continue;
       }

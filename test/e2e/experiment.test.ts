@@ -12,7 +12,7 @@ import { download, openApp } from './flows';
 import { screenshot, type AppHarness, type WatchedPage } from './harness';
 import type { Page } from 'playwright-core';
 
-const STEPS = 30;
+const STEPS = 20;
 const LINK = `?data=builtin:tiny&d_sae=32&seqs_per_batch=4&context_size=32&training_tokens=${STEPS * 128}&metrics_every=5&eval_every=0&checkpoint_every=5&lr=0.01&seed=9`;
 const METHODS = ['ReLU', 'ReLU + ours λ2=0.5'];
 const SEEDS = [1, 2];
@@ -66,32 +66,34 @@ describe('the methods experiment from the UI', () => {
     await page.getByTestId('exp-tokens').fill(String(STEPS * 128));
     await page.getByTestId('exp-run').click();
 
-    // Reload while the third run trains, after its first checkpoint.
+    // Reload while a later run (the third or the fourth) trains, after its first checkpoint.
     await page.waitForFunction(
       () => {
         const runs = (window.__temposae!.runs as () => RunView[])();
         const p = (window.__temposae!.persistence as () => { checkpoints: Record<string, unknown[]> })();
-        return (
-          runs.length >= 3 && runs[2].status === 'running' && (p.checkpoints[runs[2].id]?.length ?? 0) > 0
-        );
+        const last = runs.at(-1);
+        return runs.length >= 3 && last?.status === 'running' && (p.checkpoints[last.id]?.length ?? 0) > 0;
       },
       undefined,
       { timeout: 60_000, polling: 100 },
     );
-    await screenshot(page, 'experiment-running');
     const before = await readRuns(page);
-    const finished = before.filter((r) => r.status === 'done');
-    expect(finished.map((r) => r.name)).toEqual(['ReLU seed 1', 'ReLU seed 2']);
     await page.reload();
+    const k = before.length - 1; // the run that was training
+    const finished = before.slice(0, k);
+    expect(finished.map((r) => r.status)).toEqual(new Array(k).fill('done'));
+    expect(finished.map((r) => r.name)).toEqual(
+      METHODS.flatMap((m) => SEEDS.map((s) => `${m} seed ${s}`)).slice(0, k),
+    );
     await page.getByTestId('selftest').waitFor({ timeout: 60_000 });
     await page.getByTestId('tab-experiment').click();
     await expect.poll(() => status(page), { timeout: 10_000 }).toBe('interrupted');
-    await expect.poll(async () => (await readRuns(page)).length, { timeout: 20_000 }).toBe(3);
+    await expect.poll(async () => (await readRuns(page)).length, { timeout: 20_000 }).toBe(k + 1);
     await screenshot(page, 'experiment-interrupted');
     // The finished runs' results are in the table before anything trains again.
     await expect
       .poll(() => page.getByTestId('exp-results').textContent(), { timeout: 10_000 })
-      .toContain('So far (2 runs finished)');
+      .toContain(`So far (${k} runs finished)`);
     await page.getByTestId('exp-resume').click();
     await expect.poll(() => status(page), { timeout: 120_000, interval: 500 }).toBe('done');
 
@@ -103,7 +105,8 @@ describe('the methods experiment from the UI', () => {
       const now = runs.find((x) => x.id === r.id)!;
       expect(now.history.step).toEqual(r.history.step);
     }
-    expect(runs[2].id).toBe(before[2].id);
+    expect(runs[k].id).toBe(before[k].id);
+    expect(runs[k].history.step.slice(0, 1)).toEqual([5]); // its history from before the reload
     const evals = await readEvals(page);
     const expRuns: ExperimentRun[] = runs.map((r) => {
       expect(r.status).toBe('done');
@@ -169,6 +172,9 @@ describe('the methods experiment from the UI', () => {
     expect(tvSentence).toContain(fmt(tv.mean));
     expect(tvSentence).toContain(fmt(want.cells.ReLU.tv_ratio.mean));
 
+    // By position: the FFT ratio's chart by default, over the positions of the windows.
+    expect(await page.getByTestId('exp-bypos').getAttribute('data-metric')).toBe('fft_hf_ratio');
+
     // The download holds the same runs and table.
     const json = JSON.parse((await download(page, 'exp-dl-json')).toString('utf8'));
     expect(json.runs).toEqual(JSON.parse(JSON.stringify(expRuns)));
@@ -177,4 +183,60 @@ describe('the methods experiment from the UI', () => {
     await screenshot(page, 'experiment-done');
     w.assertNoErrors();
   }, 180_000);
+
+  it('matched L0: ReLU’s λ1 searched with short probes, TopK’s k set to the target', async () => {
+    const { page } = w;
+    await page.getByTestId('exp-discard').click();
+    await page.getByTestId('exp-name').fill('matched L0');
+    await page.getByTestId('exp-lambdas').fill('0');
+    const boxes = page.locator('[data-testid^="exp-pick-"]');
+    for (const id of await boxes.evaluateAll((els) => els.map((e) => e.getAttribute('data-testid')!))) {
+      const want = id === 'exp-pick-relu-0' || id === 'exp-pick-topk-0';
+      const box = page.getByTestId(id);
+      if ((await box.isChecked()) !== want) await box.click();
+    }
+    await page.getByTestId('exp-seeds').fill('3');
+    await page.getByTestId('exp-tokens').fill(String(6 * 128));
+    await page.getByTestId('exp-matched').click();
+    await page.getByTestId('exp-target-l0').fill('4');
+    await page.getByTestId('exp-probes').fill('2');
+    await page.getByTestId('exp-steps').fill('3');
+    const n0 = (await readRuns(page)).length;
+    await page.getByTestId('exp-run').click();
+    await expect.poll(() => status(page), { timeout: 90_000, interval: 500 }).toBe('done');
+    const runs = (await readRuns(page)).slice(n0) as (RunView & {
+      config: { l1_coefficient: number; k: number; architecture: string };
+    })[];
+    expect(runs.map((r) => r.name.replace(/λ1 \S+ /, 'λ1 … '))).toEqual([
+      'ReLU λ1 … (L0 search 1/2)',
+      'ReLU λ1 … (L0 search 2/2)',
+      'ReLU seed 3',
+      'TopK seed 3',
+    ]);
+    const evals = await readEvals(page);
+    const probes = runs.slice(0, 2).map((r) => ({
+      l1: r.config.l1_coefficient,
+      l0: evals[r.id].at(-1)!.metrics.l0,
+      steps: r.history.step.at(-1),
+    }));
+    expect(probes.map((p) => p.steps)).toEqual([3, 3]);
+    // The second probe's λ1 follows from the first's L0 (×4 above the target, ÷4 below).
+    expect(probes[1].l1).toBe(probes[0].l0 > 4 ? probes[0].l1 * 4 : probes[0].l1 / 4);
+    const err = (p: { l0: number }) => Math.abs(Math.log(p.l0 / 4));
+    const best = err(probes[1]) < err(probes[0]) ? probes[1] : probes[0];
+    expect(runs[2].config.l1_coefficient).toBe(best.l1);
+    expect(runs[3].config).toMatchObject({ architecture: 'topk', k: 4 });
+    const search = (await page.getByTestId('exp-search').textContent()) ?? '';
+    expect(search).toContain(`λ1 ${fmt(best.l1)} gave L0 ${fmt(best.l0)} (target 4)`);
+    for (const p of probes) expect(search).toContain(`λ1 ${fmt(p.l1)} → ${fmt(p.l0)}`);
+    // One seed a method: means without intervals, and sentences that give no verdict.
+    const ev = (await page
+      .getByTestId('exp-sentences')
+      .locator('li[data-metric="explained_variance"]')
+      .textContent())!;
+    expect(ev).toContain('one seed each side: no interval, no verdict');
+    expect(ev).toContain(fmt(evals[runs[3].id].at(-1)!.metrics.explained_variance));
+    await screenshot(page, 'experiment-matched-l0');
+    w.assertNoErrors();
+  }, 120_000);
 });

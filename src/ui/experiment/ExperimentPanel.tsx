@@ -29,6 +29,7 @@ import type { Architecture } from '../../sae/config';
 import { useRunsStore } from '../../store/runsStore';
 import { useWorkspaceStore } from '../../store/workspaceStore';
 import { downloadBlob, slug } from '../analysis/exportFiles';
+import { ByPositionView } from './ByPositionView';
 import { FrontierPlot } from './FrontierPlot';
 import './experiment.css';
 
@@ -397,6 +398,7 @@ function Results({ r }: { r: ExperimentRecord }) {
           />
         ))}
       </div>
+      <ByPositionView b={report.by_position} methods={t.methods} />
       <h4>What the numbers say</h4>
       <ul data-testid="exp-sentences">
         {t.sentences.map((s) => (

@@ -102,7 +102,7 @@ export function FrontierPlot(p: {
                   />
                 ) : null}
                 <circle cx={cx} cy={cy} r={5} fill={color} stroke="#0f1320" />
-                <text x={cx + 7} y={cy - 7} fontSize={10} fill="#dde2ee">
+                <text x={cx + 7} y={q.i % 2 ? cy + 15 : cy - 7} fontSize={10} fill="#dde2ee">
                   {q.meth}
                 </text>
                 <title>{`${q.meth}: ${xk} ${fmt(q.x.mean)}, ${yk} ${fmt(q.y.mean)} (n = ${q.y.n})`}</title>

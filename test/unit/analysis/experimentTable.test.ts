@@ -56,6 +56,7 @@ describe('experimentTable', () => {
     const t = experimentTable(runs.filter((r) => r.seed === 1));
     expect(t.cells.plain.tv_ratio.half).toBeNaN();
     expect(t.sentences[0].text).toContain('no verdict');
+    expect(t.sentences[0].text).toContain(`on ${t.sentences[0].metric} (one seed each side`);
   });
 
   it('CSV and HTML carry the same numbers', () => {
