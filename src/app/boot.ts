@@ -1,9 +1,11 @@
 // Startup of the training screen: the link's config (if any), the data it names (the built-in
-// dataset otherwise), the real training backend, and the URL kept in step from then on.
+// dataset otherwise), the run engine (in its Worker; on the page where a worker has no GPU adapter), and
+// the URL kept in step from then on.
 import { useAppStore } from '../store/appStore';
-import { loadBuiltin } from './dataSession';
+import { dataDescriptor, getLoadedData, loadBuiltin } from './dataSession';
+import { workerEngine } from './engineClient';
 import { createBrowserBackend } from './trainingBackend';
-import { setTrainingBackend } from './trainingLoop';
+import { setEngine } from './trainingLoop';
 import { applyUrlConfig, syncUrlWithDraft } from './urlSync';
 import { exposeForTests } from './gpuSession';
 import { installPersistence } from './persistence/persistence';
@@ -12,8 +14,36 @@ import { installExperiments } from './experimentSession';
 import { useRunsStore } from '../store/runsStore';
 import { useWorkspaceStore } from '../store/workspaceStore';
 
+/** The engine in its Worker, with the page's answers: how to open a dataset, page-made data, faults. */
+function startEngine(): void {
+  const engine = workerEngine(() => createBrowserBackend());
+  engine.describeData = dataDescriptor;
+  engine.handle('read', async ({ dataKey, indices, windows, length }) => {
+    const src = getLoadedData(dataKey)?.source;
+    if (!src) throw new Error('The data this run was made with is no longer loaded; load it again.');
+    if (windows && length !== undefined && src.readWindows) return src.readWindows(windows, length);
+    return src.readSequences(indices ?? []);
+  });
+  engine.onDeviceFault((status, reason, message) => {
+    // The page's own device reports its faults itself (gpuSession); these are the worker's.
+    if (engine.kind !== 'worker') return;
+    if (status === 'lost' && reason !== 'destroyed')
+      useAppStore.getState().postMessage({
+        level: 'error',
+        title: 'The engine’s GPU device was lost',
+        detail: `${message || 'The browser reset the GPU.'} Training pauses; runs resume from their last checkpoint on a new device.`,
+      });
+    else if (status === 'error')
+      useAppStore
+        .getState()
+        .postMessage({ level: 'error', title: `GPU ${reason} error (engine)`, detail: message });
+  });
+  setEngine(engine);
+  exposeForTests('engine', () => ({ kind: engine.kind }));
+}
+
 export function bootTrainingScreen(): void {
-  setTrainingBackend(createBrowserBackend());
+  startEngine();
   installEvaluation();
   const link = applyUrlConfig(location.search);
   const linkData = link.data;

@@ -19,6 +19,7 @@ import type { SaeProvenance } from '../io/saelensCfg';
 import { useWorkspaceStore, type DataSummary } from '../store/workspaceStore';
 import type { RunData } from './trainingLoop';
 import { impliedByData } from '../engine/defaults';
+import type { DataDescriptor } from '../engine/protocol';
 import {
   builtinTokenText,
   dataIdentity,
@@ -43,6 +44,8 @@ export interface LoadedData {
   tokenText: TokenText;
   /** Where data made in this page came from (a model's capture): hook, model, processing, for exports. */
   provenance?: SaeProvenance;
+  /** How the run engine (its Worker) opens the same data itself (src/engine/protocol.ts). */
+  descriptor?: DataDescriptor;
 }
 
 const loaded = new Map<string, LoadedData>();
@@ -50,6 +53,27 @@ let nextKey = 1;
 
 export function getLoadedData(key: string): LoadedData | undefined {
   return loaded.get(key);
+}
+
+/**
+ * How the engine opens the data under `key`: the built-in generator or the dropped files themselves (the
+ * engine decodes batches off the page's thread); data made in this page is read from here ('page').
+ */
+export function dataDescriptor(key: string): DataDescriptor | null {
+  const data = loaded.get(key);
+  if (!data) return null;
+  if (data.descriptor) return data.descriptor;
+  const s = data.source;
+  return {
+    kind: 'page',
+    name: s.name,
+    numSequences: s.numSequences,
+    seqLen: s.seqLen,
+    d: s.d,
+    dtype: s.dtype,
+    hasTokenIds: s.hasTokenIds,
+    windows: typeof s.readWindows === 'function',
+  };
 }
 
 /** Keys of every dataset loaded in this page (persistence finds a restored run's data among them). */
@@ -115,7 +139,9 @@ export function loadBuiltin(preset: string): LoadedData {
   // The CLI starts from the same (src/engine/defaults.ts). A link's own values still win (boot.ts
   // re-applies them after this).
   const implied = impliedByData(source.d, preset as SyntheticPreset);
-  return publish(source, summary, implied, tokenText);
+  const entry = publish(source, summary, implied, tokenText);
+  entry.descriptor = { kind: 'builtin', preset: preset as SyntheticPreset, seed: BUILTIN_DATA_SEED };
+  return entry;
 }
 
 /**
@@ -172,14 +198,14 @@ export async function loadFiles(files: PickedFile[]): Promise<LoadedData | null>
     const dropped = await tokenTextOfDrop(sources);
     if (dropped && isTokenTextOnly(sources)) return attachTokenText(dropped, sources);
     const folder = files[0].path.includes('/') ? files[0].path.split('/')[0] : undefined;
-    const source = await openDataset(sources, {
+    const options = {
       folderName: folder,
       // [N, d] arrays carry no sequence boundaries: cut them into sequences of the configured context size.
       flatSeqLen: useWorkspaceStore.getState().draft.context_size,
-      // Deflated .npz members over the in-memory cap are inflated once into browser files.
-      scratch: await opfsScratch(),
       maxInflateBytes: inflateCap(),
-    });
+    };
+    // Deflated .npz members over the in-memory cap are inflated once into browser files.
+    const source = await openDataset(sources, { ...options, scratch: await opfsScratch() });
     const identity = dataIdentity(source);
     if (dropped) void rememberTokenText(identity, sources);
     const tokenText = dropped ?? (await recallTokenText(identity));
@@ -191,7 +217,14 @@ export async function loadFiles(files: PickedFile[]): Promise<LoadedData | null>
       hasTokenText: !!tokenText,
       tokenTextName: tokenText?.name,
     });
-    return publish(source, summary, { d_in: source.d }, tokenText ?? idsTokenText());
+    const entry = publish(source, summary, { d_in: source.d }, tokenText ?? idsTokenText());
+    // The engine opens the same files with the same options (a scratch copy made here is reused there).
+    entry.descriptor = {
+      kind: 'files',
+      files: files.map((f) => ({ file: f.file, path: f.path })),
+      ...options,
+    };
+    return entry;
   } catch (e) {
     const message = e instanceof Error ? e.message : String(e);
     useWorkspaceStore

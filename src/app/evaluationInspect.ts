@@ -1,5 +1,6 @@
 // The feature inspector's data (issues 6, 10): features' activations over the held-out sequences from
-// the trainer's forward pass, made into dashboards by src/analysis/featureDashboard.ts, with the token
+// the trainer's forward pass (collected in the engine: src/engine/engineHost.ts collectFeatures), made
+// into dashboards by src/analysis/featureDashboard.ts, with the token
 // text of the run's data (src/app/tokenTextSession.ts: the built-in vocabulary, a dropped vocabulary or
 // tokenizer, whichever the data has; ids only when it has none). The same dashboards feed the exports
 // and the HTML report.
@@ -10,13 +11,11 @@ import {
   type FeatureDashboard,
   type FeatureTokens,
 } from '../analysis/featureDashboard';
-import { collectFeatures } from '../analysis/featureColumns';
-import { nearestTrueFeature } from '../analysis/groundTruth';
-import { nearestByDecoder } from '../analysis/inspector';
 import { idsTokenText, type TokenText } from '../data/tokenText';
 import { useAnalysisStore, type InspectorData } from '../store/analysisStore';
 import { findRun } from '../store/runsStore';
-import { evalHandles, groundTruthOf, limitBatches, type EvalHandles } from './evaluation';
+import { needBuilt } from './evaluation';
+import { getEngine } from './trainingLoop';
 import { tokenTextOfRun } from './tokenTextSession';
 
 let request = 0;
@@ -48,33 +47,23 @@ export interface HeldOutFeatures {
   sequences: number;
 }
 
-function checkFeatures(runId: string, features: number[]): EvalHandles & { m: number } {
+function checkFeatures(runId: string, features: number[]): void {
   const run = findRun(runId);
   if (!run) throw new Error(`No run ${runId}.`);
   const m = run.config.d_sae;
   for (const f of features)
     if (!Number.isInteger(f) || f < 0 || f >= m)
       throw new Error(`Feature ${f} does not exist: this SAE has features 0–${m - 1}.`);
-  const h = evalHandles(runId);
-  if (typeof h === 'string') throw new Error(h);
-  return { ...h, m };
+  needBuilt(runId);
 }
 
-// The last single feature read (a new sequence or options redraw without another forward pass).
-let lastHeld: { key: string; trainer: object; held: HeldOutFeatures } | null = null;
-
-/** Run the held-out batches forward once and keep the activations of `features`. */
+/**
+ * Run the held-out batches forward once and keep the activations of `features` (in the engine, which
+ * keeps the last single feature's columns for a redraw while the trainer has not moved on).
+ */
 export async function heldOutFeatures(runId: string, features: number[]): Promise<HeldOutFeatures> {
-  const h = checkFeatures(runId, features);
-  const step = h.trainer.step;
-  const key = `${runId}|${features.join(',')}|${step}`;
-  if (lastHeld?.key === key && lastHeld.trainer === h.trainer) return lastHeld.held;
-  const c = await collectFeatures(limitBatches(h.batcher), (b) => h.trainer.forward(b), h.m, features);
-  if (c.sequences === 0) throw new Error('The held-out split is empty.');
-  const held = { step, ...c };
-  // Kept only while the trainer has not moved on (a running run's features change every step).
-  if (features.length === 1 && h.trainer.step === step) lastHeld = { key, trainer: h.trainer, held };
-  return held;
+  checkFeatures(runId, features);
+  return getEngine().call('collectFeatures', { runId, features });
 }
 
 /** Dashboards of `features` on the run's held-out data, with the data's token text. */
@@ -97,7 +86,6 @@ export async function featureDashboards(
 }
 
 async function loadFeature(runId: string, feature: number, sequence: number | null): Promise<InspectorData> {
-  const h = checkFeatures(runId, [feature]);
   const held = await heldOutFeatures(runId, [feature]);
   const fv = held.columns[0];
   const tokenText = tokenTextOfRun(runId) ?? idsTokenText();
@@ -106,14 +94,8 @@ async function loadFeature(runId: string, feature: number, sequence: number | nu
   let strongest = 0;
   if (dash.top.length) strongest = dash.top[0].sequence;
   const seq = sequence !== null && sequence >= 0 && sequence < sequences ? sequence : strongest;
-  const W = await h.trainer.getWeights();
-  let trueFeature: InspectorData['trueFeature'] = null;
-  const gt = groundTruthOf(h.batcher);
-  if (gt) {
-    const row = W.W_dec.subarray(feature * W.d_in, (feature + 1) * W.d_in);
-    const t = nearestTrueFeature(gt.trueDictionary, gt.F, row, 1, W.d_in);
-    trueFeature = { index: t.index[0], cos: t.cos[0] };
-  }
+  // The nearest decoder rows and true feature are computed where the weights are (the engine).
+  const { nearest, trueFeature } = await getEngine().call('neighbours', { runId, feature });
   return {
     runId,
     feature,
@@ -127,7 +109,7 @@ async function loadFeature(runId: string, feature: number, sequence: number | nu
     dashboard: dash,
     topContexts: dash.top,
     histogram: dash.histogram,
-    nearest: nearestByDecoder(W.W_dec, W.d_sae, W.d_in, feature),
+    nearest,
     trueFeature,
   };
 }

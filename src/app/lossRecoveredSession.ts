@@ -11,9 +11,10 @@ import type { LmTokenizer } from '../lm/tokenizer/types';
 import { useAnalysisStore, type LossRecoveredRecord } from '../store/analysisStore';
 import { findRun } from '../store/runsStore';
 import { getLoadedData } from './dataSession';
-import { evalHandles, evaluateRun, limitBatches } from './evaluation';
+import { evaluateRun, needBuilt } from './evaluation';
 import { initGpu } from './gpuSession';
 import { loadedModel } from './modelSession';
+import { getEngine } from './trainingLoop';
 
 /** Held-out rows evaluated at most (the run's held-out batches, in order, up to this many rows). */
 export const LOSS_RECOVERED_MAX_ROWS = 256;
@@ -59,9 +60,9 @@ async function splice(runId: string): Promise<Splice> {
     throw new Error(
       `The SAE reads ${run.config.d_in}-wide activations, ${lm.name} is ${lm.model.config.d_model} wide.`,
     );
-  const h = evalHandles(runId);
-  if (typeof h === 'string') throw new Error(h);
-  const weights = await h.trainer.getWeights();
+  needBuilt(runId);
+  // The weights come from the engine (a copy; the model runs on the page's device).
+  const { weights, cfg, scale } = await getEngine().call('weights', { runId });
   const center = prov?.model_from_pretrained_kwargs?.center_writing_weights === true;
   const t = lm.tokenizer;
   return {
@@ -71,34 +72,16 @@ async function splice(runId: string): Promise<Splice> {
     hook,
     center,
     // Weights act on s·x (s = the batcher's scale; 1 for raw activations, as imported folders take).
-    sae: { weights, config: h.trainer.cfg, scaling_factor: h.batcher.scale },
+    sae: { weights, config: cfg, scaling_factor: scale },
     ignore: ignoredTokenIds({ bos_token_id: t.bosId, eos_token_id: t.eosId, pad_token_id: t.padId }),
     T: run.config.context_size,
   };
 }
 
-/** The token ids of the run's held-out rows (up to `maxRows`), [R·T]. */
-async function heldOutIds(runId: string, maxRows: number): Promise<{ ids: Int32Array; T: number }> {
-  const h = evalHandles(runId);
-  if (typeof h === 'string') throw new Error(h);
-  const parts: Int32Array[] = [];
-  let T = 0;
-  let rows = 0;
-  for await (const b of limitBatches(h.batcher)) {
-    if (!b.tokenIds) throw new Error('The held-out rows carry no token ids: loss recovered needs the text.');
-    T = b.T;
-    for (let s = 0; s < b.S && rows < maxRows; s++, rows++) {
-      // Rows with padding are left out: the model would read the pad ids as text.
-      let full = true;
-      for (let t = 0; t < b.T; t++) if (!b.valid[s * b.T + t]) full = false;
-      if (full) parts.push(b.tokenIds.slice(s * b.T, (s + 1) * b.T));
-    }
-    if (rows >= maxRows) break;
-  }
-  if (!parts.length) throw new Error('The held-out split has no full row of tokens.');
-  const ids = new Int32Array(parts.length * T);
-  parts.forEach((p, i) => ids.set(p, i * T));
-  return { ids, T };
+/** The token ids of the run's held-out rows (up to `maxRows`), [R·T], read by the engine. */
+function heldOutIds(runId: string, maxRows: number): Promise<{ ids: Int32Array; T: number }> {
+  needBuilt(runId);
+  return getEngine().call('heldOutIds', { runId, maxRows });
 }
 
 const controllers = new Map<string, AbortController>();

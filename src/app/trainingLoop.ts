@@ -1,69 +1,63 @@
-// The runs of this page, outside React: one RunSession (src/engine/runSession.ts) per built run, and the
-// state machine of the buttons around it:
+// The runs of this page, outside React: the state machine of the buttons around each run, over the run
+// engine (src/engine/engineHost.ts, reached through src/app/engineClient.ts: in a dedicated Worker in the
+// browser, on this thread in Node tests and where a worker gets no GPU adapter):
 //
 //   ready ──start──▶ starting ──▶ running ──pause──▶ paused ──resume──▶ running ──▶ done
 //     │                              │                  │
 //     └──step──▶ (starting) ─▶ paused ◀──step──┘        └──stop──▶ stopped      (any) ──reset──▶ ready
 //
-// The session trains, reads metrics back, evaluates and checkpoints on the schedule of
-// src/engine/schedule.ts; this module applies the session's events to the stores (the store receives
-// plain data only) and reports failures in words. Each run has one cancellation: an AbortController,
-// aborted by reset, delete and a lost device; work begun before it writes nothing afterwards.
+// The engine holds one RunSession per built run (src/engine/runSession.ts) that trains, reads metrics back,
+// evaluates and checkpoints on the schedule of src/engine/schedule.ts; this module sends the verbs as
+// commands, applies the session's events to the stores (plain data only) and reports failures in words.
+// Each build of a run has a number (`gen`): reset, delete and a lost device close the build and take a new
+// number, and events of an old build are dropped, so work begun before writes nothing afterwards.
 import { architectureOf } from '../sae/architectures';
 import { totalSteps, tokensPerStep, type TrainConfig } from '../sae/config';
 import type { SaeTrainerApi, TrainerState } from '../sae/trainerApi';
 import type { StepMetrics } from '../sae/types';
-import type { ActivationBatch } from '../data/types';
-import type { OpenedCheckpoint } from '../io/checkpoint';
-import { RunSession, type RunData, type SessionEvent } from '../engine/runSession';
+import type { ByteSink } from '../io/checkpoint';
+import type { RunData, SessionEvent } from '../engine/runSession';
+import type { RestoreSpec } from '../engine/protocol';
 import { findRun, useRunsStore, type RunStatus } from '../store/runsStore';
 import { useAnalysisStore } from '../store/analysisStore';
 import { useAppStore } from '../store/appStore';
 import { emitRunEvent } from './runEvents';
 import { etaSeconds, RateMeter } from './rateMeter';
+import { EngineClient, inProcessEngine, type TrainingBackend } from './engineClient';
 
-export type { RunData };
-
-/** What the loop needs from the rest of the app; the real one is in src/app/trainingBackend.ts. */
-export interface TrainingBackend {
-  /** Open the run's data (the source under `dataKey`) as batches of cfg.seqs_per_batch × cfg.context_size. */
-  openData(dataKey: string, cfg: TrainConfig): Promise<RunData>;
-  /** Build the trainer from weights initialised on the first batch (SPEC §3); throws a readable Error. */
-  createTrainer(cfg: TrainConfig, firstBatch: ActivationBatch): Promise<SaeTrainerApi>;
-  /** Persistence: open the data at a saved position (the batcher's getState()), for an exact resume. */
-  openDataAt?(dataKey: string, cfg: TrainConfig, position: unknown): Promise<RunData>;
-  /**
-   * Persistence: a trainer on the current (possibly new) device from a saved TrainerState, or empty
-   * (null) to be filled from a streamed checkpoint.
-   */
-  restoreTrainer?(cfg: TrainConfig, state: TrainerState | null): Promise<SaeTrainerApi>;
-  /** Let the event loop run (input, rendering) between steps. */
-  yieldToPage(): Promise<void>;
-  now(): number;
-}
+export type { RunData, TrainingBackend };
 
 /** Where a run continues from: loaded lazily, when the run is next built (src/app/persistence). */
 export type RestoreSource = () => Promise<
-  { dataKey: string; position: unknown } & ({ state: TrainerState } | { checkpoint: OpenedCheckpoint })
+  { dataKey: string } & ({ position: unknown; state: TrainerState } | { checkpoint: Blob; fileName: string })
 >;
+
+/** A run's checkpoint, ready to be streamed from the engine into storage. */
+export interface CheckpointWriter {
+  /** The step it is of. */
+  step: number;
+  /** Stream it into `sink` (one tensor at a time); resolves with its step. */
+  write(sink: ByteSink, extra: Record<string, unknown>): Promise<number>;
+}
 
 /** Where runs are kept (src/app/persistence installs it); the loop calls it, nothing listens for events. */
 export interface RunStorage {
-  /** Write the session's checkpoint (the loop waits, so the trainer and the data position agree). */
-  saveCheckpoint(runId: string, session: RunSession): Promise<void>;
+  /** Write the run's checkpoint (the engine's loop waits, so the trainer and the data position agree). */
+  saveCheckpoint(runId: string, checkpoint: CheckpointWriter): Promise<void>;
   /** The run was reset: its old trajectory's checkpoints do not belong to the fresh run. */
   runReset(runId: string): void;
-  /** A run started training on the page's device (watch it for loss). */
+  /** A run started training on the engine's device (watch it for loss). */
   runStarted(runId: string): void;
   /** Building the run failed: where it can continue from a checkpoint, the source (it stays resumable). */
   restoreAfterFailure(runId: string): Promise<RestoreSource | null>;
 }
 
 interface Controller {
-  session: RunSession | null;
-  /** The run's one cancellation; replaced by a fresh one when aborted. */
-  abort: AbortController;
-  building: Promise<void> | null;
+  /** The build number: bumped when the engine's session is closed (reset, delete, device loss). */
+  gen: number;
+  /** The engine holds a session of build `gen`. */
+  built: boolean;
+  building: Promise<boolean> | null;
   /** Set to false to make the loop stop after the current step. */
   wantRunning: boolean;
   /** Status the loop leaves the run in when it stops early. */
@@ -73,34 +67,76 @@ interface Controller {
   /** Read-backs not yet written to the store, and when the store was last written. */
   unflushed: StepMetrics[];
   lastFlush: number;
+  /** The step the engine's session was at when it last said. */
+  step: number;
   /** A saved point to build from instead of a fresh init (persistence: reload, device loss). */
   restore: RestoreSource | null;
 }
 
-let backend: TrainingBackend | null = null;
+let engine: EngineClient | null = null;
 let storage: RunStorage | null = null;
+let clock: () => number = () => performance.now();
+let offClusterK: (() => void) | null = null;
 const controllers = new Map<string, Controller>();
 
+/** Train on this thread over `b` (the page's device and data; Node tests drive it on Dawn). */
 export function setTrainingBackend(b: TrainingBackend): void {
-  backend = b;
+  setEngine(inProcessEngine(b), () => b.now());
+}
+
+/** Train on `client`'s engine (boot: the Worker); its session events are applied to the stores. */
+export function setEngine(client: EngineClient, now: () => number = () => performance.now()): void {
+  engine = client;
+  clock = now;
+  client.onSession((runId, gen, e) => {
+    if (engine !== client) return;
+    const c = controllers.get(runId);
+    if (c && c.gen === gen) apply(runId, c, e);
+  });
+  client.handle('saveCheckpoint', async ({ runId, gen, step }) => {
+    const c = controllers.get(runId);
+    if (engine !== client || !c || c.gen !== gen) return null;
+    // The saved run record must include the history up to the checkpoint.
+    flush(runId, c);
+    try {
+      await storage?.saveCheckpoint(runId, {
+        step,
+        write: (sink, extra) => client.streamCheckpoint(runId, sink, extra),
+      });
+    } catch (e) {
+      // Saving is best effort: a failed checkpoint never stops training (persistence reports it).
+      console.warn(`checkpoint of ${runId} at step ${step} failed:`, e);
+    }
+    return null;
+  });
+  // The engine clusters features at each evaluation as the analysis view asks.
+  offClusterK?.();
+  const send = (k: number) => void client.call('settings', { clusterK: k }).catch(() => {});
+  send(useAnalysisStore.getState().clusterK);
+  offClusterK = useAnalysisStore.subscribe((s, prev) => {
+    if (s.clusterK !== prev.clusterK) send(s.clusterK);
+  });
+}
+
+/** The engine the runs train on (commands for evaluation, the inspector, exports). */
+export function getEngine(): EngineClient {
+  if (!engine)
+    throw new Error(
+      'The training engine is not installed (call setEngine or setTrainingBackend at startup).',
+    );
+  return engine;
 }
 
 export function setRunStorage(s: RunStorage | null): void {
   storage = s;
 }
 
-function need(): TrainingBackend {
-  if (!backend)
-    throw new Error('The training backend is not installed (call setTrainingBackend at startup).');
-  return backend;
-}
-
 function ctlOf(id: string): Controller {
   let c = controllers.get(id);
   if (!c) {
     c = {
-      session: null,
-      abort: new AbortController(),
+      gen: 1,
+      built: false,
       building: null,
       wantRunning: false,
       stopAs: 'paused',
@@ -108,6 +144,7 @@ function ctlOf(id: string): Controller {
       rate: new RateMeter(),
       unflushed: [],
       lastFlush: -Infinity,
+      step: 0,
       restore: null,
     };
     controllers.set(id, c);
@@ -122,11 +159,11 @@ export function setRunRestore(id: string, source: RestoreSource | null): void {
 
 /**
  * Drop the run's session (its device was lost) and continue from `source` when resumed. A loop still
- * waiting on the lost device ends on its own later; its session was cancelled, so it writes nothing.
+ * waiting on the lost device ends on its own later; its build was closed, so it writes nothing.
  */
 export function rebuildRunFrom(id: string, source: RestoreSource): void {
   const c = ctlOf(id);
-  release(c);
+  void release(id, c);
   c.loop = null;
   c.building = null;
   c.restore = source;
@@ -171,14 +208,14 @@ function fail(id: string, e: unknown) {
   });
   emitRunEvent({ type: 'error', runId: id, message });
   const c = controllers.get(id);
-  if (storage && c && !c.session) {
+  if (storage && c && !c.built) {
     // A saved run that could not be rebuilt (e.g. its files are not loaded yet) stays resumable: the
     // message says what to do, and Resume tries again from the same checkpoint.
-    const signal = c.abort.signal;
+    const gen = c.gen;
     void storage
       .restoreAfterFailure(id)
       .then((source) => {
-        if (!source || signal.aborted || findRun(id)?.status !== 'error') return;
+        if (!source || c.gen !== gen || findRun(id)?.status !== 'error') return;
         setStatus(id, 'paused');
         c.restore = source;
       })
@@ -244,7 +281,7 @@ function flush(id: string, c: Controller): void {
   const store = useRunsStore.getState();
   const ms = c.unflushed;
   c.unflushed = [];
-  c.lastFlush = need().now();
+  c.lastFlush = clock();
   store.appendMetricsBatch(id, ms);
   const m = ms[ms.length - 1];
   const run = findRun(id)!;
@@ -262,7 +299,8 @@ function apply(id: string, c: Controller, e: SessionEvent): void {
   const analysis = useAnalysisStore.getState();
   switch (e.type) {
     case 'metrics': {
-      const now = need().now();
+      const now = clock();
+      c.step = e.metrics.step;
       c.rate.sample(now, e.metrics.tokens_seen);
       c.unflushed.push(e.metrics);
       if (e.flush || now - c.lastFlush >= FLUSH_MS) flush(id, c);
@@ -298,92 +336,82 @@ function apply(id: string, c: Controller, e: SessionEvent): void {
 // ---------------------------------------------------------------------------------------------------
 // Building, stepping
 
-async function openSession(id: string, c: Controller, signal: AbortSignal): Promise<RunSession | null> {
+/** What the engine builds the run from: a saved state or checkpoint (restore), else fresh weights. */
+async function restoreSpec(
+  id: string,
+  c: Controller,
+): Promise<{ dataKey: string; spec: RestoreSpec | null }> {
   const run = findRun(id)!;
-  const b = need();
-  const cfg = run.config;
-  let restore = null;
-  let dataKey = run.dataKey;
-  if (c.restore) {
-    if (!b.openDataAt || !b.restoreTrainer)
-      throw new Error('This training backend cannot restore saved runs.');
-    const r = await c.restore();
-    dataKey = r.dataKey;
-    restore =
-      'state' in r
-        ? { position: r.position, state: r.state }
-        : { position: r.position, checkpoint: r.checkpoint };
-  }
-  return RunSession.open({
-    cfg,
-    signal,
-    restore,
-    openData: (position) => (restore ? b.openDataAt!(dataKey, cfg, position) : b.openData(dataKey, cfg)),
-    createTrainer: (from) =>
-      'firstBatch' in from
-        ? b.createTrainer(cfg, from.firstBatch)
-        : b.restoreTrainer!(cfg, 'state' in from ? from.state : null),
-    yieldToHost: () => b.yieldToPage(),
-    now: () => b.now(),
-    onEvent: (e) => apply(id, c, e),
-    saveCheckpoint: async (s) => {
-      // The saved run record must include the history up to the checkpoint.
-      flush(id, c);
-      try {
-        await storage?.saveCheckpoint(id, s);
-      } catch (e) {
-        // Saving is best effort: a failed checkpoint never stops training (persistence reports it).
-        console.warn(`checkpoint of ${id} at step ${s.step} failed:`, e);
-      }
-    },
-    evaluation: 'background',
-    clusterK: () => useAnalysisStore.getState().clusterK,
-  });
+  if (!c.restore) return { dataKey: run.dataKey, spec: null };
+  const r = await c.restore();
+  const spec: RestoreSpec =
+    'state' in r
+      ? { position: r.position, state: r.state }
+      : { checkpoint: r.checkpoint, fileName: r.fileName };
+  return { dataKey: r.dataKey, spec };
 }
 
+/** An error of a build that was closed meanwhile is no news: the caller drops it. */
+class Superseded extends Error {}
+
 async function ensureBuilt(id: string, c: Controller): Promise<boolean> {
-  if (c.session) return true;
-  const signal = c.abort.signal;
+  if (c.built) return true;
+  const gen = c.gen;
   if (!c.building) {
     c.building = (async () => {
       setStatus(id, 'starting');
-      const s = await openSession(id, c, signal);
-      if (!s || signal.aborted) return;
-      c.restore = null;
-      c.session = s;
+      const eng = getEngine();
+      try {
+        const { dataKey, spec } = await restoreSpec(id, c);
+        await eng.ensureData(dataKey);
+        const cfg = findRun(id)!.config;
+        const r = await eng.call('open', { runId: id, gen, cfg, dataKey, restore: spec });
+        if (c.gen !== gen) return false;
+        c.step = r.step;
+        c.restore = null;
+        c.built = true;
+        return true;
+      } catch (e) {
+        if (c.gen !== gen) throw new Superseded();
+        throw e;
+      }
     })().finally(() => {
-      c.building = null;
+      if (c.gen === gen) c.building = null;
     });
   }
-  await c.building;
-  return !signal.aborted && c.session !== null;
+  try {
+    return (await c.building) && c.gen === gen && c.built;
+  } catch (e) {
+    if (e instanceof Superseded || c.gen !== gen) return false;
+    throw e;
+  }
 }
 
-async function loop(id: string, c: Controller, s: RunSession): Promise<void> {
-  const b = need();
+async function loop(id: string, c: Controller): Promise<void> {
+  const gen = c.gen;
+  const cfg = findRun(id)!.config;
   c.rate.restart();
-  c.rate.sample(b.now(), s.step * tokensPerStep(s.cfg));
+  c.rate.sample(clock(), c.step * tokensPerStep(cfg));
   try {
-    const end = await s.train({
-      after: () => (c.wantRunning ? 'none' : c.stopAs === 'stopped' ? 'stop' : 'pause'),
-    });
-    if (end === 'cancelled' || s.signal.aborted) return;
+    const r = await getEngine().call('train', { runId: id, gen });
+    if (r.end === 'cancelled' || c.gen !== gen) return;
+    c.step = r.step;
     flush(id, c);
-    if (end === 'done') {
+    if (r.end === 'done') {
       setStatus(id, 'done');
-      emitRunEvent({ type: 'done', runId: id, step: s.step });
+      emitRunEvent({ type: 'done', runId: id, step: r.step });
     } else {
-      const as = end === 'stop' ? 'stopped' : 'paused';
+      const as = r.end === 'stop' ? 'stopped' : 'paused';
       setStatus(id, as);
-      emitRunEvent({ type: as, runId: id, step: s.step });
+      emitRunEvent({ type: as, runId: id, step: r.step });
     }
   } catch (e) {
-    if (!s.signal.aborted) {
+    if (c.gen === gen) {
       flush(id, c);
       fail(id, e);
     }
   } finally {
-    if (!s.signal.aborted) c.wantRunning = false;
+    if (c.gen === gen) c.wantRunning = false;
   }
 }
 
@@ -392,10 +420,19 @@ function launch(id: string, c: Controller) {
   c.stopAs = 'paused';
   setStatus(id, 'running');
   storage?.runStarted(id);
-  const p: Promise<void> = loop(id, c, c.session!).finally(() => {
+  const p: Promise<void> = loop(id, c).finally(() => {
     if (c.loop === p) c.loop = null;
   });
   c.loop = p;
+}
+
+/** Tell the engine's loop how to go on after the step in progress. */
+function control(id: string, c: Controller, after: 'pause' | 'stop') {
+  c.wantRunning = false;
+  c.stopAs = after === 'stop' ? 'stopped' : 'paused';
+  void getEngine()
+    .call('control', { runId: id, gen: c.gen, after })
+    .catch(() => {});
 }
 
 // ---------------------------------------------------------------------------------------------------
@@ -434,15 +471,14 @@ export async function startRun(id: string): Promise<void> {
 export async function pauseRun(id: string): Promise<void> {
   const c = controllers.get(id);
   if (!c || !c.loop) return;
-  c.wantRunning = false;
-  c.stopAs = 'paused';
+  control(id, c, 'pause');
   await c.loop;
 }
 
 export async function resumeRun(id: string): Promise<void> {
   const c = controllers.get(id);
-  if (!c || (!c.session && !c.restore) || status(id) !== 'paused' || c.loop) return;
-  if (!c.session) {
+  if (!c || (!c.built && !c.restore) || status(id) !== 'paused' || c.loop) return;
+  if (!c.built) {
     // A run restored from storage: build it from its checkpoint first.
     try {
       if (!(await ensureBuilt(id, c))) return;
@@ -460,16 +496,17 @@ export async function stepRun(id: string): Promise<void> {
   const s = status(id);
   if (s !== 'ready' && s !== 'paused') return;
   const c = ctlOf(id);
+  const gen = c.gen;
   try {
     if (!(await ensureBuilt(id, c))) return;
-    const session = c.session!;
-    if (!(await session.stepOnce())) return;
-    if (session.signal.aborted) return;
+    const r = await getEngine().call('step', { runId: id, gen });
+    if (!r.stepped || c.gen !== gen) return;
+    c.step = r.step;
     flush(id, c);
     setStatus(id, 'paused');
-    emitRunEvent({ type: 'stepped', runId: id, step: session.step });
+    emitRunEvent({ type: 'stepped', runId: id, step: r.step });
   } catch (e) {
-    if (!c.abort.signal.aborted) fail(id, e);
+    if (c.gen === gen) fail(id, e);
   }
 }
 
@@ -478,25 +515,33 @@ export async function stopRun(id: string): Promise<void> {
   const c = controllers.get(id);
   const s = status(id);
   if (c?.loop) {
-    c.wantRunning = false;
-    c.stopAs = 'stopped';
+    control(id, c, 'stop');
     await c.loop;
   } else if (s === 'paused') {
     setStatus(id, 'stopped');
-    emitRunEvent({ type: 'stopped', runId: id, step: c?.session?.step ?? 0 });
+    emitRunEvent({ type: 'stopped', runId: id, step: c?.built ? c.step : 0 });
     // A stopped run has ended: it gets its final evaluation, as at the end of a loop.
-    void c?.session?.evaluateAtEnd();
+    if (c?.built)
+      void getEngine()
+        .call('evaluateAtEnd', { runId: id })
+        .catch(() => {});
   }
 }
 
 /** Cancel everything the run has in flight and free its GPU memory (its record stays). */
-function release(c: Controller) {
-  c.abort.abort();
-  c.abort = new AbortController();
+function release(id: string, c: Controller): Promise<void> {
+  c.gen++;
+  c.built = false;
+  c.building = null;
   c.wantRunning = false;
-  c.session = null;
   c.unflushed = [];
   c.restore = null;
+  c.step = 0;
+  if (!engine) return Promise.resolve();
+  return engine.call('close', { runId: id }).then(
+    () => {},
+    () => {},
+  );
 }
 
 /** Forget the trained weights and history: the run is 'ready' again with the same config and seed. */
@@ -504,8 +549,9 @@ export async function resetRun(id: string): Promise<void> {
   const c = controllers.get(id);
   if (c) {
     const loop = c.loop;
-    release(c);
+    const closed = release(id, c);
     await loop;
+    await closed;
   }
   if (!findRun(id)) return;
   useRunsStore.getState().clearRunHistory(id);
@@ -520,24 +566,33 @@ export async function deleteRun(id: string): Promise<void> {
   const c = controllers.get(id);
   if (c) {
     const loop = c.loop;
-    release(c);
+    const closed = release(id, c);
     controllers.delete(id);
     await loop;
+    await closed;
   }
   useRunsStore.getState().removeRun(id);
   useAnalysisStore.getState().forgetRun(id);
   emitRunEvent({ type: 'deleted', runId: id });
 }
 
-/** The run's live session (null before start / after reset), for evaluation, export and comparison. */
-export function getRunSession(id: string): RunSession | null {
-  return controllers.get(id)?.session ?? null;
+/** True while the engine holds the run's trained weights (built, not reset or lost). */
+export function runIsBuilt(id: string): boolean {
+  return controllers.get(id)?.built ?? false;
 }
 
-/** The live trainer and data of a run (null before start / after reset). */
+/** The step the run's session was at when the engine last said (0 when not built). */
+export function runStep(id: string): number {
+  const c = controllers.get(id);
+  return c?.built ? c.step : 0;
+}
+
+/**
+ * The live trainer and data of a run, where the engine runs on this thread (tests, DevTools); null
+ * before start / after reset, and always null for the worker's engine (ask it with commands).
+ */
 export function getRunHandles(id: string): { trainer: SaeTrainerApi; data: RunData } | null {
-  const s = getRunSession(id);
-  return s && !s.closed ? { trainer: s.trainer, data: s.data } : null;
+  return engine?.host?.handles(id) ?? null;
 }
 
 /** Resolves when the run's loop (if any) has ended. */

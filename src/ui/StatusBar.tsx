@@ -1,10 +1,12 @@
 import { adapterName } from '../gpu/device';
 import { useAppStore } from '../store/appStore';
+import { useEngineStatus } from '../app/engineClient';
 import { formatBytes } from './format';
 
 /** Bottom bar: which adapter we run on, its key limits, and whether the kernel self-test passed. */
 export function StatusBar() {
   const gpu = useAppStore((s) => s.gpu);
+  const engine = useEngineStatus();
   return (
     <footer className="status-bar" role="status" aria-live="polite">
       <span data-testid="gpu-phase" className={`pill pill-${gpu.phase}`}>
@@ -21,6 +23,12 @@ export function StatusBar() {
           {formatBytes(gpu.limits.maxBufferSize)} · workgroup memory{' '}
           {formatBytes(gpu.limits.maxComputeWorkgroupStorageSize)} ·{' '}
           {gpu.limits.maxStorageBuffersPerShaderStage} storage buffers/stage
+        </span>
+      )}
+      {engine.kind && (
+        <span data-testid="engine-kind" title={engine.note ?? undefined}>
+          training {engine.kind === 'worker' ? 'in a worker' : 'on the page'}
+          {engine.adapter ? ` · ${engine.adapter}` : ''}
         </span>
       )}
       {gpu.selfTest && (

@@ -23,3 +23,9 @@ export async function newTestGpu(label = 'TempoSAE-test-own'): Promise<GpuContex
   await getTestGpu();
   return requestGpu(dawnGpu, label);
 }
+
+/** Dawn's GPU object (navigator.gpu's stand-in), for code that requests its own device (the engine's deps). */
+export async function testGpuApi(): Promise<GPU> {
+  await getTestGpu();
+  return dawnGpu!;
+}

@@ -20,7 +20,7 @@ import { useWorkspaceStore } from '../../store/workspaceStore';
 import { getLoadedData } from '../dataSession';
 import { evaluateRun } from '../evaluation';
 import { selectRunAndShowConfig } from '../trainActions';
-import { createRun, getRunSession, prepareRun, setRunRestore } from '../trainingLoop';
+import { createRun, getEngine, prepareRun, runIsBuilt, setRunRestore } from '../trainingLoop';
 import { openRunCheckpoint, writeExportFile } from './persistence';
 import { noteSaeHook } from '../lossRecoveredSession';
 
@@ -66,13 +66,14 @@ export async function exportRunZip(runId: string): Promise<{ name: string; bytes
   let scale: number;
   let step: number;
   let tokens: number;
-  const s = getRunSession(runId);
-  if (s && !s.closed) {
-    const counters = (await s.trainer.readCounters?.()) ?? { step: s.step, tokens_seen: s.tokensSeen };
-    read = (p) => s.readParameter(p);
+  if (runIsBuilt(runId)) {
+    // The engine reads each parameter back alone and transfers it (one tensor in this page at a time).
+    const engine = getEngine();
+    const counters = await engine.call('counters', { runId });
+    read = (name) => engine.call('readParameter', { runId, name });
     step = counters.step;
     tokens = counters.tokens_seen;
-    scale = s.batcher?.scale ?? 1;
+    scale = counters.scale;
   } else {
     const ck = await openRunCheckpoint(runId);
     if (!ck) throw new Error(`“${run.name}” has no trained weights yet: train it first.`);

@@ -7,21 +7,21 @@
 // with a trainer is rebuilt from its last checkpoint on a new device, and runs that were training go on.
 // A full disk or a denied quota is a message in words; training continues in memory.
 import { readCheckpoint, type ByteSink, type Checkpoint, type OpenedCheckpoint } from '../../io/checkpoint';
-import type { GpuContext } from '../../gpu/device';
-import type { RunSession } from '../../engine/runSession';
 import { clearScratch, scratchUsage } from '../../data/opfsScratch';
 import { useAnalysisStore, type EvalRecord } from '../../store/analysisStore';
 import { useAppStore } from '../../store/appStore';
 import { useWorkspaceStore } from '../../store/workspaceStore';
 import { findRun, useRunsStore, type MetricHistory, type RunRecord } from '../../store/runsStore';
-import { currentGpu, exposeForTests } from '../gpuSession';
+import { exposeForTests } from '../gpuSession';
 import {
-  getRunSession,
+  getEngine,
   rebuildRunFrom,
+  runIsBuilt,
   resumeRun,
   runMessageKey,
   setRunRestore,
   setRunStorage,
+  type CheckpointWriter,
   type RestoreSource,
 } from '../trainingLoop';
 import type { BlobStore } from './blobStore';
@@ -121,19 +121,16 @@ function scheduleFlush(delay = RECORD_SAVE_MS) {
   if (flushTimer === null) flushTimer = setTimeout(() => void flushRecords(), delay);
 }
 
-/** Write a checkpoint of a run's session now, streamed tensor by tensor (the loop waits for it). */
-export async function checkpointRun(
-  id: string,
-  session: RunSession | null = getRunSession(id),
-): Promise<void> {
+/** Write a checkpoint of a run now, streamed tensor by tensor from the engine (its loop waits for it). */
+export async function checkpointRun(id: string, ck: CheckpointWriter): Promise<void> {
   const run = findRun(id);
-  if (!repo || !session || session.closed || !run || !session.batcher) return;
-  const step = session.step;
+  if (!repo || !run) return;
+  const step = ck.step;
   try {
     await repo.saveCheckpointStream(
       id,
       step,
-      (sink) => session.writeCheckpoint(sink, { run_name: run.name }),
+      (sink) => ck.write(sink, { run_name: run.name }),
       KEEP_CHECKPOINTS,
     );
     // The record goes after the checkpoint, so a saved history never runs ahead of a saved state by
@@ -163,12 +160,15 @@ function restoreSource(id: string): RestoreSource {
   return async () => {
     if (!repo) throw new Error('Storage is not open.');
     const run = findRun(id);
-    // Only the header is read here; the tensors stream onto the GPU when the trainer is built.
+    // Only the header is read here (the newest readable one); the engine reads the file itself, one
+    // tensor at a time, onto the GPU when the trainer is built.
     const found = await repo.openLatestCheckpoint(id);
     if (!found) throw new Error('No readable checkpoint is left for this run; reset it to train again.');
+    const file = await repo.store.blob(found.info.path);
+    if (!file) throw new Error(`${found.info.path} was listed but cannot be read.`);
     const dataKey = ensureDataLoaded(dataRefs.get(id) ?? null, run?.name ?? id);
     if (run && run.dataKey !== dataKey) replaceRecord({ ...run, dataKey });
-    return { dataKey, position: found.checkpoint.meta.data_state, checkpoint: found.checkpoint };
+    return { dataKey, checkpoint: file, fileName: found.info.path };
   };
 }
 
@@ -217,7 +217,7 @@ async function restoreRuns(): Promise<number> {
 /** Device lost: rebuild every run that has a trainer from its last checkpoint; go on where it was training. */
 async function onDeviceLost() {
   for (const run of useRunsStore.getState().runs) {
-    const live = getRunSession(run.id) !== null || run.status === 'running' || run.status === 'starting';
+    const live = runIsBuilt(run.id) || run.status === 'running' || run.status === 'starting';
     if (!live || !repo) continue;
     const wasTraining = run.status === 'running' || run.status === 'starting' || run.status === 'error';
     const last = (await repo.checkpoints(run.id)).at(-1);
@@ -250,19 +250,22 @@ async function onDeviceLost() {
   }
 }
 
-const watched = new WeakSet<GpuContext>();
+let watching: object | null = null;
+/** Watch the engine's device (in its worker, or the page's) for loss; the test hook can lose it. */
 function watchGpu() {
-  void currentGpu()
-    ?.then((ctx) => {
-      if (watched.has(ctx)) return;
-      watched.add(ctx);
-      ctx.onFault((f) => {
-        if (f.kind === 'lost') void onDeviceLost();
-      });
-      // A test hook (read-only otherwise): lose the device on purpose, as a driver reset would.
-      exposeForTests('destroyDevice', () => ctx.device.destroy());
-    })
-    .catch(() => {});
+  let engine: ReturnType<typeof getEngine>;
+  try {
+    engine = getEngine();
+  } catch {
+    return; // no engine installed (storage alone, in tests)
+  }
+  if (watching === engine) return;
+  watching = engine;
+  engine.onDeviceFault((status) => {
+    if (status === 'lost') void onDeviceLost();
+  });
+  // A test hook (read-only otherwise): lose the engine's device on purpose, as a driver reset would.
+  exposeForTests('destroyDevice', () => void engine.call('destroyDevice', {}).catch(() => {}));
 }
 
 /** Open storage, restore saved runs, and keep runs saved from now on. Call once at startup. */
@@ -289,7 +292,7 @@ export async function installPersistence(store?: BlobStore): Promise<void> {
     });
   const r = repo;
   setRunStorage({
-    saveCheckpoint: (id, session) => checkpointRun(id, session),
+    saveCheckpoint: (id, ck) => checkpointRun(id, ck),
     runReset(id) {
       // The old trajectory's checkpoints do not belong to the fresh run.
       void r
