@@ -434,13 +434,17 @@ export class RunSession {
   }
 
   /**
-   * One parameter of the trainer (W_enc, b_enc, W_dec, b_dec, log_threshold), read back alone where the
+   * One parameter of the trainer (W_enc, b_enc, W_dec, b_dec, log_threshold; BatchTopK's θ as
+   * topk_threshold [1]), read back alone where the
    * trainer can (exports of large SAEs: one tensor in memory), else from its weights. A fresh array.
    */
-  async readParameter(name: 'W_enc' | 'b_enc' | 'W_dec' | 'b_dec' | 'log_threshold'): Promise<Float32Array> {
+  async readParameter(
+    name: 'W_enc' | 'b_enc' | 'W_dec' | 'b_dec' | 'log_threshold' | 'topk_threshold',
+  ): Promise<Float32Array> {
     const t = this.trainer;
     if (t.readStateTensor) return t.readStateTensor(name);
     const w = await t.getWeights();
+    if (name === 'topk_threshold') return Float32Array.of(w.topk_threshold ?? 0); // BatchTopK's θ, [1]
     const a = w[name];
     if (!a) throw new Error(`This run has no ${name}.`);
     return a.slice();

@@ -1,7 +1,8 @@
 // One checkpoint = one safetensors file, the same bytes in OPFS/IndexedDB (app) and on disk (CLI).
-// Tensors: the parameters (W_enc, b_enc, W_dec, b_dec, log_threshold), Adam moments (adam_m.*, adam_v.*)
-// and tokens_since_fired, all F32 exactly as the trainer holds them. Everything else that a resume
-// needs to continue identically — step, tokens seen, Adam step, L_max, BatchTopK's threshold θ, the config, the batcher's
+// Tensors: the parameters (W_enc, b_enc, W_dec, b_dec, log_threshold), BatchTopK's inference threshold
+// topk_threshold [1] (SaeWeights.topk_threshold), Adam moments (adam_m.*, adam_v.*) and
+// tokens_since_fired, all F32 exactly as the trainer holds them. Everything else that a resume needs
+// to continue identically — step, tokens seen, Adam step, L_max, the config, the batcher's
 // position/RNG state (opaque JSON from the data layer), the input scaling factor — is JSON in the
 // safetensors `__metadata__` under `temposae_checkpoint`. Numbers go through JSON.stringify, which
 // round-trips every double exactly.
@@ -11,7 +12,12 @@
 // restore one tensor at a time read from a ByteReader and written to the GPU. The host holds one tensor,
 // not the 12·d·d_sae bytes of weights and Adam moments; the bytes are those of serializeCheckpoint.
 import type { TrainConfig } from '../sae/config';
-import type { SaeTrainerApi, StateTensorInfo, TrainerState } from '../sae/trainerApi';
+import {
+  TOPK_THRESHOLD,
+  type SaeTrainerApi,
+  type StateTensorInfo,
+  type TrainerState,
+} from '../sae/trainerApi';
 import type { SaeWeights } from '../sae/types';
 import { SaeFileError } from './errors';
 import {
@@ -48,8 +54,6 @@ export type CheckpointMeta = Omit<Checkpoint, 'trainer'> & {
   tokens_seen: number;
   adam_step: number;
   l_max: number | null;
-  /** BatchTopK's inference threshold θ (SaeWeights.topk_threshold); absent for other architectures. */
-  topk_threshold?: number;
 };
 
 /** Where a streamed file goes, part after part. */
@@ -85,7 +89,6 @@ function metadataOf(c: CheckpointMeta, d: number, m: number): Record<string, str
     tokens_seen: c.tokens_seen,
     adam_step: c.adam_step,
     l_max: c.l_max,
-    ...(c.topk_threshold !== undefined ? { topk_threshold: c.topk_threshold } : {}),
     config: c.config,
     data_state: c.data_state,
     scaling_factor: c.scaling_factor,
@@ -111,6 +114,8 @@ export function serializeCheckpointParts(c: Checkpoint): Uint8Array[] {
     }
   };
   add('', weights);
+  if (weights.topk_threshold !== undefined)
+    t[TOPK_THRESHOLD] = { data: Float32Array.of(weights.topk_threshold), shape: [1] };
   add('adam_m.', adam.m);
   add('adam_v.', adam.v);
   t.tokens_since_fired = { data: c.trainer.tokens_since_fired, shape: [weights.d_sae] };
@@ -124,7 +129,6 @@ export function serializeCheckpointParts(c: Checkpoint): Uint8Array[] {
     tokens_seen: c.trainer.tokens_seen,
     adam_step: adam.step,
     l_max: c.trainer.alpha.l_max,
-    topk_threshold: weights.topk_threshold,
   };
   return writeSafetensorsParts(t, metadataOf(meta, weights.d_in, weights.d_sae));
 }
@@ -204,9 +208,6 @@ function checkpointMetaOf(
   const l_max = meta.l_max;
   if (l_max !== null && typeof l_max !== 'number')
     throw new SaeFileError(fileName, 'checkpoint metadata: l_max');
-  const theta = meta.topk_threshold;
-  if (theta !== undefined && (typeof theta !== 'number' || !Number.isFinite(theta)))
-    throw new SaeFileError(fileName, 'checkpoint metadata: topk_threshold is not a finite number');
   return {
     d_in: d,
     d_sae: m,
@@ -215,7 +216,6 @@ function checkpointMetaOf(
     tokens_seen: num('tokens_seen'),
     adam_step: num('adam_step'),
     l_max: l_max as number | null,
-    ...(theta !== undefined ? { topk_threshold: theta } : {}),
     data_state: meta.data_state,
     scaling_factor: num('scaling_factor'),
     extra: (meta.extra as Record<string, unknown>) ?? {},
@@ -223,13 +223,14 @@ function checkpointMetaOf(
   };
 }
 
-/** Every tensor a checkpoint may hold; optional: JumpReLU's log_threshold and its moments. */
+/** Every tensor a checkpoint may hold; optional: JumpReLU's log_threshold and its moments, BatchTopK's θ. */
 function expectedTensors(d: number, m: number): { name: string; shape: number[]; optional: boolean }[] {
   const shapes = paramShapes(d, m);
   const out: { name: string; shape: number[]; optional: boolean }[] = [];
   for (const prefix of ['', 'adam_m.', 'adam_v.'])
     for (const k of PARAM_KEYS)
       out.push({ name: prefix + k, shape: shapes[k], optional: k === 'log_threshold' });
+  out.push({ name: TOPK_THRESHOLD, shape: [1], optional: true });
   out.push({ name: 'tokens_since_fired', shape: [m], optional: false });
   return out;
 }
@@ -282,7 +283,7 @@ function checkpointFrom(
         d_in: meta.d_in,
         d_sae: meta.d_sae,
         ...params(''),
-        ...(meta.topk_threshold !== undefined ? { topk_threshold: meta.topk_threshold } : {}),
+        ...(has(TOPK_THRESHOLD) ? { topk_threshold: read(TOPK_THRESHOLD)[0] } : {}),
       },
       adam: { step: meta.adam_step, m: params('adam_m.'), v: params('adam_v.') },
       alpha: { l_max: meta.l_max },
@@ -361,15 +362,10 @@ export async function restoreCheckpoint(trainer: SaeTrainerApi, ck: OpenedCheckp
   for (const t of trainer.stateTensors()) {
     // A tensor the file lacks keeps the trainer's init (the thresholds of a run that has none).
     if (!ck.tensors.has(t.name)) {
-      if (t.name.endsWith('log_threshold')) continue;
+      if (t.name.endsWith('log_threshold') || t.name === TOPK_THRESHOLD) continue;
       throw new SaeFileError(ck.fileName, `tensor ${t.name} is missing`);
     }
     trainer.writeStateTensor(t.name, await ck.readTensor(t.name));
   }
-  trainer.setCounters({
-    step: ck.meta.step,
-    tokens_seen: ck.meta.tokens_seen,
-    l_max: ck.meta.l_max,
-    topk_threshold: ck.meta.topk_threshold,
-  });
+  trainer.setCounters({ step: ck.meta.step, tokens_seen: ck.meta.tokens_seen, l_max: ck.meta.l_max });
 }

@@ -1,7 +1,8 @@
 // A trained SAE as a SAELens v6 folder (SPEC §7), as a map file name → bytes that the app zips and the
 // CLI writes to disk:
 //   cfg.json                  SAELens v6 config, every TempoSAE hyperparameter in `metadata`
-//   sae_weights.safetensors   W_enc [d, m], b_enc [m], W_dec [m, d], b_dec [d] (+ threshold [m], JumpReLU), F32
+//   sae_weights.safetensors   W_enc [d, m], b_enc [m], W_dec [m, d], b_dec [d] (+ threshold [m], JumpReLU;
+//                             BatchTopK: threshold = θ for every feature, as SAELens saves it), F32
 //   sparsity.safetensors      sparsity [m] = log10(density + 1e-10)   (when a density is known)
 //   history.json, history_train.csv, history_eval.csv   the run's metric history (when given)
 // Input scaling is folded into the weights (fold.ts), so the folder maps raw activations like SAELens.
@@ -55,6 +56,10 @@ export function saeWeightTensors(w: SaeWeights): Record<string, TensorToWrite> {
     b_dec: { data: w.b_dec, shape: [d] },
   };
   if (w.log_threshold) t.threshold = { data: w.log_threshold.map(Math.exp), shape: [m] };
+  // BatchTopK at inference is a JumpReLU with one θ (SAELens BatchTopKTrainingSAE
+  // process_state_dict_for_saving_inference: threshold = θ·1).
+  else if (w.topk_threshold !== undefined)
+    t.threshold = { data: new Float32Array(m).fill(w.topk_threshold), shape: [m] };
   return t;
 }
 
@@ -73,6 +78,8 @@ export function buildSaeFolder(inp: SaeExportInput): Map<string, Uint8Array> {
   if (weights)
     for (const p of arch.extraParams)
       if (!weights[p]) throw new Error(`export: a ${arch.name} SAE needs its ${p}`);
+  if (weights && arch.gpu.activation === 'batchtopk' && weights.topk_threshold === undefined)
+    throw new Error(`export: a ${arch.name} SAE needs its inference threshold (topk_threshold)`);
   const s = inp.scaling_factor;
   checkScale(s);
   const enc = new TextEncoder();
@@ -107,15 +114,15 @@ export function buildSaeFolder(inp: SaeExportInput): Map<string, Uint8Array> {
   return files;
 }
 
-/** One parameter of a trainer (its state names), read back alone. */
+/** One parameter of a trainer (its state names, BatchTopK's θ as topk_threshold [1]), read back alone. */
 export type SaeTensorRead = (
-  name: 'W_enc' | 'b_enc' | 'W_dec' | 'b_dec' | 'log_threshold',
+  name: 'W_enc' | 'b_enc' | 'W_dec' | 'b_dec' | 'log_threshold' | 'topk_threshold',
 ) => Promise<Float32Array>;
 
 /**
  * sae_weights.safetensors written tensor by tensor: each parameter is read, folded (fold.ts: W_enc·s,
- * W_dec/s, b_dec/s; threshold = exp(log_threshold)) and written before the next is read, so a large
- * SAE's export holds one tensor in memory. The same bytes as buildSaeFolder's weights file.
+ * W_dec/s, b_dec/s; threshold = exp(log_threshold), or BatchTopK's θ for every feature) and written
+ * before the next is read, so a large SAE's export holds one tensor in memory. The same bytes as buildSaeFolder's weights file.
  */
 export async function streamSaeWeights(
   read: SaeTensorRead,
@@ -126,7 +133,9 @@ export async function streamSaeWeights(
   const s = scaling_factor;
   checkScale(s);
   const { d_in: d, d_sae: m } = config;
-  const threshold = architectureOf(config).extraParams.includes('log_threshold');
+  const arch = architectureOf(config);
+  const threshold = arch.extraParams.includes('log_threshold');
+  const topkThreshold = arch.gpu.activation === 'batchtopk';
   type Spec = {
     name: string;
     shape: number[];
@@ -141,6 +150,7 @@ export async function streamSaeWeights(
     { name: 'b_dec', shape: [d], from: 'b_dec', fold: s === 1 ? null : (v) => v / s },
   ];
   if (threshold) specs.push({ name: 'threshold', shape: [m], from: 'log_threshold', fold: Math.exp });
+  if (topkThreshold) specs.push({ name: 'threshold', shape: [m], from: 'topk_threshold', fold: null });
   await sink.write(
     safetensorsHeaderBytes(
       specs.map((t) => ({ name: t.name, dtype: 'F32' as const, shape: t.shape })),
@@ -148,7 +158,11 @@ export async function streamSaeWeights(
     ),
   );
   for (const t of specs) {
-    const a = await read(t.from);
+    let a = await read(t.from);
+    if (t.from === 'topk_threshold') {
+      if (a.length !== 1) throw new Error(`export: topk_threshold has ${a.length} values, expected 1`);
+      a = new Float32Array(m).fill(a[0]);
+    }
     const n = t.shape.reduce((x: number, y: number) => x * y, 1);
     if (a.length !== n) throw new Error(`export: ${t.from} has ${a.length} values, expected [${t.shape}]`);
     const f = t.fold;

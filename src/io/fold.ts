@@ -26,6 +26,8 @@ function cloneWeights(w: SaeWeights): SaeWeights {
     W_dec: w.W_dec.slice(),
     b_dec: w.b_dec.slice(),
     ...(w.log_threshold ? { log_threshold: w.log_threshold.slice() } : {}),
+    // BatchTopK's θ compares pre-activations, which folding leaves unchanged.
+    ...(w.topk_threshold !== undefined ? { topk_threshold: w.topk_threshold } : {}),
   };
 }
 

@@ -3,7 +3,7 @@
 // (SPEC §7); every shape is checked against cfg.json before a value is used. The result is our
 // SaeWeights in the SPEC §3 form — pre = (x − b_dec)·W_enc + b_enc, x̂ = f·W_dec + b_dec, on raw
 // activations — plus a TrainConfig, so the SAE can be evaluated, inspected, or trained further.
-import { architectureOf } from '../sae/architectures';
+import { architectureOf, isArchitecture } from '../sae/architectures';
 import { DEFAULT_CONFIG, type Architecture, type TrainConfig } from '../sae/config';
 import type { SaeWeights } from '../sae/types';
 import { parseJsonFile, SaeFileError } from './errors';
@@ -109,7 +109,20 @@ function importSaeLens(files: Map<string, Uint8Array>, folder: string): Imported
     W_dec: floatTensor(sf, 'W_dec', [m, d], wName),
     b_dec: sf.tensors.has('b_dec') ? floatTensor(sf, 'b_dec', [d], wName) : new Float32Array(d),
   };
-  if (architectureOf(cfg).extraParams.includes('log_threshold')) {
+  // A TempoSAE BatchTopK folder is a SAELens JumpReLU whose thresholds are all θ (exportSae.ts): read back
+  // as the BatchTopK it was, with its one θ.
+  const tArch = cfg.temposae?.config.architecture;
+  if (tArch !== undefined && isArchitecture(tArch) && architectureOf(tArch).gpu.activation === 'batchtopk') {
+    const th = floatTensor(sf, 'threshold', [m], wName);
+    const bad = th.findIndex((v) => v !== th[0]);
+    if (bad >= 0)
+      throw new SaeFileError(
+        wName,
+        `a BatchTopK SAE has one threshold for every feature, but threshold[0] = ${th[0]} and threshold[${bad}] = ${th[bad]}`,
+      );
+    if (!(th[0] >= 0)) throw new SaeFileError(wName, `the BatchTopK threshold ${th[0]} is negative`);
+    weights.topk_threshold = th[0];
+  } else if (architectureOf(cfg).extraParams.includes('log_threshold')) {
     if (sf.tensors.has('threshold'))
       weights.log_threshold = thresholdsToLog(floatTensor(sf, 'threshold', [m], wName), warnings);
     else if (sf.tensors.has('log_threshold'))

@@ -50,6 +50,7 @@ import type {
   TrainerCounters,
   TrainerState,
 } from './trainerApi';
+import { TOPK_THRESHOLD } from './trainerApi';
 import type { AdamState, SaeWeights, StepMetrics } from './types';
 
 /** A readback found NaN/Inf; the trainer has already restored the last good state. */
@@ -232,12 +233,12 @@ class GpuTrainer implements GpuSaeTrainer {
     return architectureOf(this.cfg).gpu.activation === 'batchtopk';
   }
 
-  /** The state buffer's values for the given counters (α and AuxK slots are rewritten every step). */
-  private stateFloats(c: { l_max: number | null; topk_threshold?: number }): Float32Array {
+  /** The state buffer's values for L_max and θ (α and AuxK slots are rewritten every step). */
+  private stateFloats(l_max: number | null, topk_threshold: number | undefined): Float32Array {
     const st = new Float32Array(STATE_FLOATS);
-    st[STATE.l_max] = c.l_max ?? 0;
-    st[STATE.has_l_max] = c.l_max === null ? 0 : 1;
-    st[STATE.topk_threshold] = this.hasTopkThreshold ? (c.topk_threshold ?? 0) : 0;
+    st[STATE.l_max] = l_max ?? 0;
+    st[STATE.has_l_max] = l_max === null ? 0 : 1;
+    st[STATE.topk_threshold] = this.hasTopkThreshold ? (topk_threshold ?? 0) : 0;
     return st;
   }
 
@@ -529,7 +530,7 @@ class GpuTrainer implements GpuSaeTrainer {
       put(`adam_v_${p}`, s.adam.v[p], sizes[p]);
     }
     put('tokens_since_fired', s.tokens_since_fired, cfg.d_sae);
-    put('state', this.stateFloats({ l_max: s.alpha.l_max, topk_threshold: w.topk_threshold }), STATE_FLOATS);
+    put('state', this.stateFloats(s.alpha.l_max, w.topk_threshold), STATE_FLOATS);
     this.stepCount = s.step;
     this.tokensSeen = s.tokens_seen;
     this.snapshotStep = -1; // the next good readback (or createTrainer) takes a fresh snapshot
@@ -546,6 +547,8 @@ class GpuTrainer implements GpuSaeTrainer {
     const weights = PARAM_NAMES.filter((p) => p !== 'log_threshold' || extra.includes(p));
     return [
       ...weights.map((p) => ({ name: p, shape: shapes[p] })),
+      // BatchTopK's θ: one float of the state buffer (STATE.topk_threshold), not a trained parameter.
+      ...(this.hasTopkThreshold ? [{ name: TOPK_THRESHOLD, shape: [1] }] : []),
       ...PARAM_NAMES.map((p) => ({ name: `adam_m.${p}`, shape: shapes[p] })),
       ...PARAM_NAMES.map((p) => ({ name: `adam_v.${p}`, shape: shapes[p] })),
       { name: 'tokens_since_fired', shape: [m] },
@@ -557,7 +560,9 @@ class GpuTrainer implements GpuSaeTrainer {
     return name.replace(/^adam_([mv])\./, 'adam_$1_');
   }
 
-  readStateTensor(name: string): Promise<Float32Array> {
+  async readStateTensor(name: string): Promise<Float32Array> {
+    if (name === TOPK_THRESHOLD && this.hasTopkThreshold)
+      return Float32Array.of((await this.read('state'))[STATE.topk_threshold]);
     return this.read(this.stateBuffer(name));
   }
 
@@ -565,9 +570,7 @@ class GpuTrainer implements GpuSaeTrainer {
     const step = this.stepCount;
     const tokens_seen = this.tokensSeen;
     const st = await this.read('state');
-    const c: TrainerCounters = { step, tokens_seen, l_max: st[STATE.has_l_max] ? st[STATE.l_max] : null };
-    if (this.hasTopkThreshold) c.topk_threshold = st[STATE.topk_threshold];
-    return c;
+    return { step, tokens_seen, l_max: st[STATE.has_l_max] ? st[STATE.l_max] : null };
   }
 
   writeStateTensor(name: string, data: Float32Array): void {
@@ -575,6 +578,10 @@ class GpuTrainer implements GpuSaeTrainer {
     const n = info ? info.shape.reduce((a, b) => a * b, 1) : -1;
     if (data.length !== n)
       throw new Error(`writeStateTensor: ${name} has ${data.length} values, expected ${n}`);
+    if (name === TOPK_THRESHOLD) {
+      this.device.queue.writeBuffer(this.b.state, STATE.topk_threshold * 4, Float32Array.from(data));
+      return;
+    }
     this.write(this.stateBuffer(name), data);
   }
 
@@ -586,7 +593,9 @@ class GpuTrainer implements GpuSaeTrainer {
         new Float32Array(this.cfg.d_sae).fill(Math.log(this.cfg.jumprelu_init_threshold)),
       );
     }
-    this.write('state', this.stateFloats(c));
+    // L_max only: θ (BatchTopK) came with the state tensors (writeStateTensor('topk_threshold')).
+    const st = this.stateFloats(c.l_max, 0);
+    this.device.queue.writeBuffer(this.b.state, 0, st.buffer, 0, 2 * 4);
     this.stepCount = c.step;
     this.tokensSeen = c.tokens_seen;
     // The restored state is the one to fall back to after a divergence (as createTrainer does).

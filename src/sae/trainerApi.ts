@@ -20,8 +20,6 @@ export interface TrainerCounters {
   step: number;
   tokens_seen: number;
   l_max: number | null;
-  /** BatchTopK's inference threshold θ (SaeWeights.topk_threshold); absent: 0, as a fresh run. */
-  topk_threshold?: number;
 }
 
 /** Memory plan of a config on an adapter, computed before anything is allocated. */
@@ -106,9 +104,12 @@ export interface EvalPartials {
 
 /**
  * One tensor of a trainer's state under its checkpoint name (src/io/checkpoint.ts): a parameter (W_enc,
- * b_enc, W_dec, b_dec, log_threshold), its Adam moments (adam_m.W_enc, adam_v.W_enc, …), or
- * tokens_since_fired. All F32.
+ * b_enc, W_dec, b_dec, log_threshold), BatchTopK's inference threshold topk_threshold [1], the Adam
+ * moments (adam_m.W_enc, adam_v.W_enc, …), or tokens_since_fired. All F32.
  */
+/** The state tensor of BatchTopK's inference threshold θ ([1]; SaeWeights.topk_threshold). */
+export const TOPK_THRESHOLD = 'topk_threshold';
+
 export interface StateTensorInfo {
   name: string;
   shape: number[];
@@ -141,7 +142,7 @@ export interface SaeTrainerApi {
    */
   stateTensors?(): StateTensorInfo[];
   readStateTensor?(name: string): Promise<Float32Array>;
-  /** Step, tokens seen, L_max and BatchTopK's θ (the checkpoint's counters; a small read of the state buffer). */
+  /** Step, tokens seen and L_max (the checkpoint's counters; a small read of the state buffer). */
   readCounters?(): Promise<TrainerCounters>;
   writeStateTensor?(name: string, data: Float32Array): void;
   setCounters?(c: TrainerCounters): void;

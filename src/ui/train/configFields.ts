@@ -52,8 +52,15 @@ export const FIELD_GROUPS: FieldGroup[] = [
         key: 'k',
         label: 'k',
         kind: { type: 'int', min: 1 },
-        help: 'TopK: features kept active per token.',
+        help: 'TopK: features kept active per token; BatchTopK: active per token on average (k·N over the batch).',
         applies: archReads('k'),
+      },
+      {
+        key: 'topk_threshold_lr',
+        label: 'θ rate',
+        kind: { type: 'float', min: 0, max: 1 },
+        help: 'BatchTopK: rate of the moving average that sets the inference threshold θ from each step (SAELens topk_threshold_lr).',
+        applies: archReads('topk_threshold_lr'),
       },
       {
         key: 'jumprelu_init_threshold',
