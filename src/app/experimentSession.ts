@@ -148,7 +148,14 @@ export function experimentConfigFor(c: ExperimentChoices): ExperimentConfig {
   const { seed: _seed, ...base } = c.draft;
   const json = {
     name: c.name || 'TempoSAE experiment',
-    ...(ref.kind === 'builtin' ? { dataset: `builtin:${ref.preset}` } : { data: [ref.label] }),
+    // Files: their names as the page read them (the CLI needs them next to the experiment file).
+    ...(ref.kind === 'builtin'
+      ? { dataset: `builtin:${ref.preset}` }
+      : {
+          data: getLoadedData(c.dataKey)?.summary.files.length
+            ? getLoadedData(c.dataKey)!.summary.files
+            : [ref.label],
+        }),
     seeds: c.seeds,
     training_tokens: c.trainingTokens,
     base,

@@ -44,9 +44,9 @@ describe('the app’s experiment = the CLI’s experiment', () => {
         { architecture: 'topk', temporal_coefficient: 0.5 },
       ],
       seeds: [1, 2],
-      trainingTokens: 6 * 4 * 32,
+      trainingTokens: 4 * 4 * 32,
       targetL0: 6,
-      l0Search: { steps: 4, probes: 2 },
+      l0Search: { steps: 3, probes: 2 },
     });
     expect(x.methods.map((m) => m.name)).toEqual(['ReLU', 'TopK + ours λ2=0.5']);
     expect(x.methods[1].config.k).toBe(6);
