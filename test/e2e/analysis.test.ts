@@ -112,7 +112,15 @@ describe('analysis views', () => {
     expect(Number(await page.getByTestId('fire-heatmap').getAttribute('data-rows'))).toBe(leaves);
     expect(Number(await page.getByTestId('l0-heatmap').getAttribute('data-rows'))).toBe(3);
     // Line charts drawn with points (position analysis, dead share, history).
-    for (const id of ['pos-recon', 'pos-l0', 'pos-tv', 'pos-smooth', 'dead-share-chart', 'history-chart'])
+    for (const id of [
+      'pos-recon',
+      'pos-l0',
+      'pos-tv',
+      'pos-smooth',
+      'pos-fft',
+      'dead-share-chart',
+      'history-chart',
+    ])
       expect(await page.getByTestId(id).locator('path').count(), id).toBeGreaterThan(0);
     // Density histogram: one bar per non-empty bin of the logged histogram, whose counts sum to d_sae.
     const hist = await page.evaluate(
@@ -177,7 +185,7 @@ describe('analysis views', () => {
     expect(png.bytes.readUInt32BE(16)).toBeGreaterThan(100); // IHDR width in pixels
     const csv = (await download(page, 'panel-position-csv')).bytes.toString('utf8').trim().split('\n');
     expect(csv[0]).toBe(
-      'position,recon_loss,l0,tv_ratio,jaccard,flip_rate,mean_run_length,act_smoothness,sequence_l0',
+      'position,recon_loss,l0,tv_ratio,jaccard,flip_rate,mean_run_length,act_smoothness,sequence_l0,fft_hf_ratio',
     );
     expect(csv.length).toBe(1 + 32);
     const json = JSON.parse((await download(page, 'panel-history-json')).bytes.toString('utf8'));

@@ -11,7 +11,10 @@ export function PositionPanel({ analysis, runId }: { analysis: RunAnalysis; runI
   const last = evals[evals.length - 1];
   const first = evals[0];
   // act_smoothness (SPEC §11) is absent from evaluations stored before it existed: no line for those.
-  const series = (key: 'recon_loss' | 'l0' | 'tv_ratio' | 'act_smoothness', color: string) => {
+  const series = (
+    key: 'recon_loss' | 'l0' | 'tv_ratio' | 'act_smoothness' | 'fft_hf_ratio',
+    color: string,
+  ) => {
     const pos = (a: number[] = []) => a.map((_, t) => t);
     const out = [
       {
@@ -38,6 +41,7 @@ export function PositionPanel({ analysis, runId }: { analysis: RunAnalysis; runI
       l0: series('l0', '#fbbf24'),
       tv: series('tv_ratio', '#f0abfc'),
       smooth: series('act_smoothness', '#86efac'),
+      fft: series('fft_hf_ratio', '#fb923c'),
     }),
     // eslint-disable-next-line react-hooks/exhaustive-deps
     [evals],
@@ -62,6 +66,7 @@ export function PositionPanel({ analysis, runId }: { analysis: RunAnalysis; runI
               'mean_run_length',
               'act_smoothness',
               'sequence_l0',
+              'fft_hf_ratio',
             ],
             Array.from({ length: T }, (_, t) => [
               t,
@@ -73,6 +78,7 @@ export function PositionPanel({ analysis, runId }: { analysis: RunAnalysis; runI
               last.byPosition.mean_run_length[t],
               last.byPosition.act_smoothness?.[t] ?? NaN,
               last.byPosition.sequence_l0?.[t] ?? NaN,
+              last.byPosition.fft_hf_ratio?.[t] ?? NaN,
             ]),
           ),
         json: () => ({ step: last.step, ...last.byPosition }),
@@ -118,6 +124,18 @@ export function PositionPanel({ analysis, runId }: { analysis: RunAnalysis; runI
               xLabel="position"
               ariaLabel="Activation smoothness by position"
               testId="pos-smooth"
+            />
+          </div>
+        ) : null}
+        {charts.fft.some((c) => c.y.some(Number.isFinite)) ? (
+          <div>
+            <h4>FFT high/low ratio, 8-token windows (T-SAE)</h4>
+            <LineChart
+              series={charts.fft}
+              height={140}
+              xLabel="position (last token of the window)"
+              ariaLabel="FFT high/low frequency ratio by position"
+              testId="pos-fft"
             />
           </div>
         ) : null}
