@@ -183,8 +183,44 @@ export function frontierAxes(t: Pick<ExperimentTable, 'metrics'>): [string, stri
   ];
 }
 
-/** A one-file HTML report: the table, the frontiers and the sentences. */
-export function experimentHtml(t: ExperimentTable, title: string): string {
+/** An inline SVG of one by-position metric: each method's mean over seeds at every position. */
+function byPositionSvg(b: ExperimentByPosition, k: string, methods: string[]): string {
+  const lines = methods.map((m) => b.cells[m]?.[k]?.mean ?? []);
+  const T = Math.max(0, ...lines.map((l) => l.length));
+  const vals = lines.flat().filter(Number.isFinite);
+  if (T < 2 || !vals.length) return '';
+  const W = 420,
+    H = 200,
+    P = 40;
+  const lo = Math.min(...vals),
+    hi = Math.max(...vals);
+  const sx = (t: number) => P + (t / (T - 1)) * (W - 2 * P);
+  const sy = (v: number) => H - P - ((v - lo) / (hi - lo || 1)) * (H - 2 * P);
+  const paths = lines
+    .map((l, i) => {
+      let d = '',
+        pen = false;
+      l.forEach((v, t) => {
+        if (!Number.isFinite(v)) return void (pen = false);
+        d += `${pen ? 'L' : 'M'}${sx(t).toFixed(1)},${sy(v).toFixed(1)}`;
+        pen = true;
+      });
+      return d
+        ? `<path d="${d}" fill="none" stroke="hsl(${(i * 67) % 360} 70% 45%)" stroke-width="1.5"><title>${esc(methods[i])}</title></path>`
+        : '';
+    })
+    .join('');
+  return (
+    `<figure><svg width="${W}" height="${H}" role="img" aria-label="${esc(k)} by position">` +
+    `<rect x="${P}" y="${P}" width="${W - 2 * P}" height="${H - 2 * P}" fill="none" stroke="#ccc"/>${paths}` +
+    `<text x="${W / 2}" y="${H - 10}" text-anchor="middle" font-size="12">position (0 … ${T - 1})</text>` +
+    `<text x="10" y="${H / 2}" font-size="12" transform="rotate(-90 10 ${H / 2})" text-anchor="middle">${esc(k)} (${fmt(lo)} … ${fmt(hi)})</text>` +
+    `</svg><figcaption>${esc(k)} by position: mean over seeds (hover a line for its method)</figcaption></figure>`
+  );
+}
+
+/** A one-file HTML report: the table, the frontiers, the sentences and (given) the by-position means. */
+export function experimentHtml(t: ExperimentTable, title: string, byPosition?: ExperimentByPosition): string {
   const head = `<tr><th>method</th>${t.metrics.map((k) => `<th>${esc(k)}</th>`).join('')}</tr>`;
   const body = t.methods
     .map(
@@ -206,6 +242,7 @@ ${frontierAxes(t)
   .map(([xk, yk]) => frontierSvg(t, xk, yk))
   .join('')}
 <h2>What the numbers say</h2><ul>${t.sentences.map((s) => `<li>${esc(s.text)}</li>`).join('')}</ul>
+${byPosition?.metrics.length ? `<h2>By position</h2>${byPosition.metrics.map((k) => byPositionSvg(byPosition, k, Object.keys(byPosition.cells))).join('')}` : ''}
 </body></html>
 `;
 }

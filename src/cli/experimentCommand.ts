@@ -167,7 +167,7 @@ export async function experimentCommand(a: ParsedArgs, env: CliEnv): Promise<num
   writeFileAtomic(path.join(out, 'by_position.csv'), byPositionCsv(report.by_position));
   writeFileAtomic(path.join(out, 'table.json'), experimentReportJson(report));
   writeFileAtomic(path.join(out, 'table.csv'), experimentCsv(table));
-  writeFileAtomic(path.join(out, 'report.html'), experimentHtml(table, x.name));
+  writeFileAtomic(path.join(out, 'report.html'), experimentHtml(table, x.name, report.by_position));
   env.out(
     jsonLine({
       command: 'experiment',

@@ -368,7 +368,9 @@ function Results({ r }: { r: ExperimentRecord }) {
             by position CSV
           </button>
           <button
-            onClick={() => dl(`${file}-report.html`, experimentHtml(t, r.config.name), 'text/html')}
+            onClick={() =>
+              dl(`${file}-report.html`, experimentHtml(t, r.config.name, report.by_position), 'text/html')
+            }
             data-testid="exp-dl-html"
           >
             HTML report

@@ -93,5 +93,13 @@ describe('experimentByPosition', () => {
       `"a",tv_ratio,0,2,${c.half[0]},2`,
       '"a",tv_ratio,1,2,,1',
     ]);
+    // The HTML report draws it: one line per method through (x(t), y(mean_t)), a gap where a mean is missing.
+    const gap = experimentByPosition([{ method: 'a', byPosition: { fft_hf_ratio: [NaN, 1, 3, NaN, 2] } }]);
+    const html = experimentHtml(experimentTable(runs.slice(0, 1)), 'bp', gap);
+    expect(html).toContain('<h2>By position</h2>');
+    expect(html).toContain('fft_hf_ratio by position');
+    // W 420, P 40: x(t) = 40 + t·85; values 1…3 onto y 160…40 (H 200).
+    expect(html).toContain('d="M125.0,160.0L210.0,40.0M380.0,100.0"');
+    expect(experimentHtml(experimentTable(runs), 'no bp')).not.toContain('By position');
   });
 });
