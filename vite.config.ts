@@ -14,7 +14,10 @@ export default defineConfig({
     sourcemap: true,
     chunkSizeWarningLimit: 4000,
     // kernel-test.html: in-page GPU-vs-reference parity check (src/app/kernelTest.ts, test/e2e/kernels.test.ts).
-    rollupOptions: { input: { main: 'index.html', kernelTest: 'kernel-test.html' } },
+    // storage-test.html: checkpoints through OPFS sync handles in a worker (test/e2e/opfsSync.test.ts).
+    rollupOptions: {
+      input: { main: 'index.html', kernelTest: 'kernel-test.html', storageTest: 'storage-test.html' },
+    },
   },
   worker: { format: 'es' },
   test: {
