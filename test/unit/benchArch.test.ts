@@ -3,6 +3,7 @@
 import { describe, expect, it } from 'vitest';
 import { DEFAULT_BENCH_OPTIONS, parseBenchArgs, TRAINER_CASES } from '../../bench/cases';
 import { caseConfig } from '../../bench/trainerCase';
+import { ARCHITECTURE_IDS } from '../../src/sae/architectures';
 
 describe('bench --architecture / --k / --no-linearity', () => {
   it('parses them, and drops the peer for non-ReLU architectures', () => {
@@ -15,9 +16,11 @@ describe('bench --architecture / --k / --no-linearity', () => {
     });
     expect(parseBenchArgs(['--arch=relu']).peer).toBe(true);
     expect(parseBenchArgs(['--arch', 'jumprelu']).peer).toBe(false);
+    // The message lists the registry's architectures, whatever they are now.
     expect(() => parseBenchArgs(['--architecture', 'gated'])).toThrow(
-      /--architecture must be relu\|topk\|jumprelu \(got gated\)/,
+      `--architecture must be ${ARCHITECTURE_IDS.join('|')} (got gated)`,
     );
+    expect(ARCHITECTURE_IDS.slice(0, 3)).toEqual(['relu', 'topk', 'jumprelu']);
     expect(() => parseBenchArgs(['--k', '0'])).toThrow(/--k needs an integer ≥ 1/);
   });
 
