@@ -6,7 +6,7 @@
 //   (â, b̂ = the codes, divided by their norms when cosine = 1)
 //   out[side, n, h] = u_h                                    cosine = 0
 //                   = (u_h − ĉ_h (ĉ·u)) / ‖c‖, 0 if ‖c‖ = 0  cosine = 1, c = the row's own code
-// The two passes over h use the output row as scratch. The trainer adds both sides (times temp_alpha)
+// The output row is the accumulator (one invocation owns it). The trainer adds both sides (times temp_alpha)
 // to ∂L/∂f's first H columns. Struct Nce: shaders/method_common.wgsl.
 // CPU twin: infoNceTwin (src/sae/twins/infonce.ts).
 @group(0) @binding(0) var<uniform> p: Nce;                        // P, H, m, N, cosine, 1/τ
@@ -48,20 +48,26 @@ fn main(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) 
   // This row's code index in norms/pairs, and the other side's offset.
   let own = select(r, P + r, side == 1u);
   let other0 = select(P, 0u, side == 1u);
+  // Loop over the other side's codes outermost so each G_pq costs two exp once, not once per h; the
+  // output row accumulates Σ_j G·code (float32 sums in j order, as the twin's, within its tolerance).
+  for (var h = 0u; h < p.H; h++) {
+    g_code[o + h] = 0.0;
+  }
+  for (var j = 0u; j < P; j++) {
+    let pp = select(r, j, side == 1u); // row index of S
+    let qq = select(j, r, side == 1u); // column index of S
+    let s = logits[pp * P + qq];
+    var g = exp(s - lse[pp]) + exp(s - lse[P + qq]);
+    if (pp == qq) {
+      g -= 2.0;
+    }
+    for (var h = 0u; h < p.H; h++) {
+      g_code[o + h] += g * code(other0 + j, h);
+    }
+  }
   var dot = 0.0;
   for (var h = 0u; h < p.H; h++) {
-    var u = 0.0;
-    for (var j = 0u; j < P; j++) {
-      let pp = select(r, j, side == 1u); // row index of S
-      let qq = select(j, r, side == 1u); // column index of S
-      let s = logits[pp * P + qq];
-      var g = exp(s - lse[pp]) + exp(s - lse[P + qq]);
-      if (pp == qq) {
-        g -= 2.0;
-      }
-      u += g * code(other0 + j, h);
-    }
-    u *= scale;
+    let u = g_code[o + h] * scale;
     g_code[o + h] = u;
     dot += code(own, h) * u;
   }

@@ -4,7 +4,7 @@
 //   R[g, n, j] = x̂⁽ᵍ⁾_nj − x_nj                               residual of prefix g
 //   C[g, n, j] = Σ_{g' ≥ g} (w_g'/G)·(2/N)·R[g', n, j]        ∂L_mat/∂x̂⁽ᵍ⁾ summed over the prefixes
 //                                                             that contain group g
-// Padding rows (valid = 0) get R = C = 0. N = valid tokens (p.n_valid). G ≤ 8.
+// Padding rows (rowflags bit 1 clear) get R = C = 0. N = valid tokens (p.n_valid). G ≤ 8.
 // Correctness first: the prefix sums are a plain loop over the features (O(m) per element, the cost of
 // one naive decoder GEMM). Struct Mat: shaders/method_common.wgsl.
 // CPU twin: matryoshkaResidTwin (src/sae/twins/matryoshka.ts).
@@ -13,7 +13,7 @@
 @group(0) @binding(2) var<storage, read> f: array<f32>;          // [N, m] feature activations
 @group(0) @binding(3) var<storage, read> w_dec: array<f32>;      // [m, d]
 @group(0) @binding(4) var<storage, read> b_dec: array<f32>;      // [d]
-@group(0) @binding(5) var<storage, read> valid: array<u32>;      // [N] 1 for a real token
+@group(0) @binding(5) var<storage, read> rowflags: array<u32>;   // [N] bit 0 start, bit 1 valid (the trainer's)
 @group(0) @binding(6) var<storage, read_write> resid: array<f32>; // [G, N, d] R
 @group(0) @binding(7) var<storage, read_write> cgrad: array<f32>; // [G, N, d] C
 
@@ -29,7 +29,7 @@ fn main(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) 
   let n = k / p.d;
   let j = k % p.d;
   var r: array<f32, 8>;
-  if (valid[n] == 0u) {
+  if ((rowflags[n] & 2u) == 0u) {
     for (var g = 0u; g < p.G; g++) {
       resid[g * ND + k] = 0.0;
       cgrad[g * ND + k] = 0.0;

@@ -34,5 +34,5 @@ struct Nce {
   cosine: u32,
   _p0: u32,
   inv_tau: f32,
-  _p1: f32,
+  coef: f32,    // contrastive_coefficient: infonce_add.wgsl adds coef·∂L_nce/∂f into the trainer's ∂L/∂f
 }

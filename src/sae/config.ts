@@ -5,7 +5,7 @@
 import { architectureOf, ARCHITECTURE_IDS, isArchitecture } from './architectures';
 
 /** The SAE architectures; each has its description in src/sae/architectures/ (how to add one: index.ts). */
-export type Architecture = 'relu' | 'topk' | 'jumprelu' | 'batchtopk';
+export type Architecture = 'relu' | 'topk' | 'jumprelu' | 'batchtopk' | 'matryoshka_batchtopk' | 'tsae';
 /** 'squared': mean over tokens of ‖x − x̂‖² (default); 'norm': mean of ‖x − x̂‖ (the published attempt). */
 export type ReconLoss = 'squared' | 'norm';
 /** At a sequence/document start: 'zero' compares with f_prev = 0 (the method); 'skip' drops that pair. */
@@ -15,6 +15,8 @@ export type LmaxMode = 'max' | 'ema';
 /** 'absolute': σ(β(L_max − L_recon)) (the method); 'relative': divides the gap by L_max. */
 export type AlphaMode = 'absolute' | 'relative';
 export type LrSchedule = 'constant' | 'cosine';
+/** T-SAE's InfoNCE similarity: cosine of the codes (the paper's text) or their dot product (its code). */
+export type ContrastiveSimilarity = 'cosine' | 'dot';
 export type Normalization = 'none' | 'expected_average_only_in';
 
 export interface TrainConfig {
@@ -31,6 +33,24 @@ export interface TrainConfig {
    * moving average, θ ← (1 − lr)·θ + lr·(smallest active f of the step), from θ = 0; SAELens 0.01.
    */
   topk_threshold_lr: number;
+  /**
+   * Matryoshka BatchTopK and T-SAE (SAELens MatryoshkaBatchTopKTrainingSAEConfig.matryoshka_widths): the
+   * ends of the nested prefixes of the dictionary, strictly increasing; d_sae is appended when the last is
+   * smaller (as SAELens does). [] takes the architecture's default (src/sae/architectures/matryoshka.ts
+   * d_sae/8, /4, /2; tsae.ts 0.2·d_sae).
+   */
+  matryoshka_widths: number[];
+  /**
+   * Matryoshka: weight c_g of each prefix's loss, L_mat = Σ_g c_g·L_g; [] the architecture's default
+   * (1 each, SAELens's sum; T-SAE 0.1, 0.4: its code's group_weights [0.2, 0.8] under its mean over 2).
+   */
+  matryoshka_weights: number[];
+  /** T-SAE (Bhalla et al. 2025; the code's temp_alpha): weight of the contrastive loss; 0 turns it off. */
+  contrastive_coefficient: number;
+  /** T-SAE: temperature τ of the InfoNCE logits sim/τ (the code has none: 1). */
+  contrastive_temperature: number;
+  /** T-SAE: similarity of adjacent tokens' high-level codes: 'cosine' (the paper) or 'dot' (the code). */
+  contrastive_similarity: ContrastiveSimilarity;
   /** JumpReLU: initial threshold θ (stored as log θ). */
   jumprelu_init_threshold: number;
   /** JumpReLU: bandwidth ε of the rectangle kernel in the straight-through estimator. */
@@ -95,6 +115,11 @@ export const DEFAULT_CONFIG: TrainConfig = {
   d_sae: 512,
   k: 32,
   topk_threshold_lr: 0.01,
+  matryoshka_widths: [],
+  matryoshka_weights: [],
+  contrastive_coefficient: 0.1,
+  contrastive_temperature: 1,
+  contrastive_similarity: 'cosine',
   jumprelu_init_threshold: 0.001,
   jumprelu_bandwidth: 0.001,
   recon_loss: 'squared',
@@ -152,6 +177,7 @@ export function validateConfig(c: TrainConfig): string[] {
     'alpha_beta',
     'lr',
     'aux_k_coefficient',
+    'contrastive_coefficient',
   ] as const)
     if (!(c[n] >= 0) || !Number.isFinite(c[n])) p.push(`${n} must be a finite number ≥ 0 (got ${c[n]})`);
   if (!(c.lmax_momentum >= 0 && c.lmax_momentum < 1)) p.push(`lmax_momentum must be in [0, 1)`);

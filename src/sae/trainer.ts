@@ -39,6 +39,7 @@ import {
 import { EvalPasses } from './gpu/evalPasses';
 import { allocateSaeBuffers, logicalBuffers, type LogicalBuffer, type SaeBuffers } from './gpu/saeBuffers';
 import { SaePasses } from './gpu/saePasses';
+import { MethodBatchWriter, methodChunkRefusal } from './gpu/passes/methods';
 import { planMemory, type MemoryLimits } from './memoryPlan';
 import { lrAt } from './schedule';
 import type {
@@ -142,6 +143,8 @@ export async function createTrainer(
   const snapshots = options.snapshots ?? true;
   const plan = planMemory(cfg, limits, { snapshots });
   if (!plan.fits) throw new ConfigRefusedError(`This config does not fit the GPU: ${plan.reason}`);
+  const methodRefusal = methodChunkRefusal(cfg, plan.chunks!);
+  if (methodRefusal) throw new ConfigRefusedError(`This config does not fit the GPU: ${methodRefusal}`);
   const { device } = gpu;
   device.pushErrorScope('out-of-memory');
   device.pushErrorScope('validation');
@@ -186,6 +189,8 @@ class GpuTrainer implements GpuSaeTrainer {
   /** The buffers by logical name, for what addresses them by name (readRaw, state tensors). */
   private readonly byName: Map<string, LogicalBuffer>;
   private readonly passes: SaePasses;
+  /** Matryoshka / T-SAE per-batch uniforms and InfoNCE pairs (src/sae/gpu/passes/methods.ts). */
+  private readonly methodBatch: MethodBatchWriter;
   /** Held-out evaluation reductions, built on the first evalForward. */
   private evalPasses: EvalPasses | null = null;
   private readonly N: number;
@@ -222,6 +227,7 @@ class GpuTrainer implements GpuSaeTrainer {
     this.byName = logicalBuffers(buffers);
     this.gpuBytes = bytes;
     this.passes = new SaePasses(this.device, cfg, buffers, gemmDesign, chunks);
+    this.methodBatch = new MethodBatchWriter(this.device, cfg, buffers);
   }
 
   get step(): number {
@@ -264,6 +270,7 @@ class GpuTrainer implements GpuSaeTrainer {
     const nValid = packRowFlags(batch.start, batch.valid, this.rowflags);
     q.writeBuffer(this.b.x, 0, batch.x.buffer, batch.x.byteOffset, rows * batch.d * 4);
     q.writeBuffer(this.b.rowflags, 0, this.rowflags);
+    this.methodBatch.write(this.rowflags, nValid, batch.T);
     q.writeBuffer(
       this.b.uniform,
       0,
@@ -340,6 +347,8 @@ class GpuTrainer implements GpuSaeTrainer {
       l0: mf[METRIC.l0],
       dead_count: mf[METRIC.dead_count],
       grad_norm: mf[METRIC.grad_norm],
+      l_mat: mf[METRIC.l_mat],
+      l_nce: mf[METRIC.l_nce],
       lr: this.lastLr,
     };
   }

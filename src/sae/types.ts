@@ -39,7 +39,7 @@ export interface StepMetrics {
   l_temp: number;
   /** TopK AuxK loss (0 when off). */
   l_aux: number;
-  /** L_recon + λ1·L_sparse + λ2·α·L_temp (+ aux). */
+  /** L_recon + λ1·L_sparse + λ2·α·L_temp (+ aux); Matryoshka: L_mat in place of L_recon (+ c·L_nce). */
   loss: number;
   alpha: number;
   l_max: number;
@@ -49,5 +49,9 @@ export interface StepMetrics {
   dead_count: number;
   /** L2 norm of the full gradient before the optimizer step. */
   grad_norm: number;
+  /** Matryoshka: L_mat = Σ_g c_g·L_g over the nested prefixes (the GPU trainer: 0 for other architectures). */
+  l_mat?: number;
+  /** T-SAE: the InfoNCE loss of adjacent tokens' high-level codes, without its coefficient (0 otherwise). */
+  l_nce?: number;
   lr: number;
 }

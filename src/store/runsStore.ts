@@ -26,6 +26,8 @@ export const METRIC_KEYS = [
   'dead_count',
   'grad_norm',
   'lr',
+  'l_mat',
+  'l_nce',
 ] as const satisfies readonly (keyof StepMetrics)[];
 export type MetricKey = (typeof METRIC_KEYS)[number];
 export type MetricHistory = Record<MetricKey, number[]>;
@@ -167,7 +169,8 @@ export const useRunsStore = create<RunsState>()((set, get) => ({
     set((s) => ({
       runs: updateRun(s.runs, id, (r) => {
         const history = { ...r.history };
-        for (const k of METRIC_KEYS) history[k] = r.history[k].concat(ms.map((m) => m[k]));
+        // l_mat / l_nce are optional in StepMetrics (Matryoshka, T-SAE): 0 where a trainer leaves them out.
+        for (const k of METRIC_KEYS) history[k] = r.history[k].concat(ms.map((m) => m[k] ?? 0));
         return { ...r, history };
       }),
     })),

@@ -1,4 +1,4 @@
-// InfoNCE kernels (shaders/infonce_norms, _logits, _lse, _grad) vs their CPU twin (src/sae/twins/
+// InfoNCE kernels (shaders/infonce_norms, _logits, _lse, _grad, _add) vs their CPU twin (src/sae/twins/
 // infonce.ts): 'dot' (the T-SAE code) and 'cosine' with τ 0.5, rows shared by two pairs (a token is the
 // current of one pair and the previous of the next), a row whose high-level code is all zero, padding
 // rows in no pair, workgroups of 4 and 64.
@@ -7,7 +7,7 @@
 // atol 2e-6 + rtol 2e-5 passes a right kernel and fails a swapped row/column softmax (errors ≥ 1e-2).
 import { describe, it, expect } from 'vitest';
 import { runInfoNce } from '../../src/sae/gpu/methodKernels';
-import { infoNceTwin, type NceInputs } from '../../src/sae/twins/infonce';
+import { infoNceAddTwin, infoNceTwin, type NceInputs } from '../../src/sae/twins/infonce';
 import { Rng } from '../../src/data/rng';
 import { getTestGpu } from '../helpers/dawn';
 import { expectClose } from '../helpers/parity';
@@ -34,13 +34,16 @@ describe('InfoNCE kernels = CPU twin', () => {
       it(`${cosine ? 'cosine' : 'dot'}, workgroup ${wg}`, async () => {
         const { device } = await getTestGpu();
         const a = inputs(cosine ? 3 : 4, cosine);
-        const gpu = await runInfoNce(device, a, wg);
+        const g0 = Array.from({ length: a.N * a.m }, (_, i) => Math.sin(i));
+        const gpu = await runInfoNce(device, a, wg, { g: g0, coef: 0.3 });
         const tw = infoNceTwin(a);
         expectClose('norms', gpu.norms, tw.norms, ATOL, RTOL);
         expectClose('logits', gpu.logits, tw.logits, ATOL, RTOL);
         expectClose('lse', gpu.lse, tw.lse, ATOL, RTOL);
         expectClose('loss', [gpu.loss], [tw.loss], ATOL, RTOL);
         expectClose('g_code', gpu.gCode, tw.gCode, ATOL, RTOL);
+        // infonce_add on the GPU's own g_code: g + 0.3·(both sides), only the first H columns move.
+        expectClose('add', gpu.gAdded, infoNceAddTwin(g0, gpu.gCode, a.N, a.m, a.H, 0.3), 1e-7, 1e-6);
         expect(tw.loss).toBeGreaterThan(0);
       });
 });

@@ -19,8 +19,15 @@ const cfgOf = (architecture: TrainConfig['architecture'], extra: Partial<TrainCo
 });
 
 describe('architecture registry', () => {
-  it('lists relu, topk, jumprelu, batchtopk, each under its own id', () => {
-    expect(ARCHITECTURE_IDS).toEqual(['relu', 'topk', 'jumprelu', 'batchtopk']);
+  it('lists relu, topk, jumprelu, batchtopk, matryoshka_batchtopk, tsae, each under its own id', () => {
+    expect(ARCHITECTURE_IDS).toEqual([
+      'relu',
+      'topk',
+      'jumprelu',
+      'batchtopk',
+      'matryoshka_batchtopk',
+      'tsae',
+    ]);
     for (const id of ARCHITECTURE_IDS) expect(ARCHITECTURES[id].id).toBe(id);
     expect(isArchitecture('topk')).toBe(true);
     expect(isArchitecture('toString')).toBe(false);
@@ -63,7 +70,7 @@ describe('architecture registry', () => {
       'topk_threshold_lr must be in (0, 1] (got 0)',
     ]);
     expect(validateConfig(cfgOf('nope' as never))).toEqual([
-      'architecture must be one of relu, topk, jumprelu, batchtopk (got nope)',
+      'architecture must be one of relu, topk, jumprelu, batchtopk, matryoshka_batchtopk, tsae (got nope)',
     ]);
   });
 
@@ -105,13 +112,15 @@ describe('architecture registry', () => {
       const json = buildCfgJson({ config: cfg, scaling_factor: 1, steps: 0, tokens_seen: 0 });
       names.push(String(json.architecture));
       const back = parseCfgJson(JSON.stringify(json), 'cfg.json');
-      // BatchTopK is saved as the JumpReLU it is at inference (SAELens); TempoSAE's metadata keeps its id.
-      expect(back.architecture).toBe(id === 'batchtopk' ? 'jumprelu' : id);
+      // The BatchTopK family (BatchTopK, Matryoshka, T-SAE) is saved as the JumpReLU it is at inference
+      // (SAELens); TempoSAE's metadata keeps its id.
+      const jumpRelu = architectureOf(id).gpu.activation === 'batchtopk';
+      expect(back.architecture).toBe(jumpRelu ? 'jumprelu' : id);
       expect(back.temposae!.config.architecture).toBe(id);
       expect(back.k).toBe(id === 'topk' ? 3 : null);
       expect(back.temposae!.config.k).toBe(3);
     }
-    expect(names).toEqual(['standard', 'topk', 'jumprelu', 'jumprelu']);
+    expect(names).toEqual(['standard', 'topk', 'jumprelu', 'jumprelu', 'jumprelu', 'jumprelu']);
     expect(() =>
       parseCfgJson(JSON.stringify({ architecture: 'gated', d_in: 4, d_sae: 8 }), 'cfg.json'),
     ).toThrow(/not one TempoSAE runs; supported: standard \(ReLU\), topk \(TopK\), jumprelu \(JumpReLU\)/);

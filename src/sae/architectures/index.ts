@@ -24,8 +24,10 @@
 import type { Architecture, TrainConfig } from '../config';
 import { batchtopk } from './batchtopk';
 import { jumprelu } from './jumprelu';
+import { matryoshka } from './matryoshka';
 import { relu } from './relu';
 import { topk } from './topk';
+import { tsae } from './tsae';
 import type { ArchitectureSpec } from './types';
 
 export { EXTRA_PARAMS, type ArchitectureSpec, type ExtraParam, type GpuRecipe, type LossTerm } from './types';
@@ -36,6 +38,8 @@ export const ARCHITECTURES: Readonly<Record<Architecture, ArchitectureSpec>> = {
   topk,
   jumprelu,
   batchtopk,
+  matryoshka_batchtopk: matryoshka,
+  tsae,
 };
 
 /** Architecture ids in the order the config form lists them. */

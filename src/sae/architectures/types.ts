@@ -13,11 +13,37 @@ export type ExtraParam = (typeof EXTRA_PARAMS)[number];
  * A term of the loss besides L_recon and the temporal term λ2·α·L_temp (which every architecture has).
  *   sparse: λ1·L_sparse with L_sparse = mean Σ|f| ('L1') or mean of active-feature counts ('L0');
  *   aux:    TopK's AuxK residual loss (Gao et al. 2024) times aux_k_coefficient.
+ *   matryoshka: L_mat = Σ_g c_g·L_g over nested prefixes (Bussmann et al. 2025), in place of L_recon in
+ *           the loss; L_recon (the whole dictionary's) still drives α and is logged.
+ *   contrastive: T-SAE's InfoNCE on adjacent tokens' first-prefix codes (Bhalla et al. 2025) times
+ *           contrastive_coefficient.
  * `metric` is the StepMetrics field that carries the term's unscaled value.
  */
 export type LossTerm =
   | { id: 'sparse'; kind: 'L1' | 'L0'; coefficient: 'l1_coefficient'; metric: 'l_sparse' }
-  | { id: 'aux'; coefficient: 'aux_k_coefficient'; metric: 'l_aux' };
+  | { id: 'aux'; coefficient: 'aux_k_coefficient'; metric: 'l_aux' }
+  | { id: 'matryoshka'; metric: 'l_mat' }
+  | { id: 'contrastive'; coefficient: 'contrastive_coefficient'; metric: 'l_nce' };
+
+/** Matryoshka prefixes of a config as the kernels take them (shaders/matryoshka_*.wgsl). */
+export interface MatryoshkaPlan {
+  /** Prefix ends e_0 < … < e_{G−1} = d_sae. */
+  ends: number[];
+  /**
+   * w_g of L_mat = (1/G)·Σ_g w_g·L_g, the form of the reference (src/sae/reference/matryoshka.ts) and the
+   * kernels (the T-SAE code's mean over groups): G × the config's matryoshka_weights c_g.
+   */
+  weights: number[];
+}
+
+/** T-SAE's contrastive term of a config (shaders/infonce_*.wgsl). */
+export interface ContrastivePlan {
+  /** Width of the high-level codes: the first Matryoshka prefix. */
+  H: number;
+  coefficient: number;
+  temperature: number;
+  cosine: boolean;
+}
 
 /**
  * The kernels that differ between architectures (src/sae/gpu/passes/*.ts turn this into dispatches):
@@ -34,6 +60,13 @@ export interface GpuRecipe {
   activation: 'elementwise' | 'topk' | 'batchtopk';
   auxk(cfg: TrainConfig): boolean;
   sparseProducts(cfg: TrainConfig): boolean;
+  /**
+   * Matryoshka: nested prefix losses replace L_recon's gradient (shaders/matryoshka_*.wgsl, recorded by
+   * passes/losses.ts and backward.ts); absent or null: the plain L_recon.
+   */
+  matryoshka?(cfg: TrainConfig): MatryoshkaPlan | null;
+  /** T-SAE's InfoNCE on adjacent tokens' high-level codes (shaders/infonce_*.wgsl); absent or null: none. */
+  contrastive?(cfg: TrainConfig): ContrastivePlan | null;
 }
 
 export interface ArchitectureSpec {

@@ -25,6 +25,10 @@ export interface BufferSpec {
 
 export const STAGING_RING = 2;
 
+/** Bytes of the method kernels' uniforms (struct Mat and struct Nce, shaders/method_common.wgsl). */
+export const MAT_UNIFORM_BYTES = 96;
+export const NCE_UNIFORM_BYTES = 32;
+
 export function paramSizes(cfg: TrainConfig): Record<ParamName, number> {
   const d = cfg.d_in;
   const m = cfg.d_sae;
@@ -93,6 +97,26 @@ export interface SaeBufferSet<B> {
   /** BatchTopK selection (GpuRecipe.activation 'batchtopk'; shaders/batchtopk_*.wgsl): select state
    * [8] u32 (shaders/lib_batchtopk.wgsl), the radix histogram [256] u32, ties at v* per row [N] u32. */
   btk: { sel: B; hist: B; row_ties: B } | null;
+  /**
+   * Matryoshka (GpuRecipe.matryoshka; shaders/matryoshka_*.wgsl): prefix residuals R and their cumulative
+   * gradients C [G, N, d] each, per-prefix row losses [G, N], the Mat uniform (written per batch).
+   */
+  mat: { resid: B; cgrad: B; row_loss: B; params: B } | null;
+  /**
+   * T-SAE InfoNCE (GpuRecipe.contrastive; shaders/infonce_*.wgsl), sized for P ≤ N pairs: pair rows
+   * [2N] u32 and each row's pair per role [2N] u32 (both written per batch), code norms [2N], logits
+   * [N, N], log-sum-exps [2N], the loss [1], ∂ of the codes [2, N, H], the Nce uniform.
+   */
+  nce: {
+    pairs: B;
+    role: B;
+    norms: B;
+    logits: B;
+    lse: B;
+    loss: B;
+    g_code: B;
+    params: B;
+  } | null;
   param: Record<ParamName, ParamSet<B>>;
   tokens_since_fired: B; // [m]
   row_stats: B; // [N, 4]
@@ -119,6 +143,8 @@ export function saeBufferLayout(
   const s = (name: string, floats: number): BufferSpec => ({ name, bytes: floats * 4, kind: 'storage' });
   const sizes = paramSizes(cfg);
   const aux = auxkOn(cfg);
+  const matPlan = architectureOf(cfg).gpu.matryoshka?.(cfg) ?? null;
+  const ncePlan = architectureOf(cfg).gpu.contrastive?.(cfg) ?? null;
   const rows = (base: string) => chunks.rowBlocks.map((b, i) => s(blockName(base, i), b.rows * m));
   const paramBufs = (p: ParamName, prefix: string) =>
     p === 'W_enc' || p === 'W_dec'
@@ -149,6 +175,26 @@ export function saeBufferLayout(
       architectureOf(cfg).gpu.activation === 'batchtopk'
         ? { sel: s('btk_sel', 8), hist: s('btk_hist', 256), row_ties: s('btk_row_ties', N) }
         : null,
+    mat: matPlan
+      ? {
+          resid: s('mat_resid', matPlan.ends.length * N * d),
+          cgrad: s('mat_cgrad', matPlan.ends.length * N * d),
+          row_loss: s('mat_row_loss', matPlan.ends.length * N),
+          params: { name: 'mat_params', bytes: MAT_UNIFORM_BYTES, kind: 'uniform' },
+        }
+      : null,
+    nce: ncePlan
+      ? {
+          pairs: s('nce_pairs', 2 * N),
+          role: s('nce_role', 2 * N),
+          norms: s('nce_norms', 2 * N),
+          logits: s('nce_logits', N * N),
+          lse: s('nce_lse', 2 * N),
+          loss: s('nce_loss', 1),
+          g_code: s('nce_g_code', 2 * N * ncePlan.H),
+          params: { name: 'nce_params', bytes: NCE_UNIFORM_BYTES, kind: 'uniform' },
+        }
+      : null,
     param: Object.fromEntries(PARAM_NAMES.map((p) => [p, paramSet(p)])) as Record<
       ParamName,
       ParamSet<BufferSpec>

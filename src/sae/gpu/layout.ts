@@ -30,8 +30,14 @@ export const METRIC = {
   l0: 7,
   dead_count: 8,
   grad_norm: 9,
+  /** Matryoshka: L_mat = Σ_g c_g·L_g (0 for other architectures). */
+  l_mat: 10,
+  /** T-SAE: the InfoNCE loss L_nce, without its coefficient (0 otherwise). */
+  l_nce: 11,
+  /** Matryoshka: L_g of prefix g at prefix_recon + g, g < 8 (the kernels' MAX_GROUPS). */
+  prefix_recon: 16,
 } as const;
-export const METRIC_FLOATS = 16;
+export const METRIC_FLOATS = 24;
 
 /** `counters` (u32, atomic): [0] dead features this step, [1] non-finite parameter bits (cleared per
  * step), [2] latched fault bits, [3] step of the latched fault. */

@@ -4,6 +4,7 @@
 // (parity tests; the trainer's stage builders record the same pipelines). CPU twins: src/sae/twins/
 // matryoshka.ts, infonce.ts.
 import methodCommonCode from '../../../shaders/method_common.wgsl?raw';
+import nceAddCode from '../../../shaders/infonce_add.wgsl?raw';
 import nceGradCode from '../../../shaders/infonce_grad.wgsl?raw';
 import nceLogitsCode from '../../../shaders/infonce_logits.wgsl?raw';
 import nceLseCode from '../../../shaders/infonce_lse.wgsl?raw';
@@ -20,21 +21,26 @@ import {
 } from '../../gpu/buffers';
 import { grid } from '../../gpu/dispatch';
 import { bindBuffers, createKernel } from '../../gpu/kernel';
+import { MATRYOSHKA_MAX_GROUPS } from '../architectures/matryoshka';
 import { nceRoles, type NceInputs } from '../twins/infonce';
 import type { MatInputs } from '../twins/matryoshka';
 
-export const MAX_GROUPS = 8;
+/** Groups struct Mat holds (shaders/method_common.wgsl). */
+export const MAX_GROUPS = MATRYOSHKA_MAX_GROUPS;
 
 export function withMethodStructs(code: string): string {
   return `${methodCommonCode}\n${code}`;
 }
 
-/** struct Mat (96 bytes). */
-export function packMat(a: Pick<MatInputs, 'N' | 'd' | 'm' | 'nValid' | 'ends' | 'weights'>): ArrayBuffer {
+/** struct Mat (96 bytes), into `buf` when given (the trainer writes one per batch). */
+export function packMat(
+  a: Pick<MatInputs, 'N' | 'd' | 'm' | 'nValid' | 'ends' | 'weights'>,
+  buf: ArrayBuffer = new ArrayBuffer(96),
+): ArrayBuffer {
   const G = a.ends.length;
   if (G < 1 || G > MAX_GROUPS) throw new Error(`Matryoshka kernels take 1..${MAX_GROUPS} groups (got ${G})`);
   if (a.weights.length !== G) throw new Error(`Matryoshka: ${G} prefix ends but ${a.weights.length} weights`);
-  const buf = new ArrayBuffer(96);
+  new Uint8Array(buf).fill(0);
   const u = new Uint32Array(buf),
     fl = new Float32Array(buf);
   u.set([a.N, a.d, a.m, G, a.nValid, 0, 0, 0]);
@@ -45,13 +51,16 @@ export function packMat(a: Pick<MatInputs, 'N' | 'd' | 'm' | 'nValid' | 'ends' |
   return buf;
 }
 
-/** struct Nce (32 bytes). */
-export function packNce(a: Pick<NceInputs, 'N' | 'm' | 'H' | 'tau' | 'cosine'> & { P: number }): ArrayBuffer {
-  const buf = new ArrayBuffer(32);
+/** struct Nce (32 bytes). `coef`: the factor infonce_add.wgsl applies (contrastive_coefficient). */
+export function packNce(
+  a: Pick<NceInputs, 'N' | 'm' | 'H' | 'tau' | 'cosine'> & { P: number; coef?: number },
+  buf: ArrayBuffer = new ArrayBuffer(32),
+): ArrayBuffer {
   const u = new Uint32Array(buf),
     fl = new Float32Array(buf);
   u.set([a.P, a.H, a.m, a.N, a.cosine ? 1 : 0, 0]);
   fl[6] = 1 / a.tau;
+  fl[7] = a.coef ?? 1;
   return buf;
 }
 
@@ -117,22 +126,23 @@ export async function runMatryoshka(device: GPUDevice, a: MatInputs, wg = 64): P
     f = f32('mat.f', a.f),
     W = f32('mat.W_dec', a.W_dec),
     b = f32('mat.b_dec', a.b_dec);
-  const valid = createBufferWithData(
+  // The trainer's row flags (bit 1 valid; bit 0, start, is not read here).
+  const rowflags = createBufferWithData(
     device,
-    'mat.valid',
-    Uint32Array.from(a.valid, (v) => (v ? 1 : 0)),
+    'mat.rowflags',
+    Uint32Array.from(a.valid, (v) => (v ? 2 : 0)),
   );
   const resid = createStorageBuffer(device, 'mat.resid', G * N * d * 4);
   const cgrad = createStorageBuffer(device, 'mat.cgrad', G * N * d * 4);
   const rowLoss = createStorageBuffer(device, 'mat.rowLoss', G * N * 4);
   const gF = createStorageBuffer(device, 'mat.gF', N * m * 4);
-  const gW = createStorageBuffer(device, 'mat.gWdec', (m + 1) * d * 4);
+  const gW = createStorageBuffer(device, 'mat.gWdec', m * d * 4);
   const k = (label: string, code: string) => kernel(device, label, code, wg);
   const steps: Step[] = [
-    [k('mat.resid', matResidCode), [params, x, f, W, b, valid, resid, cgrad], N * d],
+    [k('mat.resid', matResidCode), [params, x, f, W, b, rowflags, resid, cgrad], N * d],
     [k('mat.rowloss', matRowLossCode), [params, resid, rowLoss], G * N],
     [k('mat.grad_f', matGradFCode), [params, cgrad, W, gF], N * m],
-    [k('mat.grad_wdec', matGradWdecCode), [params, cgrad, f, gW], (m + 1) * d],
+    [k('mat.grad_wdec', matGradWdecCode), [params, cgrad, f, gW], m * d],
   ];
   submitSteps(device, 'mat', steps, wg);
   const out = {
@@ -142,7 +152,7 @@ export async function runMatryoshka(device: GPUDevice, a: MatInputs, wg = 64): P
     gF: await readFloat32(device, gF),
     gWdec: await readFloat32(device, gW),
   };
-  for (const buf of [params, x, f, W, b, valid, resid, cgrad, rowLoss, gF, gW]) buf.destroy();
+  for (const buf of [params, x, f, W, b, rowflags, resid, cgrad, rowLoss, gF, gW]) buf.destroy();
   return out;
 }
 
@@ -152,14 +162,24 @@ export interface NceOutputs {
   lse: Float32Array;
   loss: number;
   gCode: Float32Array;
+  /** `add.g` after infonce_add.wgsl added add.coef·(both sides of g_code) into its first H columns. */
+  gAdded: Float32Array;
 }
 
-/** The four InfoNCE kernels on one batch's f, one submit; outputs read back. */
-export async function runInfoNce(device: GPUDevice, a: NceInputs, wg = 64): Promise<NceOutputs> {
+/**
+ * The four InfoNCE kernels on one batch's f, then infonce_add into `add.g` ([N, m], zeros by default),
+ * one submit; outputs read back.
+ */
+export async function runInfoNce(
+  device: GPUDevice,
+  a: NceInputs,
+  wg = 64,
+  add: { g?: ArrayLike<number>; coef: number } = { coef: 1 },
+): Promise<NceOutputs> {
   const { N, H } = a;
   const P = a.cur.length;
   const params = createUniformBuffer(device, 'nce.params', 32);
-  device.queue.writeBuffer(params, 0, packNce({ ...a, P }));
+  device.queue.writeBuffer(params, 0, packNce({ ...a, P, coef: add.coef }));
   const f = createBufferWithData(device, 'nce.f', Float32Array.from(a.f));
   const pairs = createBufferWithData(
     device,
@@ -172,12 +192,14 @@ export async function runInfoNce(device: GPUDevice, a: NceInputs, wg = 64): Prom
   const lse = createStorageBuffer(device, 'nce.lse', 2 * P * 4);
   const loss = createStorageBuffer(device, 'nce.loss', 4);
   const gCode = createStorageBuffer(device, 'nce.gCode', 2 * N * H * 4);
+  const g = createBufferWithData(device, 'nce.g', Float32Array.from(add.g ?? new Float32Array(N * a.m)));
   const k = (label: string, code: string) => kernel(device, label, code, wg);
   const steps: Step[] = [
     [k('nce.norms', nceNormsCode), [params, f, pairs, norms], 2 * P],
     [k('nce.logits', nceLogitsCode), [params, f, pairs, norms, logits], P * P],
     [k('nce.lse', nceLseCode), [params, logits, lse, loss], wg], // one workgroup
     [k('nce.grad', nceGradCode), [params, f, pairs, role, norms, logits, lse, gCode], 2 * N],
+    [k('nce.add', nceAddCode), [params, gCode, g], N * H],
   ];
   submitSteps(device, 'nce', steps, wg);
   const out = {
@@ -186,7 +208,8 @@ export async function runInfoNce(device: GPUDevice, a: NceInputs, wg = 64): Prom
     lse: await readFloat32(device, lse),
     loss: (await readFloat32(device, loss))[0],
     gCode: await readFloat32(device, gCode),
+    gAdded: await readFloat32(device, g),
   };
-  for (const b of [params, f, pairs, role, norms, logits, lse, loss, gCode]) b.destroy();
+  for (const b of [params, f, pairs, role, norms, logits, lse, loss, gCode, g]) b.destroy();
   return out;
 }

@@ -242,6 +242,37 @@ export function methodConfigFromTrain(cfg: TrainConfig): MethodTrainConfig | nul
           `CPU reference: BatchTopK is written for recon_loss 'squared' (got '${cfg.recon_loss}')`,
         );
       return { ...cfg, ...sae, method: 'batchtopk', prefix_ends: [cfg.d_sae], prefix_weights: [1] };
+    case 'matryoshka_batchtopk':
+    case 'tsae': {
+      // Written out here, not asked of the registry (src/sae/architectures/matryoshka.ts, tsae.ts), so the
+      // oracle checks the registry's prefixes and weights too: widths (d_sae appended, as SAELens), else
+      // d_sae/8, /4, /2 (Matryoshka) or int(0.2·d_sae) (T-SAE); config weights c_g of Σ_g c_g·L_g, else 1
+      // each (Matryoshka) or 0.1, 0.4 (T-SAE, 2 prefixes); matryoshka.ts's w_g = G·c_g.
+      const tsae = cfg.architecture === 'tsae';
+      const m = cfg.d_sae;
+      const ends = cfg.matryoshka_widths.length
+        ? [...cfg.matryoshka_widths]
+        : tsae
+          ? [Math.floor(0.2 * m)]
+          : [Math.floor(m / 8), Math.floor(m / 4), Math.floor(m / 2)];
+      if (ends[ends.length - 1] !== m) ends.push(m);
+      const G = ends.length;
+      const c = cfg.matryoshka_weights.length
+        ? cfg.matryoshka_weights
+        : tsae && G === 2
+          ? [0.1, 0.4]
+          : new Array<number>(G).fill(1);
+      return {
+        ...cfg,
+        ...sae,
+        method: cfg.architecture,
+        prefix_ends: ends,
+        prefix_weights: c.map((v) => v * G),
+        contrastive_coefficient: tsae ? cfg.contrastive_coefficient : 0,
+        contrastive_temperature: cfg.contrastive_temperature,
+        contrastive_similarity: cfg.contrastive_similarity,
+      };
+    }
     default:
       return null;
   }
@@ -287,6 +318,8 @@ export function methodReferenceStep(
     grad_norm: r.grad_norm,
     lr: r.lr,
     // The trainer reports L_mat only for Matryoshka (finalize.wgsl: 0 for plain BatchTopK).
+    l_mat: mc.method === 'batchtopk' ? 0 : L.l_mat,
+    l_nce: L.l_nce,
   };
   return {
     state: next,

@@ -124,6 +124,8 @@ export function referenceStep(state: RefState, batch: ActivationBatch, cfg: Trai
     dead_count,
     grad_norm,
     lr,
+    l_mat: 0, // Matryoshka and T-SAE only (methods.ts)
+    l_nce: 0,
   };
   return { state: next, metrics, grads, objective };
 }

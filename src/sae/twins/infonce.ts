@@ -1,4 +1,4 @@
-// CPU twin of the InfoNCE kernels (shaders/infonce_norms, _logits, _lse, _grad): the same outputs in
+// CPU twin of the InfoNCE kernels (shaders/infonce_norms, _logits, _lse, _grad, _add): the same outputs in
 // float64 (formulas in each kernel's header). test/unit/methodTwins.test.ts ties it to the reference
 // (src/sae/reference/infonce.ts): ∂L_nce/∂f[n, 0:H] = g_code[0, n] + g_code[1, n].
 
@@ -95,4 +95,19 @@ export function infoNceTwin(a: NceInputs) {
     }
   }
   return { norms, logits, lse, loss, gCode };
+}
+
+/** infonce_add.wgsl: g[n, h] += coef·(g_code[0, n, h] + g_code[1, n, h]) for h < H; g is [N, m]. */
+export function infoNceAddTwin(
+  g: ArrayLike<number>,
+  gCode: ArrayLike<number>,
+  N: number,
+  m: number,
+  H: number,
+  coef: number,
+): Float64Array {
+  const out = Float64Array.from(g);
+  for (let n = 0; n < N; n++)
+    for (let h = 0; h < H; h++) out[n * m + h] += coef * (gCode[n * H + h] + gCode[(N + n) * H + h]);
+  return out;
 }

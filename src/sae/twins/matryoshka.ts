@@ -83,15 +83,10 @@ export function matryoshkaGradFTwin(a: MatInputs, cgrad: ArrayLike<number>): Flo
   return out;
 }
 
-/** [m + 1, d]: ∂W_dec rows, then ∂b_dec through x̂. */
+/** [m, d] ∂W_dec (decoder side). */
 export function matryoshkaGradWdecTwin(a: MatInputs, cgrad: ArrayLike<number>): Float64Array {
   const { N, d, m, ends } = a;
-  const out = new Float64Array((m + 1) * d);
-  for (let j = 0; j < d; j++) {
-    let s = 0;
-    for (let n = 0; n < N; n++) s += cgrad[n * d + j];
-    out[m * d + j] = s;
-  }
+  const out = new Float64Array(m * d);
   for (let i = 0; i < m; i++) {
     const o = groupOf(ends, i) * N * d;
     for (let j = 0; j < d; j++) {
@@ -100,5 +95,15 @@ export function matryoshkaGradWdecTwin(a: MatInputs, cgrad: ArrayLike<number>): 
       out[i * d + j] = s;
     }
   }
+  return out;
+}
+
+/**
+ * [d] ∂L_mat/∂b_dec through x̂ = Σ_n C[0, n, :]: what bdec_grad.wgsl sums when the trainer binds C's first
+ * [N, d] slice as its g_x̂ (every prefix holds b_dec, and C[0] carries all of them).
+ */
+export function matryoshkaBdecTwin(cgrad: ArrayLike<number>, N: number, d: number): Float64Array {
+  const out = new Float64Array(d);
+  for (let n = 0; n < N; n++) for (let j = 0; j < d; j++) out[j] += cgrad[n * d + j];
   return out;
 }

@@ -94,7 +94,7 @@ export function TrainingCharts() {
       { id: 'total', label: 'total L', color: TERM_COLORS.total, x: h.step, y: h.loss, width: 2 },
       { id: 'recon', label: 'L_recon', color: TERM_COLORS.recon, x: h.step, y: h.l_recon },
     ];
-    // The architecture's own loss terms (src/sae/architectures): λ1·L_sparse, AuxK.
+    // The architecture's own loss terms (src/sae/architectures): λ1·L_sparse, AuxK, L_mat, c·L_nce.
     const terms = architectureOf(c).lossTerms(c);
     if (terms.some((t) => t.id === 'sparse'))
       out.push({
@@ -113,6 +113,17 @@ export function TrainingCharts() {
     });
     if (terms.some((t) => t.id === 'aux'))
       out.push({ id: 'aux', label: 'AuxK', color: TERM_COLORS.aux, x: h.step, y: h.l_aux });
+    // Matryoshka: L_mat (Σ_g c_g·L_g, in the loss in place of L_recon); T-SAE: c·L_nce.
+    if (terms.some((t) => t.id === 'matryoshka'))
+      out.push({ id: 'mat', label: 'L_mat', color: TERM_COLORS.mat, x: h.step, y: h.l_mat });
+    if (terms.some((t) => t.id === 'contrastive'))
+      out.push({
+        id: 'nce',
+        label: 'c·L_nce',
+        color: TERM_COLORS.nce,
+        x: h.step,
+        y: scale(h.l_nce, c.contrastive_coefficient),
+      });
     // Other drawn runs: their total loss, thin and dashed, in their run colour.
     for (const r of drawn)
       if (r.id !== selected.id)

@@ -23,6 +23,8 @@ export const TERM_COLORS = {
   sparse: '#fbbf24',
   temp: '#f0abfc',
   aux: '#4ade80',
+  mat: '#38bdf8',
+  nce: '#f87171',
   lmax: '#fb923c',
   alpha: '#a78bfa',
 };

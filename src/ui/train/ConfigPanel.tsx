@@ -53,7 +53,7 @@ function ConfigField({ spec, value, disabled }: { spec: FieldSpec; value: unknow
         <input
           id={id}
           data-testid={`cfg-${spec.key}`}
-          inputMode={k.type === 'intList' ? 'text' : 'decimal'}
+          inputMode={k.type === 'intList' || k.type === 'numberList' ? 'text' : 'decimal'}
           spellCheck={false}
           value={shown}
           disabled={disabled}

@@ -17,7 +17,8 @@ const L = ({ s }: { s: string }) => (
 
 /** The loss of SPEC §4 with the draft's coefficients in place of the symbols. */
 export function LossFormula({ cfg, alpha }: { cfg: TrainConfig; alpha: number | null }) {
-  // The architecture's own terms (src/sae/architectures): λ1·L_sparse (L1 or L0) and TopK's AuxK.
+  // The architecture's own terms (src/sae/architectures): λ1·L_sparse (L1 or L0), TopK's AuxK,
+  // Matryoshka's L_mat and T-SAE's contrastive L_nce.
   const terms = architectureOf(cfg).lossTerms(cfg);
   const term = (id: LossTerm['id']) => terms.find((t) => t.id === id);
   const sparseTerm = term('sparse');
@@ -28,6 +29,10 @@ export function LossFormula({ cfg, alpha }: { cfg: TrainConfig; alpha: number | 
     </>
   );
   const auxTerm = term('aux');
+  // Matryoshka: L_mat over nested prefixes in place of L_recon; T-SAE: + c·L_nce.
+  const matTerm = term('matryoshka');
+  const ncTerm = term('contrastive');
+  const matPlan = matTerm ? architectureOf(cfg).gpu.matryoshka?.(cfg) : null;
   const gap =
     cfg.alpha_mode === 'relative' ? (
       <>
@@ -55,17 +60,37 @@ export function LossFormula({ cfg, alpha }: { cfg: TrainConfig; alpha: number | 
   return (
     <div className="formula" data-testid="loss-formula" aria-label="Loss formula with current values">
       <span>
-        <i>L</i> = <L s="recon" />
+        <i>L</i> = <L s={matTerm ? 'mat' : 'recon'} />
         {sparse}
         {' + '}
         <b>{num(cfg.temporal_coefficient)}</b>·<i>α</i>·<L s="temp" />
-        {auxTerm ? (
+        {auxTerm?.id === 'aux' ? (
           <>
             {' + '}
             <b>{num(cfg[auxTerm.coefficient])}</b>·<L s="aux" />
           </>
         ) : null}
+        {ncTerm?.id === 'contrastive' ? (
+          <>
+            {' + '}
+            <b>{num(cfg[ncTerm.coefficient])}</b>·<L s="nce" />
+          </>
+        ) : null}
       </span>
+      {matPlan ? (
+        <span data-testid="loss-formula-matryoshka">
+          <L s="mat" /> = Σ<Sub>g</Sub> c<Sub>g</Sub>·mean ‖x − x̂<Sub>&lt;e_g</Sub>‖², e ={' '}
+          <b>[{matPlan.ends.join(', ')}]</b>, c ={' '}
+          <b>[{matPlan.weights.map((w) => num(w / matPlan.ends.length)).join(', ')}]</b>
+        </span>
+      ) : null}
+      {ncTerm && matPlan ? (
+        <span className="muted">
+          <L s="nce" /> = symmetric InfoNCE of {cfg.contrastive_similarity === 'cosine' ? 'cos' : 'dot'}(f
+          <Sub>t</Sub>[0:{matPlan.ends[0]}], f<Sub>t−1</Sub>[0:{matPlan.ends[0]}])/
+          <b>{num(cfg.contrastive_temperature)}</b> over adjacent tokens of one document
+        </span>
+      ) : null}
       <span>
         <i>α</i> = σ(<b>{num(cfg.alpha_beta)}</b>·{gap})
         {alpha !== null ? <span className="muted"> = {alpha.toFixed(3)}</span> : null}

@@ -7,7 +7,9 @@ export type FieldKind =
   | { type: 'int'; min?: number; max?: number }
   | { type: 'float'; min?: number; max?: number; exclusiveMax?: boolean }
   | { type: 'select'; options: { value: string; label: string }[] }
-  | { type: 'intList' };
+  | { type: 'intList' }
+  /** Comma-separated numbers (whole numbers ≥ 1 with `integer`); empty is an empty list. */
+  | { type: 'numberList'; integer?: boolean };
 
 export interface FieldSpec {
   key: keyof TrainConfig;
@@ -40,7 +42,7 @@ export const FIELD_GROUPS: FieldGroup[] = [
           type: 'select',
           options: ARCHITECTURE_IDS.map((id) => ({ value: id, label: ARCHITECTURES[id].option })),
         },
-        help: 'How features switch on: ReLU with an L1 penalty, the k largest per token, or a learned threshold per feature.',
+        help: 'How features switch on: ReLU with an L1 penalty, the k largest per token, a learned threshold per feature, or the k·N largest over the batch (BatchTopK; Matryoshka adds nested prefixes that each reconstruct x; T-SAE adds a contrastive loss on adjacent tokens’ high-level features).',
       },
       {
         key: 'd_sae',
@@ -61,6 +63,20 @@ export const FIELD_GROUPS: FieldGroup[] = [
         kind: { type: 'float', min: 0, max: 1 },
         help: 'BatchTopK: rate of the moving average that sets the inference threshold θ from each step (SAELens topk_threshold_lr).',
         applies: archReads('topk_threshold_lr'),
+      },
+      {
+        key: 'matryoshka_widths',
+        label: 'prefix widths',
+        kind: { type: 'numberList', integer: true },
+        help: 'Matryoshka: ends of the nested prefixes, each trained to reconstruct x alone (d_sae is added last). Empty: d_sae/8, /4, /2 (T-SAE: 20 % of d_sae, its high-level features).',
+        applies: archReads('matryoshka_widths'),
+      },
+      {
+        key: 'matryoshka_weights',
+        label: 'prefix weights',
+        kind: { type: 'numberList' },
+        help: 'Matryoshka: weight of each prefix’s reconstruction loss, one per prefix. Empty: 1 each (SAELens); T-SAE 0.1, 0.4 (its code’s 0.2, 0.8 averaged).',
+        applies: archReads('matryoshka_weights'),
       },
       {
         key: 'jumprelu_init_threshold',
@@ -167,6 +183,33 @@ export const FIELD_GROUPS: FieldGroup[] = [
         kind: { type: 'int', min: 1 },
         help: 'TopK: dead features the auxiliary loss may use per token.',
         applies: archReads('aux_k'),
+      },
+      {
+        key: 'contrastive_coefficient',
+        label: 'contrastive coef.',
+        kind: { type: 'float', min: 0 },
+        help: 'T-SAE: weight of the InfoNCE loss that pulls adjacent tokens’ high-level codes together (the paper’s 0.1); 0 turns it off.',
+        applies: archReads('contrastive_coefficient'),
+      },
+      {
+        key: 'contrastive_temperature',
+        label: 'contrastive τ',
+        kind: { type: 'float', min: 0 },
+        help: 'T-SAE: temperature of the InfoNCE logits similarity/τ (the paper’s code: 1).',
+        applies: archReads('contrastive_temperature'),
+      },
+      {
+        key: 'contrastive_similarity',
+        label: 'contrastive similarity',
+        kind: {
+          type: 'select',
+          options: [
+            { value: 'cosine', label: 'cosine (paper)' },
+            { value: 'dot', label: 'dot product (its code)' },
+          ],
+        },
+        help: 'T-SAE: how two adjacent tokens’ high-level codes are compared.',
+        applies: archReads('contrastive_similarity'),
       },
     ],
   },
@@ -298,6 +341,17 @@ export function parseField(spec: FieldSpec, text: string): { value: unknown } | 
       .filter((s) => s !== '');
     const nums = parts.map(Number);
     if (nums.some((n) => !Number.isInteger(n) || n < 0)) return { error: 'comma-separated token ids ≥ 0' };
+    return { value: nums };
+  }
+  if (k.type === 'numberList') {
+    const nums = text
+      .split(',')
+      .map((s) => s.trim())
+      .filter((s) => s !== '')
+      .map(Number);
+    if (k.integer && nums.some((n) => !Number.isInteger(n) || n < 1))
+      return { error: 'comma-separated whole numbers ≥ 1' };
+    if (nums.some((n) => !Number.isFinite(n) || n < 0)) return { error: 'comma-separated numbers ≥ 0' };
     return { value: nums };
   }
   const n = Number(text.trim());

@@ -9,6 +9,7 @@ import { adamDispatches } from '../bufferSpecs';
 import type { ChunkPlan } from '../chunks';
 import { PARAM_NAMES } from '../layout';
 import type { Op, PassContext } from './context';
+import { finalizeConstants } from './methods';
 
 export function optimizerPasses(c: PassContext, chunks: ChunkPlan): Op[] {
   const { b } = c;
@@ -50,7 +51,7 @@ export function optimizerPasses(c: PassContext, chunks: ChunkPlan): Op[] {
   ops.push(
     c.dispatch(
       'finalize',
-      c.kernel('finalize', finalizeCode),
+      c.kernel('finalize', finalizeCode, finalizeConstants(c.cfg)),
       {
         row_stats: b.row_stats,
         partials: b.partials,
@@ -58,6 +59,9 @@ export function optimizerPasses(c: PassContext, chunks: ChunkPlan): Op[] {
         counters: b.counters,
         metrics: b.metrics,
         aux_rows: b.aux_rows,
+        // Matryoshka's row losses and T-SAE's L_nce; architectures without them bind aux_rows (never read).
+        mat_rows: b.mat?.row_loss ?? b.aux_rows,
+        nce_loss: b.nce?.loss ?? b.aux_rows,
       },
       1,
     ),
