@@ -1,27 +1,43 @@
 // The one-click experiment through the UI (issue 14): on the built-in tiny data, the Experiment tab
-// with ReLU (plain) and ReLU + ours λ2 = 0.5 × seeds 1, 2 is started by clicks and typing; the page is
-// reloaded while a later run trains, the experiment comes back interrupted and Resume finishes it
-// without training the finished runs again. The table, the frontier plot and the sentences are then
-// checked against the runs' own logged final evaluations (read through the read-only `runs` and
-// `analysis` hooks): the table is rebuilt from those numbers and must match the screen, and the
-// downloaded table.json holds the same runs.
+// with ReLU (plain) and TopK + ours λ2 = 0.5 × seeds 1, 2 at a matched L0 of 4 is set up by clicks and
+// typing: ReLU's λ1 comes from 2 short probe runs, TopK's k is the target. The page is reloaded while
+// a later run trains; the experiment comes back interrupted and Resume finishes it without training
+// the finished runs again. The search, the table, the frontier plot and the sentences are then checked
+// against the runs' own logged final evaluations (read through the read-only `runs` and `analysis`
+// hooks): the table is rebuilt from those numbers and must match the screen, and the downloaded
+// table.json holds the same runs.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { Page } from 'playwright-core';
 import { experimentRunOf } from '../../src/analysis/experimentPlan';
 import { experimentTable, fmt, type ExperimentRun } from '../../src/analysis/experimentTable';
 import { download, openApp } from './flows';
 import { screenshot, type AppHarness, type WatchedPage } from './harness';
-import type { Page } from 'playwright-core';
 
 const STEPS = 20;
+const PROBE_STEPS = 3;
+const TARGET_L0 = 4;
 const LINK = `?data=builtin:tiny&d_sae=32&seqs_per_batch=4&context_size=32&training_tokens=${STEPS * 128}&metrics_every=5&eval_every=0&checkpoint_every=5&lr=0.01&seed=9`;
-const METHODS = ['ReLU', 'ReLU + ours λ2=0.5'];
+const METHODS = ['ReLU', 'TopK + ours λ2=0.5'];
 const SEEDS = [1, 2];
+/** The runs in training order: the search's probes, then method × seed. */
+const NAMES = [
+  'ReLU λ1 … (L0 search 1/2)',
+  'ReLU λ1 … (L0 search 2/2)',
+  ...METHODS.flatMap((m) => SEEDS.map((s) => `${m} seed ${s}`)),
+];
+const nameOf = (r: { name: string }) => r.name.replace(/λ1 \S+ /, 'λ1 … ');
 
 interface RunView {
   id: string;
   name: string;
   status: string;
-  config: { seed: number; temporal_coefficient: number; training_tokens: number };
+  config: {
+    seed: number;
+    temporal_coefficient: number;
+    l1_coefficient: number;
+    k: number;
+    architecture: string;
+  };
   history: { step: number[]; tokens_seen: number[] };
 }
 interface EvalView {
@@ -36,6 +52,17 @@ const readEvals = (page: Page) =>
     return Object.fromEntries(Object.entries(a.byRun).map(([id, r]) => [id, r.evals]));
   });
 
+/** Click the method grid's boxes so that exactly `ids` are checked; returns how many boxes there are. */
+async function pickOnly(page: Page, ids: string[]): Promise<number> {
+  const boxes = page.locator('[data-testid^="exp-pick-"]');
+  const all = await boxes.evaluateAll((els) => els.map((e) => e.getAttribute('data-testid')!));
+  for (const id of all) {
+    const box = page.getByTestId(id);
+    if ((await box.isChecked()) !== ids.includes(id)) await box.click();
+  }
+  return all.length;
+}
+
 /** Status of the experiment as the page says it. */
 const status = (page: Page) => page.getByTestId('exp-status').getAttribute('data-status');
 
@@ -49,30 +76,29 @@ describe('the methods experiment from the UI', () => {
     await h?.close();
   });
 
-  it('2 methods × 2 seeds: run, reload mid-experiment, resume; the table, frontier and sentences are the runs’ numbers', async () => {
+  it('matched L0, 2 methods × 2 seeds: run, reload mid-experiment, resume; the search, table, frontier and sentences are the runs’ numbers', async () => {
     const { page } = w;
     await page.getByTestId('tab-experiment').click();
-    await page.getByTestId('exp-name').fill('tiny λ2 check');
+    await page.getByTestId('exp-name').fill('tiny matched L0');
     await page.getByTestId('exp-lambdas').fill('0, 0.5');
-    // Every architecture of the registry has a row; keep ReLU plain and ReLU + ours only.
-    const boxes = page.locator('[data-testid^="exp-pick-"]');
-    for (const id of await boxes.evaluateAll((els) => els.map((e) => e.getAttribute('data-testid')!))) {
-      const want = id === 'exp-pick-relu-0' || id === 'exp-pick-relu-0.5';
-      const box = page.getByTestId(id);
-      if ((await box.isChecked()) !== want) await box.click();
-    }
-    expect(await boxes.count()).toBeGreaterThanOrEqual(6); // ≥ 3 architectures × 2 λ2 values
+    // Every architecture of the registry has a row; keep ReLU plain and TopK + ours.
+    const boxes = await pickOnly(page, ['exp-pick-relu-0', 'exp-pick-topk-0.5']);
+    expect(boxes).toBeGreaterThanOrEqual(6); // ≥ 3 architectures × 2 λ2 values
     await page.getByTestId('exp-seeds').fill(SEEDS.join(', '));
     await page.getByTestId('exp-tokens').fill(String(STEPS * 128));
+    await page.getByTestId('exp-matched').click();
+    await page.getByTestId('exp-target-l0').fill(String(TARGET_L0));
+    await page.getByTestId('exp-probes').fill('2');
+    await page.getByTestId('exp-steps').fill(String(PROBE_STEPS));
     await page.getByTestId('exp-run').click();
 
-    // Reload while a later run (the third or the fourth) trains, after its first checkpoint.
+    // Reload while a run of the methods (not a probe) trains, after its first checkpoint.
     await page.waitForFunction(
       () => {
         const runs = (window.__temposae!.runs as () => RunView[])();
         const p = (window.__temposae!.persistence as () => { checkpoints: Record<string, unknown[]> })();
         const last = runs.at(-1);
-        return runs.length >= 3 && last?.status === 'running' && (p.checkpoints[last.id]?.length ?? 0) > 0;
+        return runs.length >= 4 && last?.status === 'running' && (p.checkpoints[last.id]?.length ?? 0) > 0;
       },
       undefined,
       { timeout: 60_000, polling: 100 },
@@ -80,11 +106,8 @@ describe('the methods experiment from the UI', () => {
     const before = await readRuns(page);
     await page.reload();
     const k = before.length - 1; // the run that was training
-    const finished = before.slice(0, k);
-    expect(finished.map((r) => r.status)).toEqual(new Array(k).fill('done'));
-    expect(finished.map((r) => r.name)).toEqual(
-      METHODS.flatMap((m) => SEEDS.map((s) => `${m} seed ${s}`)).slice(0, k),
-    );
+    expect(before.slice(0, k).map((r) => r.status)).toEqual(new Array(k).fill('done'));
+    expect(before.map(nameOf)).toEqual(NAMES.slice(0, k + 1));
     await page.getByTestId('selftest').waitFor({ timeout: 60_000 });
     await page.getByTestId('tab-experiment').click();
     await expect.poll(() => status(page), { timeout: 10_000 }).toBe('interrupted');
@@ -93,28 +116,48 @@ describe('the methods experiment from the UI', () => {
     // The finished runs' results are in the table before anything trains again.
     await expect
       .poll(() => page.getByTestId('exp-results').textContent(), { timeout: 10_000 })
-      .toContain(`So far (${k} runs finished)`);
+      .toContain(`So far (${k - 2} runs finished)`);
     await page.getByTestId('exp-resume').click();
     await expect.poll(() => status(page), { timeout: 120_000, interval: 500 }).toBe('done');
 
     const runs = await readRuns(page);
-    // One run per method × seed and nothing trained twice: the two finished before the reload are the
-    // same records with the same histories; the interrupted one continued under its id.
-    expect(runs.map((r) => r.name)).toEqual(METHODS.flatMap((m) => SEEDS.map((s) => `${m} seed ${s}`)));
-    for (const r of finished) {
-      const now = runs.find((x) => x.id === r.id)!;
-      expect(now.history.step).toEqual(r.history.step);
-    }
+    // One run per probe and per method × seed, nothing trained twice: the runs finished before the
+    // reload are the same records with the same histories; the interrupted one continued under its id
+    // with its history from before the reload.
+    expect(runs.map(nameOf)).toEqual(NAMES);
+    for (const r of before.slice(0, k))
+      expect(runs.find((x) => x.id === r.id)!.history.step).toEqual(r.history.step);
     expect(runs[k].id).toBe(before[k].id);
-    expect(runs[k].history.step.slice(0, 1)).toEqual([5]); // its history from before the reload
+    expect(runs[k].history.step[0]).toBe(5);
     const evals = await readEvals(page);
-    const expRuns: ExperimentRun[] = runs.map((r) => {
+    const last = (r: RunView) => evals[r.id].at(-1)!;
+
+    // The search: each probe's L0 is its run's logged held-out L0; the second λ1 follows from the
+    // first's L0 (×4 above the target, ÷4 below); the closest in log terms is ReLU's λ1; TopK has k.
+    const probes = runs.slice(0, 2).map((r) => ({
+      l1: r.config.l1_coefficient,
+      l0: last(r).metrics.l0,
+      steps: r.history.step.at(-1),
+    }));
+    expect(probes.map((p) => p.steps)).toEqual([PROBE_STEPS, PROBE_STEPS]);
+    expect(probes[1].l1).toBe(probes[0].l0 > TARGET_L0 ? probes[0].l1 * 4 : probes[0].l1 / 4);
+    const err = (p: { l0: number }) => Math.abs(Math.log(p.l0 / TARGET_L0));
+    const best = err(probes[1]) < err(probes[0]) ? probes[1] : probes[0];
+    for (const r of runs.slice(2, 4)) expect(r.config.l1_coefficient).toBe(best.l1);
+    for (const r of runs.slice(4))
+      expect(r.config).toMatchObject({ architecture: 'topk', k: TARGET_L0, temporal_coefficient: 0.5 });
+    const search = (await page.getByTestId('exp-search').textContent()) ?? '';
+    expect(search).toContain(`λ1 ${fmt(best.l1)} gave L0 ${fmt(best.l0)} (target ${TARGET_L0})`);
+    for (const p of probes) expect(search).toContain(`λ1 ${fmt(p.l1)} → ${fmt(p.l0)}`);
+
+    // The table from the runs' own numbers.
+    const main = runs.slice(2);
+    const expRuns: ExperimentRun[] = main.map((r) => {
       expect(r.status).toBe('done');
-      const ev = evals[r.id].at(-1)!;
-      expect(ev.step).toBe(STEPS);
+      expect(last(r).step).toBe(STEPS);
       const [method, seed] = r.name.split(' seed ');
       expect(r.config.seed).toBe(Number(seed));
-      return experimentRunOf(method, Number(seed), r.history.tokens_seen.at(-1), ev.metrics);
+      return experimentRunOf(method, Number(seed), r.history.tokens_seen.at(-1), last(r).metrics);
     });
     const want = experimentTable(expRuns);
     expect(want.methods).toEqual(METHODS);
@@ -137,8 +180,8 @@ describe('the methods experiment from the UI', () => {
       if (Number.isFinite(wc.mean)) expect(c.mean, `${c.method} ${c.metric}`).toBe(wc.mean);
       expect(c.text).toBe(`${fmt(wc.mean)}${Number.isFinite(wc.half) ? ` ± ${fmt(wc.half)}` : ''}`);
     }
-    const tv = want.cells['ReLU + ours λ2=0.5'].tv_ratio;
-    expect(tv.values).toEqual([2, 3].map((i) => evals[runs[i].id].at(-1)!.metrics.tv_ratio));
+    const tv = want.cells['TopK + ours λ2=0.5'].tv_ratio;
+    expect(tv.values).toEqual(main.slice(2).map((r) => last(r).metrics.tv_ratio));
 
     // The L0 – explained-variance frontier: one point per method at its means.
     const pts = await page
@@ -171,72 +214,16 @@ describe('the methods experiment from the UI', () => {
     const tvSentence = sentences.find((s) => s.metric === 'tv_ratio')!.text!;
     expect(tvSentence).toContain(fmt(tv.mean));
     expect(tvSentence).toContain(fmt(want.cells.ReLU.tv_ratio.mean));
-
-    // By position: the FFT ratio's chart by default, over the positions of the windows.
+    // By position: the FFT ratio's chart by default.
     expect(await page.getByTestId('exp-bypos').getAttribute('data-metric')).toBe('fft_hf_ratio');
 
-    // The download holds the same runs and table.
+    // The download holds the same runs, table and search.
     const json = JSON.parse((await download(page, 'exp-dl-json')).toString('utf8'));
     expect(json.runs).toEqual(JSON.parse(JSON.stringify(expRuns)));
     expect(json.table.sentences).toEqual(want.sentences);
+    expect(json.l0_search.ReLU.chosen).toBe(best.l1);
     expect(json.by_position.metrics).toContain('fft_hf_ratio');
     await screenshot(page, 'experiment-done');
     w.assertNoErrors();
   }, 180_000);
-
-  it('matched L0: ReLU’s λ1 searched with short probes, TopK’s k set to the target', async () => {
-    const { page } = w;
-    await page.getByTestId('exp-discard').click();
-    await page.getByTestId('exp-name').fill('matched L0');
-    await page.getByTestId('exp-lambdas').fill('0');
-    const boxes = page.locator('[data-testid^="exp-pick-"]');
-    for (const id of await boxes.evaluateAll((els) => els.map((e) => e.getAttribute('data-testid')!))) {
-      const want = id === 'exp-pick-relu-0' || id === 'exp-pick-topk-0';
-      const box = page.getByTestId(id);
-      if ((await box.isChecked()) !== want) await box.click();
-    }
-    await page.getByTestId('exp-seeds').fill('3');
-    await page.getByTestId('exp-tokens').fill(String(6 * 128));
-    await page.getByTestId('exp-matched').click();
-    await page.getByTestId('exp-target-l0').fill('4');
-    await page.getByTestId('exp-probes').fill('2');
-    await page.getByTestId('exp-steps').fill('3');
-    const n0 = (await readRuns(page)).length;
-    await page.getByTestId('exp-run').click();
-    await expect.poll(() => status(page), { timeout: 90_000, interval: 500 }).toBe('done');
-    const runs = (await readRuns(page)).slice(n0) as (RunView & {
-      config: { l1_coefficient: number; k: number; architecture: string };
-    })[];
-    expect(runs.map((r) => r.name.replace(/λ1 \S+ /, 'λ1 … '))).toEqual([
-      'ReLU λ1 … (L0 search 1/2)',
-      'ReLU λ1 … (L0 search 2/2)',
-      'ReLU seed 3',
-      'TopK seed 3',
-    ]);
-    const evals = await readEvals(page);
-    const probes = runs.slice(0, 2).map((r) => ({
-      l1: r.config.l1_coefficient,
-      l0: evals[r.id].at(-1)!.metrics.l0,
-      steps: r.history.step.at(-1),
-    }));
-    expect(probes.map((p) => p.steps)).toEqual([3, 3]);
-    // The second probe's λ1 follows from the first's L0 (×4 above the target, ÷4 below).
-    expect(probes[1].l1).toBe(probes[0].l0 > 4 ? probes[0].l1 * 4 : probes[0].l1 / 4);
-    const err = (p: { l0: number }) => Math.abs(Math.log(p.l0 / 4));
-    const best = err(probes[1]) < err(probes[0]) ? probes[1] : probes[0];
-    expect(runs[2].config.l1_coefficient).toBe(best.l1);
-    expect(runs[3].config).toMatchObject({ architecture: 'topk', k: 4 });
-    const search = (await page.getByTestId('exp-search').textContent()) ?? '';
-    expect(search).toContain(`λ1 ${fmt(best.l1)} gave L0 ${fmt(best.l0)} (target 4)`);
-    for (const p of probes) expect(search).toContain(`λ1 ${fmt(p.l1)} → ${fmt(p.l0)}`);
-    // One seed a method: means without intervals, and sentences that give no verdict.
-    const ev = (await page
-      .getByTestId('exp-sentences')
-      .locator('li[data-metric="explained_variance"]')
-      .textContent())!;
-    expect(ev).toContain('one seed each side: no interval, no verdict');
-    expect(ev).toContain(fmt(evals[runs[3].id].at(-1)!.metrics.explained_variance));
-    await screenshot(page, 'experiment-matched-l0');
-    w.assertNoErrors();
-  }, 120_000);
 });
