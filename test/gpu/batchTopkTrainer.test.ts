@@ -52,15 +52,15 @@ function inferenceF(pre: Float32Array, valid: Uint8Array, m: number, theta: numb
 describe('BatchTopK trainer vs the float64 reference', () => {
   // The tiled design's workgroup sizes for the select are in test/gpu/batchTopk.test.ts (SwiftShader runs
   // the tiled GEMMs' 256-wide workgroups too slowly for a run here).
-  const layouts: [string, number | undefined, 'blocked' | 'tiled'][] = [
-    ['one block, blocked GEMMs', undefined, 'blocked'],
+  const layouts: [string, number | undefined, 'blocked' | 'tiled', 'zero' | 'skip'][] = [
+    ['one block, seq_start zero', undefined, 'blocked', 'zero'],
     // 1280 bytes: one sequence of f (8 × 40 floats) per row block, W_enc/W_dec in 26 + 14 features.
-    ['3 row blocks × 2 feature blocks, blocked GEMMs', 1280, 'blocked'],
+    ['3 row blocks × 2 feature blocks, seq_start skip', 1280, 'blocked', 'skip'],
   ];
-  for (const [name, bind, gemmDesign] of layouts)
+  for (const [name, bind, gemmDesign, seq_start_mode] of layouts)
     it(`${STEPS} steps, θ each read (${name})`, async () => {
       const steps = STEPS;
-      const cfg = cfgOf();
+      const cfg = cfgOf({ seq_start_mode });
       const gpu = await getTestGpu();
       const first = gpuBatch(cfg, 700);
       const w0 = initWeights(cfg, first);
