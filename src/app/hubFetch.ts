@@ -1,10 +1,14 @@
 // A model fetched from the Hugging Face hub by name (issue 11): config.json, tokenizer.json,
 // tokenizer_config.json (when the repo has one) and model.safetensors from
-// `${endpoint}/${id}/resolve/main/${file}`, cached in OPFS under temposae-models/<id>/ so a second fetch
-// or a reload reads the cache and asks the network nothing. The weights' size is asked first (HEAD) and
-// refused over the model byte budget before any byte is downloaded; sharded checkpoints are refused as
-// the loaders refuse them. The files come back as picked files: the model panel loads them exactly as
-// dropped ones. The endpoint is https://huggingface.co unless localStorage 'temposae.hubEndpoint' names a
+// `${endpoint}/${id}/resolve/${revision}/${file}`, cached in OPFS under
+// temposae-models/<id>/@<revision>/ so a second fetch of the same id and revision, or a reload, reads
+// the cache and asks the network nothing. A revision is asked for as `id@revision` (a branch, tag or
+// commit; `main` when none is given); the commit the hub resolved it to (X-Repo-Commit) is kept beside
+// the files in revision.json. The Storage panel lists the cached models with their sizes and deletes
+// them (hubCacheEntries, forgetHubModel). The weights' size is asked first (HEAD) and refused over the
+// model byte budget before any byte is downloaded; sharded checkpoints are refused as the loaders
+// refuse them. The files come back as picked files: the model panel loads them exactly as dropped
+// ones. The endpoint is https://huggingface.co unless localStorage 'temposae.hubEndpoint' names a
 // mirror (tests point it at a local server).
 import { DEFAULT_MODEL_BYTE_BUDGET } from '../lm/load';
 import type { PickedFile } from './dataSession';
@@ -36,6 +40,40 @@ export function checkHubId(raw: string): string {
     );
   return id;
 }
+
+/** A model id and the revision asked for. */
+export interface HubRef {
+  id: string;
+  revision: string;
+}
+
+export const DEFAULT_HUB_REVISION = 'main';
+
+/**
+ * `id` or `id@revision` (a branch, tag or commit: letters, digits, `-`, `_`, `.`, segments joined by
+ * `/` as in refs/pr/1; no `..`); the revision is `main` when none is given.
+ */
+export function parseHubRef(raw: string): HubRef {
+  const text = raw.trim();
+  const at = text.indexOf('@');
+  const id = checkHubId(at < 0 ? text : text.slice(0, at));
+  const revision = at < 0 ? DEFAULT_HUB_REVISION : text.slice(at + 1).trim();
+  if (
+    !/^[A-Za-z0-9][\w.-]*(\/[A-Za-z0-9][\w.-]*)*$/.test(revision) ||
+    revision.includes('..') ||
+    revision.length > 100
+  )
+    throw new Error(
+      `"${raw}": "${revision}" is not a revision (a branch, tag or commit after @, e.g. gpt2@main)`,
+    );
+  return { id, revision };
+}
+
+/** The folder of one cached revision (a revision may hold `/`, a folder name may not). */
+const revisionFolder = (revision: string) => `@${encodeURIComponent(revision)}`;
+
+/** What is kept beside a cached revision's files. */
+const REVISION_FILE = 'revision.json';
 
 export interface HubProgress {
   file: string;
@@ -73,17 +111,20 @@ async function request(url: string, method: 'GET' | 'HEAD'): Promise<Response> {
   return r;
 }
 
-/** The model's folder in OPFS (made when `create`), or null where OPFS is unavailable / absent. */
-async function cacheDir(id: string, create: boolean): Promise<FileSystemDirectoryHandle | null> {
+/** The folder of `parts` under temposae-models (made when `create`), or null where OPFS is unavailable / absent. */
+async function modelsDir(parts: string[], create: boolean): Promise<FileSystemDirectoryHandle | null> {
   try {
     let d = await navigator.storage.getDirectory();
-    for (const part of [CACHE_ROOT, ...id.split('/').filter(Boolean)])
-      d = await d.getDirectoryHandle(part, { create });
+    for (const part of [CACHE_ROOT, ...parts]) d = await d.getDirectoryHandle(part, { create });
     return d;
   } catch {
     return null;
   }
 }
+
+/** The folder of one model revision in OPFS (made when `create`), or null. */
+const cacheDir = (ref: HubRef, create: boolean) =>
+  modelsDir([...ref.id.split('/'), revisionFolder(ref.revision)], create);
 
 async function cachedFile(dir: FileSystemDirectoryHandle, name: string): Promise<File | null> {
   try {
@@ -94,9 +135,10 @@ async function cachedFile(dir: FileSystemDirectoryHandle, name: string): Promise
   }
 }
 
-/** The cached files of `id`, or null unless every required file is there. */
-async function fromCache(id: string): Promise<PickedFile[] | null> {
-  const dir = await cacheDir(id, false);
+/** The cached files of `ref`, or null unless every required file is there. */
+async function fromCache(ref: HubRef): Promise<PickedFile[] | null> {
+  const { id } = ref;
+  const dir = await cacheDir(ref, false);
   if (!dir) return null;
   const out: PickedFile[] = [];
   for (const name of [...REQUIRED, ...OPTIONAL]) {
@@ -153,13 +195,120 @@ async function download(
   return new File(parts as BlobPart[], name);
 }
 
-/** Remove the cached copy of `id` (files that do not load are fetched again next time). */
-export async function forgetHubModel(rawId: string): Promise<void> {
-  const parts = checkHubId(rawId).split('/');
-  const last = parts.pop()!;
-  const parent = await cacheDir(parts.join('/'), false).catch(() => null);
-  // cacheDir('') is temposae-models itself.
-  await parent?.removeEntry(last, { recursive: true }).catch(() => {});
+/** Listeners told when the cache changed (a download kept, a model forgotten): the Storage panel. */
+const cacheListeners = new Set<() => void>();
+
+export function onHubCacheChange(listener: () => void): () => void {
+  cacheListeners.add(listener);
+  return () => cacheListeners.delete(listener);
+}
+
+const cacheChanged = () => cacheListeners.forEach((l) => l());
+
+/**
+ * Remove the cached copy of `id@revision` (files that do not load are fetched again next time), and the
+ * model's folder once no revision is left in it. An `id` alone is its `main`.
+ */
+export async function forgetHubModel(rawRef: string): Promise<void> {
+  const ref = parseHubRef(rawRef);
+  const parts = ref.id.split('/');
+  const modelDir = await modelsDir(parts, false);
+  await modelDir?.removeEntry(revisionFolder(ref.revision), { recursive: true }).catch(() => {});
+  // Empty folders go too: the model's, then its owner's.
+  for (let k = parts.length; k > 0; k--) {
+    const dir = await modelsDir(parts.slice(0, k), false);
+    if (!dir) continue;
+    const left = await entriesOf(dir);
+    if (left.length) break;
+    await (await modelsDir(parts.slice(0, k - 1), false))?.removeEntry(parts[k - 1]).catch(() => {});
+  }
+  cacheChanged();
+}
+
+/** Remove a cached model of the older layout (files straight in temposae-models/<id>/, no revision). */
+async function forgetUnversioned(id: string): Promise<void> {
+  const dir = await modelsDir(id.split('/'), false);
+  if (!dir) return;
+  for (const [name, h] of await entriesOf(dir))
+    if (h.kind === 'file') await dir.removeEntry(name).catch(() => {});
+}
+
+type Entry = [string, FileSystemHandle];
+async function entriesOf(dir: FileSystemDirectoryHandle): Promise<Entry[]> {
+  const out: Entry[] = [];
+  for await (const e of (dir as unknown as { entries(): AsyncIterable<Entry> }).entries()) out.push(e);
+  return out.sort((a, b) => a[0].localeCompare(b[0]));
+}
+
+/** One cached model revision, as the Storage panel lists it. */
+export interface HubCacheEntry {
+  id: string;
+  /** The revision asked for; null for a copy cached before revisions were kept (then `main`). */
+  revision: string | null;
+  /** The commit the hub resolved the revision to (X-Repo-Commit), when it said. */
+  commit: string | null;
+  bytes: number;
+  files: number;
+  /** `id@revision` (or `id` for the older layout): unique, and what fetching it again takes. */
+  key: string;
+}
+
+async function filesSize(dir: FileSystemDirectoryHandle): Promise<{ bytes: number; files: number }> {
+  let bytes = 0;
+  let files = 0;
+  for (const [, h] of await entriesOf(dir)) {
+    if (h.kind !== 'file') continue;
+    const size = await (h as FileSystemFileHandle)
+      .getFile()
+      .then((f) => f.size)
+      .catch(() => null); // removed meanwhile
+    if (size === null) continue;
+    bytes += size;
+    files++;
+  }
+  return { bytes, files };
+}
+
+/** Every model revision in the cache with its size (an empty list where OPFS is unavailable). */
+export async function hubCacheEntries(): Promise<HubCacheEntry[]> {
+  const root = await modelsDir([], false);
+  if (!root) return [];
+  const out: HubCacheEntry[] = [];
+  // A model folder holds @<revision> folders (and files, in the older layout); an owner's folder holds
+  // model folders.
+  const visit = async (dir: FileSystemDirectoryHandle, id: string, depth: number) => {
+    const entries = await entriesOf(dir).catch(() => [] as Entry[]);
+    const revisions = entries.filter(([n, h]) => h.kind === 'directory' && n.startsWith('@'));
+    const looseFiles = entries.some(([, h]) => h.kind === 'file');
+    for (const [name, h] of revisions) {
+      const revision = decodeURIComponent(name.slice(1));
+      const rdir = h as FileSystemDirectoryHandle;
+      const size = await filesSize(rdir);
+      let commit: string | null = null;
+      try {
+        const meta = JSON.parse(await (await (await rdir.getFileHandle(REVISION_FILE)).getFile()).text());
+        commit = typeof meta.commit === 'string' ? meta.commit : null;
+      } catch {
+        // No revision.json (or not JSON): the commit is unknown.
+      }
+      out.push({ id, revision, commit, ...size, key: `${id}@${revision}` });
+    }
+    if (looseFiles) out.push({ id, revision: null, commit: null, ...(await filesSize(dir)), key: id });
+    if (depth === 0 && !revisions.length)
+      for (const [name, h] of entries)
+        if (h.kind === 'directory') await visit(h as FileSystemDirectoryHandle, `${id}/${name}`, 1);
+  };
+  for (const [name, h] of await entriesOf(root).catch(() => [] as Entry[]))
+    if (h.kind === 'directory') await visit(h as FileSystemDirectoryHandle, name, 0);
+  return out.filter((e) => e.files > 0).sort((a, b) => a.key.localeCompare(b.key));
+}
+
+/** Delete one cached entry of hubCacheEntries (its `key`). */
+export async function forgetHubEntry(e: HubCacheEntry): Promise<void> {
+  if (e.revision === null) {
+    await forgetUnversioned(e.id);
+    cacheChanged();
+  } else await forgetHubModel(e.key);
 }
 
 export interface HubFetchResult {
@@ -178,10 +327,13 @@ export async function fetchHubFiles(
   onProgress: (p: HubProgress) => void,
   opts: { maxBytes?: number } = {},
 ): Promise<HubFetchResult> {
-  const id = checkHubId(rawId);
-  const hit = await fromCache(id);
+  const ref = parseHubRef(rawId);
+  const { id } = ref;
+  // How messages name it: the id, with its revision when that is not main.
+  const named = ref.revision === DEFAULT_HUB_REVISION ? id : `${id}@${ref.revision}`;
+  const hit = await fromCache(ref);
   if (hit) return { files: hit, cached: true };
-  const base = `${hubEndpoint()}/${id}/resolve/main/`;
+  const base = `${hubEndpoint()}/${id}/resolve/${encodeURIComponent(ref.revision)}/`;
   const url = (f: string) => base + f;
   const budget = opts.maxBytes ?? DEFAULT_MODEL_BYTE_BUDGET;
   // The weights' size first: refused (or found sharded, or missing) before anything is downloaded.
@@ -205,7 +357,7 @@ export async function fetchHubFiles(
       );
     // No weights file: is there a model at all?
     await request(url('config.json'), 'HEAD').catch((err) => {
-      throw err instanceof NotFound ? noModel(id, err) : err;
+      throw err instanceof NotFound ? noModel(named, err) : err;
     });
     throw new Error(`${id} on the hub has no model.safetensors (pytorch_model.bin is never opened)`);
   }
@@ -213,8 +365,9 @@ export async function fetchHubFiles(
     throw new Error(
       `${id}: model.safetensors is ${weightBytes} bytes, more than the ${budget} bytes (${(budget / 2 ** 20).toFixed(1)} MiB) allowed; not downloaded`,
     );
-  const dir = await cacheDir(id, true);
+  const dir = await cacheDir(ref, true);
   const files: PickedFile[] = [];
+  let commit: string | null = null;
   for (const name of [...REQUIRED, ...OPTIONAL]) {
     let r: Response;
     try {
@@ -222,9 +375,17 @@ export async function fetchHubFiles(
     } catch (e) {
       if (!(e instanceof NotFound)) throw e;
       if ((OPTIONAL as readonly string[]).includes(name)) continue;
-      throw name === 'config.json' ? noModel(id, e) : new Error(`${id} on the hub has no ${name}`);
+      throw name === 'config.json' ? noModel(named, e) : new Error(`${named} on the hub has no ${name}`);
     }
+    commit ??= r.headers.get('x-repo-commit');
     files.push({ file: await download(r, name, dir, onProgress), path: `${id}/${name}` });
+  }
+  if (dir) {
+    const meta = { id, revision: ref.revision, commit, fetched_at: new Date().toISOString() };
+    const w = await (await dir.getFileHandle(REVISION_FILE, { create: true })).createWritable();
+    await w.write(JSON.stringify(meta));
+    await w.close();
+    cacheChanged();
   }
   return { files, cached: false };
 }

@@ -1,10 +1,12 @@
 // A model fetched from the Hugging Face hub by name (issue 11), through the UI only: a local HTTP server
-// serves a seeded random tiny GPT-2 HF folder at the hub's URL layout (/<id>/resolve/main/<file>) and
+// serves a seeded random tiny GPT-2 HF folder at the hub's URL layout (/<id>/resolve/<revision>/<file>) and
 // counts requests; the page is pointed at it through localStorage 'temposae.hubEndpoint' as a user of a
 // mirror would. Type the id, Fetch, watch bytes of total, see the model summary, capture typed text and
 // train a few steps; reload and fetch again: the summary comes back with no request to the server (the
 // OPFS cache). A wrong id shows the 404 message, a sharded repo and a model over the byte budget are
 // refused before any weights are downloaded, a repo whose weights do not load is not kept in the cache, and an endpoint with no server says the hub cannot be reached.
+// The cache is keyed by id and revision (id@revision) and listed in the Storage panel with its sizes,
+// where a cached model is deleted (the next fetch downloads it again).
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Page } from 'playwright-core';
@@ -31,8 +33,8 @@ async function waitText(page: Page, testId: string, re: RegExp, timeout = 30_000
   );
 }
 
-/** The file names in OPFS temposae-models/<id>/ (read only), or null when there is no such folder. */
-async function cachedNames(page: Page, id: string): Promise<string[] | null> {
+/** The file names in OPFS temposae-models/<id>/@<revision>/ (read only), or null when there is no such folder. */
+async function cachedNames(page: Page, id: string, revision = 'main'): Promise<string[] | null> {
   return page.evaluate(
     async (parts) => {
       try {
@@ -45,7 +47,7 @@ async function cachedNames(page: Page, id: string): Promise<string[] | null> {
         return null;
       }
     },
-    ['temposae-models', ...id.split('/')],
+    ['temposae-models', ...id.split('/'), `@${revision}`],
   );
 }
 
@@ -80,8 +82,11 @@ describe('a model fetched from the hub by id', () => {
     server = createServer((req, res) => {
       requests.push(`${req.method} ${req.url}`);
       res.setHeader('Access-Control-Allow-Origin', '*');
-      res.setHeader('Access-Control-Expose-Headers', 'Content-Length, X-Linked-Size');
-      const m = /^\/(.+)\/resolve\/main\/([^/]+)$/.exec(req.url ?? '');
+      res.setHeader('Access-Control-Expose-Headers', 'Content-Length, X-Linked-Size, X-Repo-Commit');
+      const hit = /^\/(.+)\/resolve\/([^/]+)\/([^/]+)$/.exec(req.url ?? '');
+      const m = hit && [hit[0], hit[1], hit[3]]; // [url, id, file]
+      // Any revision serves the same files; the commit it resolves to names it.
+      const commit = `c0ffee${decodeURIComponent(hit?.[2] ?? '')}`;
       // A model too large for the budget: its size is all a HEAD tells, and it is never downloaded.
       if (m && m[1] === 'tiny-org/huge' && m[2] === 'model.safetensors') {
         res.writeHead(200, { 'Content-Length': String(3 * 2 ** 30) });
@@ -97,6 +102,7 @@ describe('a model fetched from the hub by id', () => {
       res.writeHead(200, {
         'Content-Length': String(body.length),
         'Content-Type': 'application/octet-stream',
+        'X-Repo-Commit': commit,
       });
       if (req.method === 'HEAD') {
         res.end();
@@ -150,6 +156,7 @@ describe('a model fetched from the hub by id', () => {
     expect(await cachedNames(page, ID)).toEqual([
       'config.json',
       'model.safetensors',
+      'revision.json',
       'tokenizer.json',
       'tokenizer_config.json',
     ]);
@@ -217,6 +224,61 @@ describe('a model fetched from the hub by id', () => {
     await fetchId(page, 'tiny-org/elsewhere');
     await waitText(page, 'model-error', /the hub cannot be reached: drop the files instead/);
     expect(await summary.textContent()).toBe(said);
+    w.assertNoErrors([/Failed to load resource.*(404|ERR_CONNECTION_REFUSED)/]);
+  });
+
+  it('the cache is keyed by id and revision, listed in the Storage panel with sizes, and deleted there', async () => {
+    const { page } = w;
+    await page.evaluate((u) => localStorage.setItem('temposae.hubEndpoint', u), endpoint);
+    await page.getByTestId('tab-train').click();
+    const rows = page.getByTestId('hub-model-row');
+    const listed = async () =>
+      rows.evaluateAll((els) =>
+        els.map((e) => [e.getAttribute('data-key'), Number(e.getAttribute('data-bytes'))]),
+      );
+    const folderBytes = Object.values(folder).reduce((a, b) => a + b.length, 0);
+    await expect.poll(listed, { timeout: 15_000 }).toHaveLength(1);
+    const [[key, bytes]] = await listed();
+    expect(key).toBe(`${ID}@main`);
+    // The files of the folder plus revision.json (a few dozen bytes).
+    expect(bytes as number).toBeGreaterThan(folderBytes);
+    expect(bytes as number).toBeLessThan(folderBytes + 300);
+    expect(await rows.first().textContent()).toMatch(
+      /tiny-org\/tiny-gpt2 @ main · commit c0ffeemain · 5 files · /,
+    );
+
+    // Another revision is fetched from the network and kept beside the first.
+    let n = requests.length;
+    await fetchId(page, `${ID}@v1`);
+    const gets = () => requests.slice(n).filter((r) => r.startsWith('GET'));
+    await expect.poll(() => gets().length, { timeout: 15_000 }).toBe(4);
+    expect(gets().map((r) => r.split(' ')[1].split('/')[4])).toEqual(['v1', 'v1', 'v1', 'v1']);
+    await expect.poll(() => page.getByTestId('model-busy').count(), { timeout: 15_000 }).toBe(0);
+    await expect
+      .poll(async () => (await listed()).map((e) => e[0]), { timeout: 15_000 })
+      .toEqual([`${ID}@main`, `${ID}@v1`]);
+    expect(await page.getByTestId('hub-models').textContent()).toMatch(/Models from the hub · /);
+    await page.getByTestId('hub-models').scrollIntoViewIfNeeded();
+    await screenshot(page, 'lmhub-storage');
+
+    // Deleted in the panel: the row goes, the folder goes, and the next fetch of it downloads again.
+    await page.getByRole('button', { name: `Delete the cached model ${ID}@v1` }).click();
+    await expect
+      .poll(async () => (await listed()).map((e) => e[0]), { timeout: 15_000 })
+      .toEqual([`${ID}@main`]);
+    expect(await cachedNames(page, ID, 'v1')).toBeNull();
+    expect(await cachedNames(page, ID)).not.toBeNull();
+    n = requests.length;
+    await fetchId(page, `${ID}@v1`);
+    await expect
+      .poll(() => requests.slice(n).filter((r) => r.startsWith('GET')).length, { timeout: 15_000 })
+      .toBe(4);
+    // main is still cached: no request.
+    n = requests.length;
+    await fetchId(page, ID);
+    await page.waitForTimeout(300);
+    await expect.poll(() => page.getByTestId('model-busy').count(), { timeout: 15_000 }).toBe(0);
+    expect(requests.slice(n)).toEqual([]);
     w.assertNoErrors([/Failed to load resource.*(404|ERR_CONNECTION_REFUSED)/]);
   });
 });

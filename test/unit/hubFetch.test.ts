@@ -3,7 +3,13 @@
 // the byte budget and sharded checkpoints refused from a HEAD before any GET of the weights, a body
 // shorter than its Content-Length refused, progress reported in bytes of total.
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import { checkHubId, fetchHubFiles, hubEndpoint, type HubProgress } from '../../src/app/hubFetch';
+import {
+  checkHubId,
+  fetchHubFiles,
+  hubEndpoint,
+  parseHubRef,
+  type HubProgress,
+} from '../../src/app/hubFetch';
 
 type Repo = Record<string, Uint8Array>;
 
@@ -101,5 +107,35 @@ describe('hub fetch', () => {
     await expect(fetchHubFiles('gpt2', () => {})).rejects.toThrow(
       'model.safetensors: the hub sent 299 of 300 bytes',
     );
+  });
+
+  it('takes id@revision: the revision is checked and asked for in every URL (main when none is given)', async () => {
+    expect(parseHubRef('gpt2')).toEqual({ id: 'gpt2', revision: 'main' });
+    expect(parseHubRef(' org/m@refs/pr/1 ')).toEqual({ id: 'org/m', revision: 'refs/pr/1' });
+    expect(parseHubRef('org/m@0123abcd')).toEqual({ id: 'org/m', revision: '0123abcd' });
+    for (const bad of ['gpt2@', 'gpt2@../x', 'gpt2@a b', 'gpt2@/main', 'gpt2@a@b'])
+      expect(() => parseHubRef(bad), bad).toThrow(/is not a revision/);
+    expect(() => parseHubRef('a/b/c@main')).toThrow(/not a Hugging Face model id/);
+    const urls: string[] = [];
+    vi.stubGlobal('fetch', async (url: string, init?: { method?: string }) => {
+      urls.push(url);
+      const body = repo[url.split('/').pop()!];
+      if (!body) return new Response('Entry not found', { status: 404 });
+      return new Response(init?.method === 'HEAD' ? null : (body as BodyInit), {
+        headers: { 'content-length': String(body.length) },
+      });
+    });
+    const r = await fetchHubFiles('org/m@refs/pr/1', () => {});
+    expect(r.files.map((f) => f.path)).toEqual([
+      'org/m/config.json',
+      'org/m/tokenizer.json',
+      'org/m/model.safetensors',
+    ]);
+    expect(new Set(urls.map((u) => u.slice(0, u.lastIndexOf('/'))))).toEqual(
+      new Set(['https://huggingface.co/org/m/resolve/refs%2Fpr%2F1']),
+    );
+    // A revision the hub does not have: named with its revision.
+    vi.stubGlobal('fetch', async () => new Response('Revision not found', { status: 404 }));
+    await expect(fetchHubFiles('org/m@v9', () => {})).rejects.toThrow(/^no model org\/m@v9 on the hub$/);
   });
 });

@@ -98,14 +98,17 @@ export function ModelPanel() {
           if (hubId.trim()) void fetchHubModel(hubId);
         }}
       >
-        <label htmlFor="model-hub-id" title="downloaded once, then kept in this browser's storage">
+        <label
+          htmlFor="model-hub-id"
+          title="downloaded once per revision (id@revision; main when none is given), then kept in this browser's storage (listed under Save & share)"
+        >
           Hugging Face model id
         </label>
         <input
           id="model-hub-id"
           data-testid="model-hub-id"
           value={hubId}
-          placeholder="gpt2 or HuggingFaceTB/SmolLM-135M"
+          placeholder="gpt2 or HuggingFaceTB/SmolLM-135M (@revision: optional)"
           onChange={(e) => setHubId(e.target.value)}
         />
         <button type="submit" data-testid="model-hub-fetch" disabled={!!st.busy || !hubId.trim()}>

@@ -12,6 +12,7 @@ import { clearScratchCopies, deleteStoredCheckpoint, formatBytes } from '../../a
 import { useStorageStore } from '../../app/persistence/storageStore';
 import { findRun, useRunsStore } from '../../store/runsStore';
 import { useAppStore } from '../../store/appStore';
+import { HubModels } from './HubModels';
 import './storage.css';
 
 const KIND_LABEL: Record<string, string> = {
@@ -143,6 +144,9 @@ export function StoragePanel() {
           )}
         </div>
       )}
+      <HubModels
+        onError={(what, e) => say('error', `${what} failed`, e instanceof Error ? e.message : String(e))}
+      />
       <p className="muted small" data-testid="storage-use">
         Stored in {st.kind ? (KIND_LABEL[st.kind] ?? st.kind) : '…'}: runs {formatBytes(st.runBytes)}
         {st.originQuota !== null && st.originUsage !== null
