@@ -85,7 +85,11 @@ function coerce(field: keyof TrainConfig, raw: string[]): unknown {
   if (Array.isArray(def)) {
     const parts = raw.flatMap((r) => r.split(',')).filter((s) => s !== '');
     const nums = parts.map(Number);
-    if (nums.some((n) => !Number.isInteger(n)))
+    // Lists of ids and widths are integers; matryoshka_weights are any numbers.
+    if (field === 'matryoshka_weights') {
+      if (nums.some((n) => !Number.isFinite(n)))
+        throw new UsageError(`--${flagName(field)} takes numbers (got ${raw.join(' ')})`);
+    } else if (nums.some((n) => !Number.isInteger(n)))
       throw new UsageError(`--${flagName(field)} takes integers (got ${raw.join(' ')})`);
     return nums;
   }

@@ -34,6 +34,7 @@ import {
   writeFileAtomicStream,
   writeFolder,
 } from './runFolder';
+import { prefixEvalOptions } from '../sae/architectures/matryoshka';
 
 /** Flags that may change on --resume without changing the run's numbers. */
 const RESUME_SAFE = new Set(['metrics-every', 'eval-every', 'checkpoint-every', 'steps']);
@@ -54,6 +55,7 @@ export async function evaluateTrainer(
     evalForward: trainer.evalForward?.bind(trainer),
     clusterK: 0,
     groundTruth: data.truth && W_dec ? { ...data.truth, W_dec } : undefined,
+    ...prefixEvalOptions(trainer.cfg, () => trainer.getWeights()),
   });
 }
 

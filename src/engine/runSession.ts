@@ -29,6 +29,7 @@ import { totalSteps, type TrainConfig } from '../sae/config';
 import type { SaeTrainerApi, TrainerState } from '../sae/trainerApi';
 import type { StepMetrics } from '../sae/types';
 import { dueAt, type StepEnd } from './schedule';
+import { prefixEvalOptions } from '../sae/architectures/matryoshka';
 
 /** The training batches of one run. `batcher` gives the held-out split and the position to save. */
 export interface RunData {
@@ -408,6 +409,8 @@ export class RunSession {
           groundTruth: gt
             ? { trueDict: gt.trueDictionary, F: gt.F, W_dec: () => trainer.getWeights().then((w) => w.W_dec) }
             : undefined,
+          // Matryoshka / T-SAE: explained variance per nested prefix (SPEC §11), from the same weights.
+          ...prefixEvalOptions(this.cfg, () => trainer.getWeights()),
         },
       );
       if (this.signal.aborted) return;

@@ -29,6 +29,9 @@ describe('CLI arguments', () => {
         [0, 5, 7],
       ],
       pad_token_id: [['none'], null],
+      matryoshka_widths: [['8,16'], [8, 16]],
+      matryoshka_weights: [['0.2,0.8'], [0.2, 0.8]],
+      contrastive_similarity: [['dot'], 'dot'],
     };
     for (const field of Object.keys(DEFAULT_CONFIG) as (keyof TrainConfig)[]) {
       const [values, expected] = samples[field] ?? [['3'], 3];
@@ -85,5 +88,11 @@ describe('CLI arguments', () => {
     expect(() => configFromArgs(parseArgs(['train', '--doc-start-token-ids', 'a']), DEFAULT_CONFIG)).toThrow(
       /takes integers/,
     );
+    expect(() => configFromArgs(parseArgs(['train', '--matryoshka-widths', '0.5']), DEFAULT_CONFIG)).toThrow(
+      /--matryoshka-widths takes integers/,
+    );
+    expect(() =>
+      configFromArgs(parseArgs(['train', '--matryoshka-weights', '0.2,x']), DEFAULT_CONFIG),
+    ).toThrow(/--matryoshka-weights takes numbers \(got 0.2,x\)/);
   });
 });
