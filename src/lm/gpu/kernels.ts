@@ -11,7 +11,7 @@ import ropeCode from '../../../shaders/lm_rope.wgsl?raw';
 import swigluCode from '../../../shaders/lm_swiglu.wgsl?raw';
 import { createStorageBuffer, createUniformBuffer } from '../../gpu/buffers';
 import { grid } from '../../gpu/dispatch';
-import { bindBuffers, createKernel } from '../../gpu/kernel';
+import { bindNamed, createNamedKernel, type NamedKernel } from '../../gpu/kernel';
 
 const CODE = {
   embed: embedCode,
@@ -29,14 +29,15 @@ export type LmKernel = keyof typeof CODE;
  *  head_dim must also be a multiple of 4 (every GPT-2, Llama, llama2.c and Pythia model's is). */
 export const MAX_HEAD_DIM = 256;
 
-const pipelines = new WeakMap<GPUDevice, Map<string, GPUComputePipeline>>();
+const pipelines = new WeakMap<GPUDevice, Map<string, NamedKernel>>();
 
-function lmPipeline(device: GPUDevice, kernel: LmKernel, entryPoint = 'main'): GPUComputePipeline {
+function lmPipeline(device: GPUDevice, kernel: LmKernel, entryPoint = 'main'): NamedKernel {
   let byName = pipelines.get(device);
   if (!byName) pipelines.set(device, (byName = new Map()));
   const key = `${kernel}.${entryPoint}`;
   let p = byName.get(key);
-  if (!p) byName.set(key, (p = createKernel(device, { label: `lm.${key}`, code: CODE[kernel], entryPoint })));
+  if (!p)
+    byName.set(key, (p = createNamedKernel(device, { label: `lm.${key}`, code: CODE[kernel], entryPoint })));
   return p;
 }
 
@@ -51,25 +52,33 @@ function packUniform(fields: Field[]): ArrayBuffer {
   return buf;
 }
 
-/** One dispatch of a kernel with fixed buffers and uniform. A null buffer binds a 16-byte placeholder. */
+/**
+ * One dispatch of a kernel with fixed buffers and uniform, bound by the names its WGSL declares (the
+ * uniform as `uniformName`; bindNamed refuses a missing or misspelt name). A null buffer binds a 16-byte
+ * placeholder.
+ */
 export class LmOp {
   private readonly bindGroup: GPUBindGroup;
   private readonly uniform: GPUBuffer;
   private readonly placeholder?: GPUBuffer;
+  private readonly pipeline: GPUComputePipeline;
 
   constructor(
     device: GPUDevice,
     readonly label: string,
-    private readonly pipeline: GPUComputePipeline,
+    kernel: NamedKernel,
+    uniformName: string,
     uniform: ArrayBuffer | Uint32Array<ArrayBuffer>,
-    buffers: (GPUBuffer | null)[],
+    buffers: Readonly<Record<string, GPUBuffer | null>>,
     private readonly workgroups: [number, number],
   ) {
+    this.pipeline = kernel.pipeline;
     this.uniform = createUniformBuffer(device, `${label}.dims`, uniform.byteLength);
     device.queue.writeBuffer(this.uniform, 0, uniform);
-    if (buffers.includes(null)) this.placeholder = createStorageBuffer(device, `${label}.none`, 16);
-    const bound = buffers.map((b) => b ?? this.placeholder!);
-    this.bindGroup = bindBuffers(device, pipeline, `${label}.bind`, [this.uniform, ...bound]);
+    if (Object.values(buffers).includes(null))
+      this.placeholder = createStorageBuffer(device, `${label}.none`, 16);
+    const bound = Object.fromEntries(Object.entries(buffers).map(([n, b]) => [n, b ?? this.placeholder!]));
+    this.bindGroup = bindNamed(device, kernel, `${label}.bind`, { [uniformName]: this.uniform, ...bound });
   }
 
   record(pass: GPUComputePassEncoder): void {
@@ -84,18 +93,18 @@ export class LmOp {
   }
 }
 
-/** An lm_*.wgsl kernel's op: its cached pipeline and an 8-field uniform. */
+/** An lm_*.wgsl kernel's op: its cached pipeline and an 8-field uniform `u`. */
 function lmOp(
   device: GPUDevice,
   label: string,
   kernel: LmKernel,
   fields: Field[],
-  buffers: (GPUBuffer | null)[],
+  buffers: Readonly<Record<string, GPUBuffer | null>>,
   workgroups: [number, number],
   entryPoint?: string,
 ): LmOp {
-  const pipeline = lmPipeline(device, kernel, entryPoint);
-  return new LmOp(device, label, pipeline, packUniform(fields), buffers, workgroups);
+  const k = lmPipeline(device, kernel, entryPoint);
+  return new LmOp(device, label, k, 'u', packUniform(fields), buffers, workgroups);
 }
 
 const elementwise = (count: number) => grid(Math.ceil(count / 256));
@@ -111,7 +120,7 @@ export function embedOp(
   x: GPUBuffer,
 ): LmOp {
   const fields = [s.N, s.T, s.d, s.v0, s.rows, W_pos ? 1 : 0, 0, 0]; // half = 0
-  return lmOp(device, label, 'embed', fields, [ids, W_E, W_pos, x], elementwise(s.N * s.d));
+  return lmOp(device, label, 'embed', fields, { ids, W_E, W_pos, x }, elementwise(s.N * s.d));
 }
 
 /** As embedOp, from an f16 block stored transposed as packed halves [d, ld]. */
@@ -125,7 +134,7 @@ export function embedF16Op(
   x: GPUBuffer,
 ): LmOp {
   const fields = [s.N, s.T, s.d, s.v0, s.rows, W_pos ? 1 : 0, 1, s.ld];
-  return lmOp(device, label, 'embed', fields, [ids, W, W_pos, x], elementwise(s.N * s.d));
+  return lmOp(device, label, 'embed', fields, { ids, W_E: W, W_pos, x }, elementwise(s.N * s.d));
 }
 
 /**
@@ -146,12 +155,12 @@ export function normOp(
 ): LmOp {
   const fields = [N, d, { f32: eps }, b ? 0 : 1];
   const wg = perRow ? grid(Math.ceil(N / 64)) : grid(N);
-  return lmOp(device, label, 'norm', fields, [x, w, b, y], wg, perRow ? 'rows' : 'main');
+  return lmOp(device, label, 'norm', fields, { x, w, b, y }, wg, perRow ? 'rows' : 'main');
 }
 
 /** x ← gelu_new(x) over count elements. */
 export function geluOp(device: GPUDevice, label: string, count: number, x: GPUBuffer): LmOp {
-  return lmOp(device, label, 'gelu', [count], [x], elementwise(count));
+  return lmOp(device, label, 'gelu', [count], { x }, elementwise(count));
 }
 
 /** up ← silu(gate)·up over count elements. */
@@ -162,12 +171,12 @@ export function swigluOp(
   gate: GPUBuffer,
   up: GPUBuffer,
 ): LmOp {
-  return lmOp(device, label, 'swiglu', [count], [gate, up], elementwise(count));
+  return lmOp(device, label, 'swiglu', [count], { gate, up }, elementwise(count));
 }
 
 /** x ← x + y over count elements. */
 export function addOp(device: GPUDevice, label: string, count: number, x: GPUBuffer, y: GPUBuffer): LmOp {
-  return lmOp(device, label, 'add', [count], [x, y], elementwise(count));
+  return lmOp(device, label, 'add', [count], { x, y }, elementwise(count));
 }
 
 /** x [N, nHeads·headDim] rotated in place from the [T, headDim/2] cos/sin table. */
@@ -180,7 +189,14 @@ export function ropeOp(
   x: GPUBuffer,
 ): LmOp {
   const fields = [s.N, s.T, s.nHeads, s.headDim, s.interleaved ? 1 : 0];
-  return lmOp(device, label, 'rope', fields, [cos, sin, x], elementwise((s.N * s.nHeads * s.headDim) / 2));
+  return lmOp(
+    device,
+    label,
+    'rope',
+    fields,
+    { cosT: cos, sinT: sin, x },
+    elementwise((s.N * s.nHeads * s.headDim) / 2),
+  );
 }
 
 /** z = causal softmax(q·kᵀ/√headDim)·v per head, over S sequences of T rows, kv heads shared in groups. */
@@ -196,10 +212,17 @@ export function attentionOp(
   if (s.headDim > MAX_HEAD_DIM || s.headDim % 4 !== 0)
     throw new Error(`${label}: head_dim ${s.headDim} is not a multiple of 4 up to ${MAX_HEAD_DIM}`);
   const fields = [s.S, s.T, s.nHeads, s.nKv, s.headDim, { f32: 1 / Math.sqrt(s.headDim) }];
-  return lmOp(device, label, 'attention', fields, [q, k, v, z], grid(Math.ceil((s.S * s.T * s.nHeads) / 64)));
+  return lmOp(
+    device,
+    label,
+    'attention',
+    fields,
+    { q, k, v, z },
+    grid(Math.ceil((s.S * s.T * s.nHeads) / 64)),
+  );
 }
 
 /** x [N, d] ← each row minus its mean (TransformerLens's centring of the hooks). */
 export function centerOp(device: GPUDevice, label: string, N: number, d: number, x: GPUBuffer): LmOp {
-  return lmOp(device, label, 'center', [N, d], [x], grid(Math.ceil(N / 64)));
+  return lmOp(device, label, 'center', [N, d], { x }, grid(Math.ceil(N / 64)));
 }

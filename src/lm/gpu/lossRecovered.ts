@@ -11,7 +11,7 @@ import { createBufferWithData, createStorageBuffer, createUniformBuffer } from '
 import type { GpuContext } from '../../gpu/device';
 import { grid } from '../../gpu/dispatch';
 import { GemmOp, pickGemmDesign, type GemmDesign } from '../../gpu/gemm';
-import { bindBuffers, createKernel } from '../../gpu/kernel';
+import { bindNamed, createNamedKernel, type NamedKernel } from '../../gpu/kernel';
 import type { ActivationBatch } from '../../data/types';
 import type { TrainConfig } from '../../sae/config';
 import { createTrainer } from '../../sae/trainer';
@@ -71,11 +71,12 @@ export class CeKlKernel {
   ) {
     if (!(shape.WG >= 1 && (shape.WG & (shape.WG - 1)) === 0))
       throw new Error(`${label}: lanes per row ${shape.WG} is not a power of two`);
-    this.pipeline = createKernel(device, {
+    const kernel: NamedKernel = createNamedKernel(device, {
       label,
       code: ceKlCode,
       constants: { WG: shape.WG, ROWS: shape.ROWS },
     });
+    this.pipeline = kernel.pipeline;
     const rows = chunks[0]?.rows ?? 0;
     for (const [k, c] of chunks.entries()) {
       if (c.rows !== rows) throw new Error(`${label}: chunk ${k} has ${c.rows} rows, chunk 0 ${rows}`);
@@ -87,15 +88,7 @@ export class CeKlKernel {
         Uint32Array.from([c.rows, c.cols, c.ld, c.v0, c.off_c ?? 0, c.off_n ?? 0, 0, 0]),
       );
       this.uniforms.push(u);
-      this.binds.push(
-        bindBuffers(device, this.pipeline, `${label}.bind${k}`, [
-          u,
-          buffers.zc,
-          buffers.zn,
-          buffers.targets,
-          buffers.state,
-        ]),
-      );
+      this.binds.push(bindNamed(device, kernel, `${label}.bind${k}`, { p: u, ...buffers }));
     }
     this.wg = grid(Math.ceil(rows / shape.ROWS));
   }
