@@ -10,13 +10,14 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Page } from 'playwright-core';
 import { experimentRunOf } from '../../src/analysis/experimentPlan';
 import { experimentTable, fmt, type ExperimentRun } from '../../src/analysis/experimentTable';
+import { methodNotes, type NoteColumns, type NoteConfig } from '../../src/analysis/methodNotes';
 import { download, openApp } from './flows';
 import { screenshot, type AppHarness, type WatchedPage } from './harness';
 
 const STEPS = 20;
 const PROBE_STEPS = 3;
 const TARGET_L0 = 4;
-const LINK = `?data=builtin:tiny&d_sae=32&seqs_per_batch=4&context_size=32&training_tokens=${STEPS * 128}&metrics_every=5&eval_every=0&checkpoint_every=5&lr=0.01&seed=9`;
+const LINK = `?data=builtin:tiny&d_sae=32&seqs_per_batch=4&context_size=32&training_tokens=${STEPS * 128}&metrics_every=4&eval_every=0&checkpoint_every=5&lr=0.01&seed=9`;
 const METHODS = ['ReLU', 'TopK + ours λ2=0.5'];
 const SEEDS = [1, 2];
 /** The runs in training order: the search's probes, then method × seed. */
@@ -128,7 +129,7 @@ describe('the methods experiment from the UI', () => {
     for (const r of before.slice(0, k))
       expect(runs.find((x) => x.id === r.id)!.history.step).toEqual(r.history.step);
     expect(runs[k].id).toBe(before[k].id);
-    expect(runs[k].history.step[0]).toBe(5);
+    expect(runs[k].history.step[0]).toBe(4);
     const evals = await readEvals(page);
     const last = (r: RunView) => evals[r.id].at(-1)!;
 
@@ -214,6 +215,27 @@ describe('the methods experiment from the UI', () => {
     const tvSentence = sentences.find((s) => s.metric === 'tv_ratio')!.text!;
     expect(tvSentence).toContain(fmt(tv.mean));
     expect(tvSentence).toContain(fmt(want.cells.ReLU.tv_ratio.mean));
+    // Next to each run, what the method is doing: the notes of its own logged curves.
+    const rows = await page
+      .getByTestId('exp-runs')
+      .locator('tr[data-kind="run"]')
+      .evaluateAll((trs) =>
+        trs.map((tr) => ({
+          id: tr.getAttribute('data-run-id'),
+          notes: tr.querySelector('td.exp-notes')?.getAttribute('data-notes'),
+        })),
+      );
+    expect(rows.map((r) => r.id)).toEqual(main.map((r) => r.id));
+    // These runs have notes (plain: the temporal term is off; ours: α's range or saturation).
+    expect(rows.every((r) => r.notes)).toBe(true);
+    for (const [i, row] of rows.entries()) {
+      const r = main[i] as unknown as { history: NoteColumns; config: NoteConfig };
+      expect(row.notes).toBe(
+        methodNotes(r.history, r.config)
+          .map((n) => n.id)
+          .join(' '),
+      );
+    }
     // By position: the FFT ratio's chart by default.
     expect(await page.getByTestId('exp-bypos').getAttribute('data-metric')).toBe('fft_hf_ratio');
 

@@ -24,6 +24,7 @@ import {
   useExperimentStore,
   type ExperimentRecord,
 } from '../../app/experimentSession';
+import { methodNotes } from '../../analysis/methodNotes';
 import { ARCHITECTURE_IDS, architectureOf } from '../../sae/architectures';
 import type { Architecture } from '../../sae/config';
 import { useRunsStore } from '../../store/runsStore';
@@ -271,16 +272,34 @@ function Progress({ r }: { r: ExperimentRecord }) {
             <th>run</th>
             <th>status</th>
             <th>held-out L0</th>
+            <th>what the method is doing (from the logged curves)</th>
           </tr>
         </thead>
         <tbody>
           {items.map(([k, i]) => {
             const run = runs.find((x) => x.id === i.runId);
+            const notes = run && i.kind === 'run' ? methodNotes(run.history, run.config) : [];
             return (
               <tr key={k} data-run-id={i.runId} data-kind={i.kind}>
                 <td>{i.label}</td>
                 <td>{i.outcome ? 'done' : (run?.status ?? 'missing')}</td>
                 <td>{i.outcome ? fmt(i.outcome.run.metrics.l0) : ''}</td>
+                <td className="exp-notes" data-notes={notes.map((n) => n.id).join(' ')}>
+                  {run && i.kind === 'run' && notes.length === 0
+                    ? run.history.step.length < 5
+                      ? 'needs at least 5 readbacks'
+                      : 'nothing unusual'
+                    : null}
+                  {notes.map((n) => (
+                    <span
+                      key={n.id}
+                      title={n.suggestion ?? ''}
+                      className={n.level === 'warn' ? 'warn' : undefined}
+                    >
+                      {n.text}{' '}
+                    </span>
+                  ))}
+                </td>
               </tr>
             );
           })}
