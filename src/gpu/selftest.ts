@@ -2,7 +2,7 @@
 // emulator is caught before training rather than as silently wrong losses.
 import code from '../../shaders/selftest_matmul.wgsl?raw';
 import { createBufferWithData, createStorageBuffer, createUniformBuffer, readFloat32 } from './buffers';
-import { bindBuffers, createKernel } from './kernel';
+import { bindNamed, createNamedKernel } from './kernel';
 
 export function matmulCpu(a: Float32Array, b: Float32Array, M: number, N: number, K: number): Float64Array {
   const c = new Float64Array(M * N);
@@ -22,16 +22,16 @@ export async function matmulGpu(
   N: number,
   K: number,
 ): Promise<Float32Array> {
-  const pipeline = createKernel(device, { label: 'selftest.matmul', code });
+  const kernel = createNamedKernel(device, { label: 'selftest.matmul', code });
   const dims = createUniformBuffer(device, 'selftest.dims', 16);
   device.queue.writeBuffer(dims, 0, new Uint32Array([M, N, K, 0]));
   const bufA = createBufferWithData(device, 'selftest.A', a);
   const bufB = createBufferWithData(device, 'selftest.B', b);
   const bufC = createStorageBuffer(device, 'selftest.C', M * N * 4);
-  const group = bindBuffers(device, pipeline, 'selftest.bind', [dims, bufA, bufB, bufC]);
+  const group = bindNamed(device, kernel, 'selftest.bind', { dims, A: bufA, B: bufB, C: bufC });
   const enc = device.createCommandEncoder({ label: 'selftest' });
   const pass = enc.beginComputePass({ label: 'selftest.matmul' });
-  pass.setPipeline(pipeline);
+  pass.setPipeline(kernel.pipeline);
   pass.setBindGroup(0, group);
   pass.dispatchWorkgroups(Math.ceil(N / 8), Math.ceil(M / 8));
   pass.end();
