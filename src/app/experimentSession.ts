@@ -26,6 +26,7 @@ import { runDefaults } from '../engine/defaults';
 import type { SyntheticPreset } from '../data/synthetic';
 import { tokensPerStep, validateConfig, type TrainConfig } from '../sae/config';
 import { useAnalysisStore } from '../store/analysisStore';
+import { useAppStore } from '../store/appStore';
 import { findRun, useRunsStore } from '../store/runsStore';
 import { useStorageStore } from './persistence/storageStore';
 import { evaluationSettled } from './evaluation';
@@ -80,6 +81,8 @@ function storage(): Storage | null {
   }
 }
 
+let saveWarned = false;
+
 function save(r: ExperimentRecord | null): void {
   useExperimentStore.setState({ record: r });
   const s = storage();
@@ -88,7 +91,14 @@ function save(r: ExperimentRecord | null): void {
     if (r) s.setItem(EXPERIMENT_STORAGE_KEY, JSON.stringify(r));
     else s.removeItem(EXPERIMENT_STORAGE_KEY);
   } catch (e) {
-    console.warn('the experiment record could not be saved:', e);
+    // Most likely the storage quota (each finished run keeps its by-position means): say so, once.
+    if (!saveWarned)
+      useAppStore.getState().postMessage({
+        level: 'warning',
+        title: 'The experiment could not be saved',
+        detail: `${e instanceof Error ? e.message : String(e)} It goes on in this page, but a reload would lose its record (the runs themselves stay saved).`,
+      });
+    saveWarned = true;
   }
 }
 

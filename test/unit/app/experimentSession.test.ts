@@ -21,6 +21,7 @@ import type { TrainConfig } from '../../../src/sae/config';
 import type { SaeTrainerApi } from '../../../src/sae/trainerApi';
 import type { StepMetrics } from '../../../src/sae/types';
 import { useAnalysisStore } from '../../../src/store/analysisStore';
+import { useAppStore } from '../../../src/store/appStore';
 import { findRun, useRunsStore } from '../../../src/store/runsStore';
 import { useWorkspaceStore } from '../../../src/store/workspaceStore';
 
@@ -202,5 +203,21 @@ describe('experiment session', () => {
     expect(rec().status).toBe('error');
     expect(rec().error).toContain('“ReLU seed 1” was deleted');
     expect(() => config('no-such-data')).toThrow('Load data first');
+  });
+
+  it('a record the browser will not store is said in words; the experiment goes on in the page', async () => {
+    (globalThis as { localStorage?: unknown }).localStorage = {
+      getItem: () => null,
+      setItem: () => {
+        throw new Error('The quota has been exceeded.');
+      },
+      removeItem: () => {},
+    };
+    const data = loadBuiltin('tiny');
+    await startExperiment(config(data.key, 5), data.key);
+    expect(useExperimentStore.getState().record!.status).toBe('done');
+    const m = useAppStore.getState().messages.filter((x) => x.title === 'The experiment could not be saved');
+    expect(m.length).toBe(1);
+    expect(m[0].detail).toContain('The quota has been exceeded.');
   });
 });
