@@ -114,7 +114,8 @@ export function batchTopkPasses(c: PassContext): ActivationStage {
   const wg = { WG: BTK_WG };
   const reset = c.kernel('batchtopk_reset', btkDecideCode, { RESET: 1 });
   const decide = c.kernel('batchtopk_decide', btkDecideCode);
-  const hist = c.kernel('batchtopk_hist', btkHistCode, wg);
+  // A workgroup histogram on real GPUs only (shaders/batchtopk_hist.wgsl says why).
+  const hist = c.kernel('batchtopk_hist', btkHistCode, { ...wg, LOCAL_HIST: c.design === 'tiled' ? 1 : 0 });
   const ties = c.kernel('batchtopk_ties', btkTiesCode, wg);
   const cut = c.kernel('batchtopk_cut', btkCutCode);
   const apply = c.kernel('batchtopk_apply', btkApplyCode, wg);
