@@ -1,6 +1,7 @@
 // The built app's WGSL kernels on Chromium's own WebGPU (SwiftShader here): kernel-test.html runs one
 // training step per architecture and compares it with the float64 reference in the page.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { ARCHITECTURE_IDS } from '../../src/sae/architectures';
 import { openPage, screenshot, startApp, type AppHarness } from './harness';
 
 describe('kernel parity in headless Chromium', () => {
@@ -20,7 +21,8 @@ describe('kernel parity in headless Chromium', () => {
     await screenshot(page, 'kernel-test');
     expect(report, JSON.stringify(report)).toMatchObject({ ok: true });
     if (report && 'cases' in report) {
-      expect(report.cases.map((c) => c.architecture)).toEqual(['relu', 'topk', 'jumprelu']);
+      // Every architecture in the registry, none skipped.
+      expect(report.cases.map((c) => c.architecture)).toEqual(ARCHITECTURE_IDS);
       for (const c of report.cases) expect(c.worst, `${c.architecture}: ${c.worstAt}`).toBeLessThanOrEqual(1);
     }
     w.assertNoErrors();
