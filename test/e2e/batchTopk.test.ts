@@ -2,7 +2,8 @@
 // is picked in the Train tab's form, which then shows k and θ's rate (and no λ1); a short run on the
 // built-in tiny data trains with exactly k active features per token, is evaluated on held-out data at
 // inference (f = pre·H(pre − θ)); the app's SAE export is a SAELens JumpReLU whose threshold is θ for
-// every feature, and importing that zip gives a run whose held-out evaluation equals the trained run's.
+// every feature, and importing that zip gives a run whose held-out evaluation equals the trained run's;
+// after a reload the run's stored checkpoint exports the same θ.
 import { unzipSync } from 'fflate';
 import { readFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -141,6 +142,23 @@ describe('BatchTopK in the app', () => {
     const ie = (await evals(page, imported.id)).at(-1)!;
     expect(ie.metrics.l0).toBeCloseTo(ev.metrics.l0, 6);
     expect(ie.metrics.explained_variance).toBeCloseTo(ev.metrics.explained_variance, 5);
+
+    // After a reload the run comes back from its stored checkpoint (θ is its tensor topk_threshold):
+    // exporting it again writes the same threshold.
+    await page.reload();
+    await page.getByTestId('data-summary').waitFor();
+    await page.waitForFunction(
+      (rid) => (window.__temposae!.runs as () => RunView[])().find((r) => r.id === rid)?.status === 'done',
+      id,
+      { timeout: 60_000 },
+    );
+    await page.locator(`[data-testid="run-row"][data-run-id="${id}"] .run-main`).click();
+    const again = unzipSync(new Uint8Array(await download(page, 'btn-export-sae')));
+    const th2 = tensor(
+      again[Object.keys(again).find((k) => k.endsWith('/sae_weights.safetensors'))!],
+      'threshold',
+    );
+    expect(Array.from(th2.data)).toEqual(Array.from(th.data));
     w.assertNoErrors();
   });
 });
