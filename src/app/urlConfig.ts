@@ -6,8 +6,14 @@ import { ARCHITECTURE_IDS } from '../sae/architectures';
 import { DEFAULT_CONFIG, validateConfig, type TrainConfig } from '../sae/config';
 import type { DataChoice } from '../store/workspaceStore';
 
-/** Allowed values of the string-valued fields. */
-const ENUMS: Partial<Record<keyof TrainConfig, readonly string[]>> = {
+/** The TrainConfig fields whose values are strings. */
+type StringKey = { [K in keyof TrainConfig]: TrainConfig[K] extends string ? K : never }[keyof TrainConfig];
+
+/**
+ * Allowed values of the string-valued fields. A Record over every string field, so a new one cannot be
+ * forgotten here (it would otherwise be parsed as a number and every link would report it).
+ */
+const ENUMS: Record<StringKey, readonly string[]> = {
   architecture: ARCHITECTURE_IDS,
   recon_loss: ['squared', 'norm'],
   seq_start_mode: ['zero', 'skip'],
@@ -15,7 +21,10 @@ const ENUMS: Partial<Record<keyof TrainConfig, readonly string[]>> = {
   alpha_mode: ['absolute', 'relative'],
   lr_schedule: ['constant', 'cosine'],
   normalize_activations: ['none', 'expected_average_only_in'],
+  contrastive_similarity: ['cosine', 'dot'],
 };
+const enumOf = (key: keyof TrainConfig): readonly string[] | undefined =>
+  (ENUMS as Partial<Record<keyof TrainConfig, readonly string[]>>)[key];
 
 const URL_VERSION = '1';
 
@@ -72,9 +81,10 @@ export function configFromQuery(search: string, base: TrainConfig = DEFAULT_CONF
     const def = DEFAULT_CONFIG[key];
     const bad = (what: string) =>
       problems.push(`URL parameter ${key}=“${text}” is not ${what}; kept ${JSON.stringify(base[key])}.`);
-    if (ENUMS[key]) {
-      if (ENUMS[key]!.includes(text)) config[key] = given[key] = text;
-      else bad(`one of ${ENUMS[key]!.join(', ')}`);
+    const allowed = enumOf(key);
+    if (allowed) {
+      if (allowed.includes(text)) config[key] = given[key] = text;
+      else bad(`one of ${allowed.join(', ')}`);
     } else if (Array.isArray(def)) {
       const parts = text === '' ? [] : text.split(',').map(parseNumber);
       if (parts.every((x) => x !== null && Number.isInteger(x))) config[key] = given[key] = parts;

@@ -22,6 +22,8 @@ describe('config ⇄ URL', () => {
       pad_token_id: 7,
       seed: 4294967295,
       normalize_activations: 'expected_average_only_in',
+      contrastive_similarity: 'dot', // a string field of T-SAE's, parsed as one of its values
+      matryoshka_widths: [64, 512],
     };
     const q = configToQuery(cfg, { kind: 'builtin', preset: 'tiny' });
     const back = configFromQuery(q);
