@@ -23,7 +23,7 @@ import type { TrainConfig } from '../../src/sae/config';
 import { initWeights } from '../../src/sae/init';
 import { initRefState, referenceStep, type RefState } from '../../src/sae/reference';
 import { thresholdActive } from '../../src/sae/reference/batchTopk';
-import { createTrainer, type GpuSaeTrainer } from '../../src/sae/trainer';
+import { createTrainer, TrainingDivergedError, type GpuSaeTrainer } from '../../src/sae/trainer';
 import { getTestGpu } from '../helpers/dawn';
 import { expectClose } from '../helpers/parity';
 import { gpuBatch, gpuCfg } from './fixtures';
@@ -111,7 +111,7 @@ describe('BatchTopK inference threshold θ', () => {
     return { trainer, cfg };
   }
 
-  it('hand-worked θ₀ = 0, θ ← (1 − lr)·θ + lr·(smallest active f of the step); inference uses θ', async () => {
+  it('hand-worked θ₀ = 0, θ ← (1 − lr)·θ + lr·(smallest active f of the step); restored after a divergence; inference uses θ', async () => {
     const { trainer, cfg } = await trained(0);
     const lr = Math.fround(cfg.topk_threshold_lr);
     const fr = Math.fround;
@@ -128,6 +128,15 @@ describe('BatchTopK inference threshold θ', () => {
       );
       if (s === 0) expect(got).toBeCloseTo(0.1 * vmin, 6); // 0.9·0 + 0.1·v*
     }
+    // A diverged step puts θ back with the weights (it is in the snapshot's state buffer).
+    const good = (await trainer.getWeights()).topk_threshold!;
+    await trainer.readMetrics(); // the snapshot of step 3
+    const bad = gpuBatch(cfg, 903);
+    bad.x[5] = NaN;
+    trainer.trainStep(bad);
+    trainer.trainStep(gpuBatch(cfg, 904));
+    await expect(trainer.readMetrics()).rejects.toBeInstanceOf(TrainingDivergedError);
+    expect((await trainer.getWeights()).topk_threshold).toBe(good);
     // forward() and the held-out evaluation use f = pre·H(pre − θ), not the batch select.
     const theta = (await trainer.getWeights()).topk_threshold!;
     expect(theta).toBeGreaterThan(0);
