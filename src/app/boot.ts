@@ -39,7 +39,7 @@ function startEngine(): void {
         .postMessage({ level: 'error', title: `GPU ${reason} error (engine)`, detail: message });
   });
   setEngine(engine);
-  exposeForTests('engine', () => ({ kind: engine.kind }));
+  exposeForTests('engine', () => ({ kind: engine.kind, files: engine.files }));
 }
 
 export function bootTrainingScreen(): void {

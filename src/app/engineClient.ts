@@ -4,7 +4,7 @@
 // data) and passes the engine's device faults on (persistence rebuilds runs from checkpoints).
 //
 // Two transports, one protocol:
-//   worker      the engine in a dedicated Worker (src/engine/worker.ts) with its own GPU device; the page's
+//   worker      the engine in a dedicated Worker (src/app/engineWorker.ts) with its own GPU device; the page's
 //               thread only applies events. The default in the browser.
 //   in-process  the same EngineHost on the page's thread, over a TrainingBackend (the page's device and
 //               data): where the browser gives a worker no GPU adapter, and in Node tests (Dawn).
@@ -105,6 +105,8 @@ export class EngineClient {
   /** The in-process host (tests and DevTools read its live handles). */
   host: EngineHost | null = null;
   kind: EngineKind | null = null;
+  /** The engine writes and reads OPFS checkpoint files itself (its hello said so). */
+  files = false;
 
   constructor() {
     this.handlers.sink = async ({ streamId, bytes }) => {
@@ -242,7 +244,7 @@ export function workerEngine(fallback: () => TrainingBackend): EngineClient {
   };
   let worker: Worker;
   try {
-    worker = new Worker(new URL('../engine/worker.ts', import.meta.url), {
+    worker = new Worker(new URL('./engineWorker.ts', import.meta.url), {
       type: 'module',
       name: 'temposae-engine',
     });
@@ -258,22 +260,29 @@ export function workerEngine(fallback: () => TrainingBackend): EngineClient {
   };
   worker.addEventListener('error', early);
   // Ask the worker alone first (not through the client's queue, which waits for this answer).
-  const hello = new Promise<{ adapter: string | null; reason?: string }>((resolve) => {
+  type Hello = Commands['hello']['result'];
+  const hello = new Promise<Hello>((resolve) => {
     const ch = (ev: MessageEvent<EngineEvent>) => {
       const m = ev.data;
       if (m.type === 'reply' && m.id === 0) {
         worker.removeEventListener('message', ch);
         resolve(
           m.ok
-            ? (m.value as { adapter: string | null; reason?: string })
-            : { adapter: null, reason: m.error.message },
+            ? (m.value as Hello)
+            : { kind: 'worker', adapter: null, reason: m.error.message, files: false },
         );
       }
     };
     worker.addEventListener('message', ch);
     worker.addEventListener(
       'error',
-      (ev) => resolve({ adapter: null, reason: ev.message || 'the worker did not start' }),
+      (ev) =>
+        resolve({
+          kind: 'worker',
+          adapter: null,
+          reason: ev.message || 'the worker did not start',
+          files: false,
+        }),
       {
         once: true,
       },
@@ -287,6 +296,7 @@ export function workerEngine(fallback: () => TrainingBackend): EngineClient {
       useFallback(`The engine worker has no GPU adapter (${h.reason ?? 'none'}): training runs on the page.`);
       return;
     }
+    client.files = h.files;
     client.attach('worker', {
       post: (m, transfer) => worker.postMessage(m, transfer ?? []),
       close: () => worker.terminate(),

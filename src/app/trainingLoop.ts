@@ -29,7 +29,11 @@ export type { RunData, TrainingBackend };
 
 /** Where a run continues from: loaded lazily, when the run is next built (src/app/persistence). */
 export type RestoreSource = () => Promise<
-  { dataKey: string } & ({ position: unknown; state: TrainerState } | { checkpoint: Blob; fileName: string })
+  { dataKey: string } & (
+    | { position: unknown; state: TrainerState }
+    | { checkpoint: Blob; fileName: string }
+    | { checkpointPath: string }
+  )
 >;
 
 /** A run's checkpoint, ready to be streamed from the engine into storage. */
@@ -38,6 +42,11 @@ export interface CheckpointWriter {
   step: number;
   /** Stream it into `sink` (one tensor at a time); resolves with its step. */
   write(sink: ByteSink, extra: Record<string, unknown>): Promise<number>;
+  /**
+   * Where the engine writes storage files itself (the worker's OPFS sync handles): write it to `path`;
+   * resolves with the file's bytes.
+   */
+  writeFile?(path: string, extra: Record<string, unknown>): Promise<number>;
 }
 
 /** Where runs are kept (src/app/persistence installs it); the loop calls it, nothing listens for events. */
@@ -102,6 +111,9 @@ export function setEngine(client: EngineClient, now: () => number = () => perfor
       await storage?.saveCheckpoint(runId, {
         step,
         write: (sink, extra) => client.streamCheckpoint(runId, sink, extra),
+        writeFile: client.files
+          ? async (path, extra) => (await client.call('writeCheckpointFile', { runId, path, extra })).bytes
+          : undefined,
       });
     } catch (e) {
       // Saving is best effort: a failed checkpoint never stops training (persistence reports it).
@@ -347,7 +359,9 @@ async function restoreSpec(
   const spec: RestoreSpec =
     'state' in r
       ? { position: r.position, state: r.state }
-      : { checkpoint: r.checkpoint, fileName: r.fileName };
+      : 'checkpointPath' in r
+        ? { checkpointPath: r.checkpointPath }
+        : { checkpoint: r.checkpoint, fileName: r.fileName };
   return { dataKey: r.dataKey, spec };
 }
 

@@ -1,6 +1,6 @@
 // The engine side of the protocol (./protocol.ts), transport-agnostic: it owns the runs' RunSessions
 // (./runSession.ts), builds them from the data and trainers its EngineDeps give (the worker's own device
-// and data, src/engine/worker.ts; or the page's, in process), answers the page's commands, and sends each
+// and data, src/app/engineWorker.ts; or the page's, in process), answers the page's commands, and sends each
 // session's events tagged with the run and its build number. It knows no store and no page: what the page
 // must do (persist a checkpoint, read page-made data) it asks with a request and waits for the answer.
 //
@@ -53,6 +53,16 @@ export interface EngineDeps {
   yieldToHost(): Promise<void>;
   now(): number;
   destroyDevice?(): void;
+  /** Checkpoint files the engine writes and reads itself (the worker: OPFS sync access handles). */
+  files?: CheckpointFiles;
+}
+
+/** Streamed files at storage paths (runs/<id>/checkpoints/step-….safetensors). */
+export interface CheckpointFiles {
+  /** Write `path` as `fill` streams it, replacing the old file only when complete; resolves with its bytes. */
+  write(path: string, fill: (sink: ByteSink) => Promise<unknown>): Promise<number>;
+  /** Random-access reads of `path` (a missing file throws, naming it). */
+  reader(path: string): Promise<ByteReader>;
 }
 
 /** What a command handler returns: the reply value and the buffers to transfer with it. */
@@ -134,7 +144,7 @@ export class EngineHost {
     switch (c.op) {
       case 'hello': {
         const h = await this.deps.hello();
-        return { value: { kind: this.deps.kind, ...h } };
+        return { value: { kind: this.deps.kind, ...h, files: !!this.deps.files } };
       }
       case 'data':
         this.deps.registerData?.(c.dataKey, c.descriptor);
@@ -174,6 +184,16 @@ export class EngineHost {
           },
         };
         return { value: { step: await s.writeCheckpoint(sink, c.extra) } };
+      }
+      case 'writeCheckpointFile': {
+        const files = this.deps.files;
+        if (!files) throw new Error('This engine does not write storage files itself.');
+        const s = this.session(c.runId);
+        let step = 0;
+        const bytes = await files.write(c.path, async (sink) => {
+          step = await s.writeCheckpoint(sink, c.extra);
+        });
+        return { value: { step, bytes } };
       }
       case 'settings':
         this.clusterK = c.clusterK;
@@ -276,7 +296,12 @@ export class EngineHost {
     let restore: SessionRestore | null = null;
     if (spec && 'state' in spec) restore = { position: spec.position, state: spec.state };
     else if (spec) {
-      const checkpoint = await openCheckpoint(blobRangeReader(spec.checkpoint), spec.fileName);
+      let checkpoint;
+      if ('checkpointPath' in spec) {
+        const path = spec.checkpointPath;
+        if (!this.deps.files) throw new Error('This engine does not read storage files itself.');
+        checkpoint = await openCheckpoint(await this.deps.files.reader(path), path);
+      } else checkpoint = await openCheckpoint(blobRangeReader(spec.checkpoint), spec.fileName);
       restore = { position: checkpoint.meta.data_state, checkpoint };
     }
     const d = this.deps;
@@ -377,6 +402,7 @@ export const COMMAND_NAMES: readonly CommandName[] = [
   'evaluateAtEnd',
   'evaluationSettled',
   'writeCheckpoint',
+  'writeCheckpointFile',
   'settings',
   'weights',
   'readParameter',

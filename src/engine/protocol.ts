@@ -7,7 +7,7 @@
 //   page (src/app/engineClient.ts)  ──Command──▶  engine (src/engine/engineHost.ts)
 //                                   ◀─EngineEvent─
 //
-// The engine runs in a dedicated Worker (src/engine/worker.ts) or, where the browser gives a worker no GPU
+// The engine runs in a dedicated Worker (src/app/engineWorker.ts) or, where the browser gives a worker no GPU
 // adapter and in Node tests, in the page's own thread through the in-process transport: the same host,
 // the same messages.
 import type { TrainConfig } from '../sae/config';
@@ -48,8 +48,15 @@ export type DataDescriptor =
       windows: boolean;
     };
 
-/** Where a built run continues from: a whole state (an imported SAE), or a stored checkpoint file. */
-export type RestoreSpec = { position: unknown; state: TrainerState } | { checkpoint: Blob; fileName: string };
+/**
+ * Where a built run continues from: a whole state (an imported SAE), a stored checkpoint file handed over
+ * as a Blob (IndexedDB, the in-process engine), or its path in OPFS, which the worker reads itself one
+ * tensor at a time through sync access handles.
+ */
+export type RestoreSpec =
+  | { position: unknown; state: TrainerState }
+  | { checkpoint: Blob; fileName: string }
+  | { checkpointPath: string };
 
 /** A failure as plain data: the name tells the page's advice apart (TrainingDivergedError, …). */
 export interface WireError {
@@ -65,7 +72,11 @@ export type NoArgs = { none?: never };
 /** Every command: its arguments and what its reply carries. */
 export interface Commands {
   /** Which engine answers, on which adapter (null: none, with the reason). */
-  hello: { args: NoArgs; result: { kind: EngineKind; adapter: string | null; reason?: string } };
+  hello: {
+    args: NoArgs;
+    /** files: the engine writes and reads checkpoint files in OPFS itself (sync access handles). */
+    result: { kind: EngineKind; adapter: string | null; reason?: string; files: boolean };
+  };
   /** Register a dataset under the page's key (sent once per key, before a run opens it). */
   data: { args: { dataKey: string; descriptor: DataDescriptor }; result: null };
   /** Build a run (build number `gen`): data first, then the trainer (fresh, a state or a checkpoint). */
@@ -90,6 +101,14 @@ export interface Commands {
   writeCheckpoint: {
     args: { runId: string; streamId: number; extra: Record<string, unknown> };
     result: { step: number };
+  };
+  /**
+   * Write the run's checkpoint to the OPFS file `path` (the engine's own sync access handles, one tensor
+   * at a time; the file replaces the old one only when complete). Engines whose hello said files only.
+   */
+  writeCheckpointFile: {
+    args: { runId: string; path: string; extra: Record<string, unknown> };
+    result: { step: number; bytes: number };
   };
   /** Settings the page's stores hold that the engine reads (features clustered per evaluation). */
   settings: { args: { clusterK: number }; result: null };

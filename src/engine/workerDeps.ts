@@ -1,4 +1,4 @@
-// What the engine needs where it runs in a dedicated Worker (src/engine/worker.ts): its own GPU device
+// What the engine needs where it runs in a dedicated Worker (src/app/engineWorker.ts): its own GPU device
 // (WebGPU is available in workers), the data opened here from the page's descriptors (the built-in
 // generator; the dropped files, read and decoded here; page-made data read from the page), trainers on
 // that device, and a yield that lets the page's commands in between steps.
@@ -12,7 +12,7 @@ import type { BatcherState } from '../data/batcher';
 import { initWeights } from '../sae/init';
 import { openRunBatcher } from '../sae/runBatcher';
 import { createTrainer } from '../sae/trainer';
-import type { EngineDeps, EngineHost } from './engineHost';
+import type { CheckpointFiles, EngineDeps, EngineHost } from './engineHost';
 import type { DataDescriptor } from './protocol';
 
 /** Yield to the event loop without setTimeout's 4 ms clamp: a message posted to ourselves. */
@@ -66,7 +66,12 @@ async function openDescriptor(
   }
 }
 
-export function workerDeps(host: () => EngineHost, gpuApi: GPU | undefined): EngineDeps {
+/** `files`: the worker's own checkpoint files (OPFS sync access handles; src/app/engineWorker.ts). */
+export function workerDeps(
+  host: () => EngineHost,
+  gpuApi: GPU | undefined,
+  files?: CheckpointFiles,
+): EngineDeps {
   const descriptors = new Map<string, DataDescriptor>();
   const sources = new Map<string, Promise<ActivationSource>>();
   let gpu: Promise<GpuContext> | null = null;
@@ -131,5 +136,6 @@ export function workerDeps(host: () => EngineHost, gpuApi: GPU | undefined): Eng
     yieldToHost: messageYielder(),
     now: () => performance.now(),
     destroyDevice: () => ctx?.device.destroy(),
+    files,
   };
 }

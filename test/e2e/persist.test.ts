@@ -58,6 +58,12 @@ const checkpointSteps = (page: Page, runId: string) =>
     runId,
   );
 
+/** Who wrote the last checkpoint (the Storage panel's state): the engine's worker or the page. */
+const checkpointsBy = (page: Page) =>
+  page.evaluate(
+    () => (window.__temposae!.persistence as () => { checkpointsBy: string | null })().checkpointsBy,
+  );
+
 // Messages that a deliberate device loss is allowed to print.
 const DEVICE_LOSS_NOISE = [/device.*(lost|destroyed)/i, /Instance dropped/i, /GPUDevice/i];
 
@@ -107,6 +113,8 @@ describe('persistence in the browser', () => {
     const evalsBefore = await evalsOf(before.id);
     const cks = await checkpointSteps(page, before.id);
     expect(cks.length).toBeGreaterThan(0);
+    // The engine's worker wrote them itself through OPFS sync access handles (no byte via the page).
+    expect(await checkpointsBy(page)).toMatch(/worker.*sync access/);
     await page.reload();
     await page.getByTestId('data-summary').waitFor();
     await waitRun(page, '(rs) => rs.length === 1 && rs[0].status === "paused"', null, 60_000);
@@ -244,6 +252,8 @@ describe('persistence in the browser', () => {
       const p = (window.__temposae!.persistence as () => { checkpoints: Record<string, unknown[]> })();
       return (p.checkpoints[rid] ?? []).length > 0;
     }, id);
+    // IndexedDB has no sync handles: the worker streams each chunk to the page, which stores it.
+    expect(await checkpointsBy(page)).toMatch(/page/);
     await page.reload();
     await waitRun(page, '(rs) => rs.length === 1 && rs[0].status === "paused"', null, 60_000);
     const r = (await runs(page))[0];

@@ -5,7 +5,9 @@
 // parameter, held-out features, neighbours and matching come back as replies; destroying the device
 // reaches the page as a 'lost' fault and the next build gets a fresh device.
 import { describe, expect, it } from 'vitest';
-import { EngineHost } from '../../src/engine/engineHost';
+import { EngineHost, type CheckpointFiles } from '../../src/engine/engineHost';
+import { bytesReader } from '../../src/io/checkpoint';
+import { concatParts } from '../../src/io/safetensors';
 import { workerDeps } from '../../src/engine/workerDeps';
 import type { EngineEvent, ToEngine } from '../../src/engine/protocol';
 import type { SessionEvent } from '../../src/engine/runSession';
@@ -15,10 +17,10 @@ import { impliedByData } from '../../src/engine/defaults';
 import type { StepMetrics } from '../../src/sae/types';
 import { testGpuApi } from '../helpers/dawn';
 
-function engine(gpu: GPU) {
+function engine(gpu: GPU, files?: CheckpointFiles) {
   const client = new EngineClient();
   const host: EngineHost = new EngineHost(
-    workerDeps(() => host, gpu),
+    workerDeps(() => host, gpu, files),
     (e: EngineEvent, t) => {
       const copy = structuredClone(e, { transfer: t ?? [] });
       setTimeout(() => client.receive(copy), 0);
@@ -135,5 +137,60 @@ describe('the worker engine on Dawn (cloned messages)', () => {
     expect(again.step).toBe(at);
     expect((await client.call('step', { runId: 'C', gen: 1 })).stepped).toBe(true);
     await client.call('close', { runId: 'C' });
+  });
+
+  it('an engine with its own files (the worker’s OPFS sync handles) writes the checkpoint at a path and restores from it', async () => {
+    // Files as the worker's sync-handle store keeps them, in memory: written part by part, whole at the end.
+    const stored = new Map<string, Uint8Array>();
+    const parts: number[] = [];
+    const files: CheckpointFiles = {
+      async write(path, fill) {
+        const got: Uint8Array[] = [];
+        await fill({ write: (b) => void (got.push(b.slice()), parts.push(b.length)) });
+        stored.set(path, concatParts(got));
+        return stored.get(path)!.length;
+      },
+      async reader(path) {
+        const f = stored.get(path);
+        if (!f) throw new Error(`${path}: not found`);
+        return bytesReader(f);
+      },
+    };
+    const client = engine(await testGpuApi(), files);
+    expect((await client.call('hello', {})).files).toBe(true);
+    await client.call('data', { dataKey: 'b', descriptor: { kind: 'builtin', preset: 'tiny', seed: 1234 } });
+    // The page is never asked for a chunk: the engine writes the file itself.
+    client.handle('sink', async () => {
+      throw new Error('no chunk may come to the page');
+    });
+    await client.call('open', { runId: 'A', gen: 1, cfg, dataKey: 'b', restore: null });
+    for (let k = 0; k < 4; k++) await client.call('step', { runId: 'A', gen: 1 });
+    const path = 'runs/A/checkpoints/step-000000004.safetensors';
+    const w = await client.call('writeCheckpointFile', { runId: 'A', path, extra: { run_name: 'A' } });
+    expect(w).toEqual({ step: 4, bytes: stored.get(path)!.length });
+    expect(Math.max(...parts.slice(1))).toBe(16 * 32 * 4); // one tensor at a time
+    const before = await client.call('readParameter', { runId: 'A', name: 'W_enc' });
+    const r = await client.call('open', {
+      runId: 'B',
+      gen: 1,
+      cfg,
+      dataKey: 'b',
+      restore: { checkpointPath: path },
+    });
+    expect(r.step).toBe(4);
+    expect(Array.from(await client.call('readParameter', { runId: 'B', name: 'W_enc' }))).toEqual(
+      Array.from(before),
+    );
+    await expect(
+      client.call('open', {
+        runId: 'C',
+        gen: 1,
+        cfg,
+        dataKey: 'b',
+        restore: { checkpointPath: 'runs/none.safetensors' },
+      }),
+    ).rejects.toThrow('not found');
+    await client.call('close', { runId: 'A' });
+    await client.call('close', { runId: 'B' });
   });
 });

@@ -3,6 +3,7 @@
 // failed write (quota) leaves the previous version intact.
 import { blobReader, byteLength, type BlobStore, type StoredEntry } from './blobStore';
 import { storageWriteError } from './storageErrors';
+import { PARTIAL_SUFFIX } from './opfsSync';
 
 type DirWithEntries = FileSystemDirectoryHandle & {
   entries(): AsyncIterable<[string, FileSystemDirectoryHandle | FileSystemFileHandle]>;
@@ -118,7 +119,13 @@ export async function openOpfsStore(): Promise<BlobStore> {
             // Only descend where the prefix can still match.
             if (prefix.startsWith(p + '/') || p.startsWith(prefix) || (p + '/').startsWith(prefix))
               await walk(h as FileSystemDirectoryHandle, p).catch(skipGone);
-          } else if (p.startsWith(prefix) && !name.startsWith('.temposae-probe')) {
+          } else if (
+            p.startsWith(prefix) &&
+            !name.startsWith('.temposae-probe') &&
+            // A save in progress in the engine's worker (opfsSync.ts): not a stored file yet, and its
+            // sync access handle may lock it against getFile().
+            !name.endsWith(PARTIAL_SUFFIX)
+          ) {
             const size = await (h as FileSystemFileHandle)
               .getFile()
               .then((f) => f.size)

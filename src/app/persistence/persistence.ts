@@ -47,10 +47,12 @@ let flushTimer: ReturnType<typeof setTimeout> | null = null;
 function report(e: unknown, what: string) {
   const err = e instanceof StorageFullError ? e : storageWriteError(e, what, 0);
   const message = err.message;
+  // A full disk met by the engine's worker arrives as an Error named so (it crossed the protocol).
+  const full = err instanceof StorageFullError || err.name === 'StorageFullError';
   useStorageStore.setState({ problem: message });
   useAppStore.getState().postMessage({
-    level: err instanceof StorageFullError ? 'error' : 'warning',
-    title: err instanceof StorageFullError ? 'Browser storage is full' : 'Could not save a run',
+    level: full ? 'error' : 'warning',
+    title: full ? 'Browser storage is full' : 'Could not save a run',
     detail: message,
   });
 }
@@ -126,13 +128,18 @@ export async function checkpointRun(id: string, ck: CheckpointWriter): Promise<v
   const run = findRun(id);
   if (!repo || !run) return;
   const step = ck.step;
+  const extra = { run_name: run.name };
   try {
-    await repo.saveCheckpointStream(
-      id,
-      step,
-      (sink) => ck.write(sink, { run_name: run.name }),
-      KEEP_CHECKPOINTS,
-    );
+    if (ck.writeFile && repo.store.kind === 'opfs') {
+      // The engine's worker writes the file itself through OPFS sync access handles: no byte of the
+      // checkpoint comes to this page.
+      const writeFile = ck.writeFile;
+      await repo.saveCheckpointFile(id, step, (path) => writeFile(path, extra), KEEP_CHECKPOINTS);
+      useStorageStore.setState({ checkpointsBy: 'engine worker (OPFS sync access handles)' });
+    } else {
+      await repo.saveCheckpointStream(id, step, (sink) => ck.write(sink, extra), KEEP_CHECKPOINTS);
+      useStorageStore.setState({ checkpointsBy: 'page (streamed from the engine)' });
+    }
     // The record goes after the checkpoint, so a saved history never runs ahead of a saved state by
     // more than the steps since that checkpoint.
     await saveRecord(findRun(id) ?? run);
@@ -164,10 +171,12 @@ function restoreSource(id: string): RestoreSource {
     // tensor at a time, onto the GPU when the trainer is built.
     const found = await repo.openLatestCheckpoint(id);
     if (!found) throw new Error('No readable checkpoint is left for this run; reset it to train again.');
-    const file = await repo.store.blob(found.info.path);
-    if (!file) throw new Error(`${found.info.path} was listed but cannot be read.`);
     const dataKey = ensureDataLoaded(dataRefs.get(id) ?? null, run?.name ?? id);
     if (run && run.dataKey !== dataKey) replaceRecord({ ...run, dataKey });
+    // The worker reads an OPFS checkpoint itself (sync access handles); otherwise it gets the file.
+    if (getEngine().files && repo.store.kind === 'opfs') return { dataKey, checkpointPath: found.info.path };
+    const file = await repo.store.blob(found.info.path);
+    if (!file) throw new Error(`${found.info.path} was listed but cannot be read.`);
     return { dataKey, checkpoint: file, fileName: found.info.path };
   };
 }

@@ -113,10 +113,25 @@ export class RunRepository {
     fill: (sink: ByteSink) => Promise<unknown>,
     keep = 0,
   ): Promise<CheckpointInfo> {
+    const put = (path: string) =>
+      this.store.putStream(path, async (sink) => {
+        await fill(sink);
+      });
+    return this.saveCheckpointFile(runId, step, put, keep);
+  }
+
+  /**
+   * The checkpoint of `step` written by someone else at its path (the engine's worker, through OPFS sync
+   * access handles: `write` resolves with the bytes once the file is complete); then keep the newest `keep`.
+   */
+  async saveCheckpointFile(
+    runId: string,
+    step: number,
+    write: (path: string) => Promise<number>,
+    keep = 0,
+  ): Promise<CheckpointInfo> {
     const path = ckptPath(runId, step);
-    const bytes = await this.store.putStream(path, async (sink) => {
-      await fill(sink);
-    });
+    const bytes = await write(path);
     await this.prune(runId, keep);
     return { runId, step, path, bytes };
   }

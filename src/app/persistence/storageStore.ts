@@ -19,6 +19,8 @@ export interface StorageState {
   restored: number;
   /** Scratch copies of compressed .npz members (bytes, files, files this page reads from). */
   scratch: { bytes: number; files: number; inUse: number };
+  /** Who wrote the last checkpoint: the engine's worker itself (OPFS sync handles) or the page. */
+  checkpointsBy: string | null;
 }
 
 export const useStorageStore = create<StorageState>()(() => ({
@@ -32,4 +34,5 @@ export const useStorageStore = create<StorageState>()(() => ({
   notes: [],
   restored: 0,
   scratch: { bytes: 0, files: 0, inUse: 0 },
+  checkpointsBy: null,
 }));

@@ -153,6 +153,11 @@ export function StoragePanel() {
           ? ` · this site ${formatBytes(st.originUsage)} of ${formatBytes(st.originQuota)}`
           : ''}
       </p>
+      {st.checkpointsBy && (
+        <p className="muted small" data-testid="checkpoints-by">
+          Last checkpoint written by the {st.checkpointsBy}
+        </p>
+      )}
       {st.scratch.files > 0 && (
         <p className="muted small" data-testid="scratch-use">
           Inflated copies of compressed .npz files: {formatBytes(st.scratch.bytes)}
