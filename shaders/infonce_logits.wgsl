@@ -1,4 +1,4 @@
-// T-SAE InfoNCE, step 2 of 4 (src/sae/reference/infonce.ts): the logits. One invocation per (p, q):
+// T-SAE InfoNCE, step 2 of 5 (src/sae/reference/infonce.ts): the logits. One invocation per (p, q):
 //   S[p, q] = (a_p · b_q) / τ                                   cosine = 0 (the code: dot products)
 //   S[p, q] = (a_p · b_q) / (‖a_p‖·‖b_q‖·τ), 0 if a norm is 0  cosine = 1
 // a_p = f[cur_p, 0:H], b_q = f[prev_q, 0:H]. Struct Nce: shaders/method_common.wgsl.

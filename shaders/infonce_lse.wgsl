@@ -1,4 +1,4 @@
-// T-SAE InfoNCE, step 3 of 4 (src/sae/reference/infonce.ts): log-sum-exp of every row and column of S
+// T-SAE InfoNCE, step 3 of 5 (src/sae/reference/infonce.ts): log-sum-exp of every row and column of S
 // and the loss. One workgroup; invocation li handles k = li, li + WG, … < 2P:
 //   lse[k]     = log Σ_q exp(S[k, q])          k < P   (row k, max-shifted)
 //   lse[P + q] = log Σ_p exp(S[p, q])                  (column q)

@@ -1,4 +1,4 @@
-// T-SAE InfoNCE, step 1 of 4 (src/sae/reference/infonce.ts): the norms of the high-level codes.
+// T-SAE InfoNCE, step 1 of 5 (src/sae/reference/infonce.ts): the norms of the high-level codes.
 // One invocation per k in [0, 2P): k < P the current token of pair k (row pairs[k]), else the previous
 // token of pair k − P (row pairs[k]):   norms[k] = ‖f[pairs[k], 0:H]‖₂
 // Struct Nce: shaders/method_common.wgsl. CPU twin: infoNceTwin (src/sae/twins/infonce.ts).

@@ -34,7 +34,7 @@ import {
   writeFileAtomicStream,
   writeFolder,
 } from './runFolder';
-import { prefixEvalOptions } from '../sae/architectures/matryoshka';
+import { prefixEvalOptions } from '../sae/architectures';
 
 /** Flags that may change on --resume without changing the run's numbers. */
 const RESUME_SAFE = new Set(['metrics-every', 'eval-every', 'checkpoint-every', 'steps']);

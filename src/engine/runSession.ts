@@ -29,7 +29,7 @@ import { totalSteps, type TrainConfig } from '../sae/config';
 import type { SaeTrainerApi, TrainerState } from '../sae/trainerApi';
 import type { StepMetrics } from '../sae/types';
 import { dueAt, type StepEnd } from './schedule';
-import { prefixEvalOptions } from '../sae/architectures/matryoshka';
+import { prefixEvalOptions } from '../sae/architectures';
 
 /** The training batches of one run. `batcher` gives the held-out split and the position to save. */
 export interface RunData {

@@ -1,4 +1,4 @@
-// InfoNCE kernels (shaders/infonce_norms, _logits, _lse, _grad, _add) vs their CPU twin (src/sae/twins/
+// InfoNCE kernels (shaders/infonce_norms, _logits, _lse, _softmax, _grad, _add) vs their CPU twin (src/sae/twins/
 // infonce.ts): 'dot' (the T-SAE code) and 'cosine' with τ 0.5, rows shared by two pairs (a token is the
 // current of one pair and the previous of the next), a row whose high-level code is all zero, padding
 // rows in no pair, workgroups of 4 and 64.
@@ -41,6 +41,7 @@ describe('InfoNCE kernels = CPU twin', () => {
         expectClose('logits', gpu.logits, tw.logits, ATOL, RTOL);
         expectClose('lse', gpu.lse, tw.lse, ATOL, RTOL);
         expectClose('loss', [gpu.loss], [tw.loss], ATOL, RTOL);
+        expectClose('gmat', gpu.gmat, tw.gmat, ATOL, RTOL);
         expectClose('g_code', gpu.gCode, tw.gCode, ATOL, RTOL);
         // infonce_add on the GPU's own g_code: g + 0.3·(both sides), only the first H columns move.
         expectClose('add', gpu.gAdded, infoNceAddTwin(g0, gpu.gCode, a.N, a.m, a.H, 0.3), 1e-7, 1e-6);

@@ -22,6 +22,7 @@
 //     test/gpu/trainerStep.test.ts and trainerRun.test.ts with it (src/sae/parityCheck.ts and the
 //     in-page parity check loop over ARCHITECTURE_IDS, so they take it up by themselves).
 import type { Architecture, TrainConfig } from '../config';
+import type { SaeWeights } from '../types';
 import { batchtopk } from './batchtopk';
 import { jumprelu } from './jumprelu';
 import { matryoshka } from './matryoshka';
@@ -60,4 +61,24 @@ export function architectureOf(c: Pick<TrainConfig, 'architecture'> | Architectu
 /** The architecture whose SAELens v6 cfg.json `architecture` is `name`, if any. */
 export function architectureFromSaelens(name: string): ArchitectureSpec | undefined {
   return ARCHITECTURE_IDS.map((id) => ARCHITECTURES[id]).find((a) => a.saelens.architecture === name);
+}
+
+/**
+ * The prefix ends an evaluation reports explained variance for (src/analysis/literature.ts, SPEC §11 "per
+ * Matryoshka prefix"): the architecture's Matryoshka prefixes, or undefined for one without.
+ */
+export function evalPrefixes(c: TrainConfig): number[] | undefined {
+  return architectureOf(c).gpu.matryoshka?.(c)?.ends;
+}
+
+/**
+ * evaluateHeldOut's options for the per-prefix explained variance: the prefixes, and the decoder read
+ * when the evaluation starts (the weights the other metrics are of); {} for other architectures.
+ */
+export function prefixEvalOptions(
+  c: TrainConfig,
+  weights: () => Promise<Pick<SaeWeights, 'd_in' | 'd_sae' | 'W_dec' | 'b_dec'>>,
+): { prefixes?: number[]; decoder?: () => Promise<Pick<SaeWeights, 'd_in' | 'd_sae' | 'W_dec' | 'b_dec'>> } {
+  const prefixes = evalPrefixes(c);
+  return prefixes ? { prefixes, decoder: weights } : {};
 }

@@ -12,8 +12,6 @@
 // src/sae/gpu/passes/losses.ts, backward.ts); float64 reference src/sae/reference/matryoshka.ts, methods.ts.
 // Not here (written down): SAELens's optional use_matryoshka_aux_loss / TopK AuxK (the reference has none).
 import type { TrainConfig } from '../config';
-import type { SaeWeights } from '../types';
-import { architectureOf } from './index';
 import { batchtopk } from './batchtopk';
 import type { ArchitectureSpec, MatryoshkaPlan } from './types';
 
@@ -47,26 +45,6 @@ export function prefixWeights(c: PrefixCfg, defaults: PrefixDefaults): number[] 
 export function matryoshkaPlanOf(c: PrefixCfg, defaults: PrefixDefaults): MatryoshkaPlan {
   const ends = prefixEnds(c, defaults);
   return { ends, weights: prefixWeights(c, defaults).map((v) => v * ends.length) };
-}
-
-/**
- * The prefix ends an evaluation reports explained variance for (src/analysis/literature.ts, SPEC §11 "per
- * Matryoshka prefix"): the architecture's Matryoshka prefixes, or undefined for one without.
- */
-export function evalPrefixes(c: TrainConfig): number[] | undefined {
-  return architectureOf(c).gpu.matryoshka?.(c)?.ends;
-}
-
-/**
- * evaluateHeldOut's options for the per-prefix explained variance: the prefixes, and the decoder read
- * when the evaluation starts (the weights the other metrics are of); {} for other architectures.
- */
-export function prefixEvalOptions(
-  c: TrainConfig,
-  weights: () => Promise<Pick<SaeWeights, 'd_in' | 'd_sae' | 'W_dec' | 'b_dec'>>,
-): { prefixes?: number[]; decoder?: () => Promise<Pick<SaeWeights, 'd_in' | 'd_sae' | 'W_dec' | 'b_dec'>> } {
-  const prefixes = evalPrefixes(c);
-  return prefixes ? { prefixes, decoder: weights } : {};
 }
 
 /** Problems with the prefix settings, in words (empty when valid). */

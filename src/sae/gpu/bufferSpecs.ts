@@ -105,7 +105,8 @@ export interface SaeBufferSet<B> {
   /**
    * T-SAE InfoNCE (GpuRecipe.contrastive; shaders/infonce_*.wgsl), sized for P ≤ N pairs: pair rows
    * [2N] u32 and each row's pair per role [2N] u32 (both written per batch), code norms [2N], logits
-   * [N, N], log-sum-exps [2N], the loss [1], ∂ of the codes [2, N, H], the Nce uniform.
+   * [N, N], log-sum-exps [2N], the logits' gradient G [N, N], the loss [1], ∂ of the codes [2, N, H],
+   * the Nce uniform.
    */
   nce: {
     pairs: B;
@@ -113,6 +114,7 @@ export interface SaeBufferSet<B> {
     norms: B;
     logits: B;
     lse: B;
+    gmat: B;
     loss: B;
     g_code: B;
     params: B;
@@ -190,6 +192,7 @@ export function saeBufferLayout(
           norms: s('nce_norms', 2 * N),
           logits: s('nce_logits', N * N),
           lse: s('nce_lse', 2 * N),
+          gmat: s('nce_gmat', N * N),
           loss: s('nce_loss', 1),
           g_code: s('nce_g_code', 2 * N * ncePlan.H),
           params: { name: 'nce_params', bytes: NCE_UNIFORM_BYTES, kind: 'uniform' },

@@ -9,6 +9,7 @@ import nceGradCode from '../../../shaders/infonce_grad.wgsl?raw';
 import nceLogitsCode from '../../../shaders/infonce_logits.wgsl?raw';
 import nceLseCode from '../../../shaders/infonce_lse.wgsl?raw';
 import nceNormsCode from '../../../shaders/infonce_norms.wgsl?raw';
+import nceSoftmaxCode from '../../../shaders/infonce_softmax.wgsl?raw';
 import matGradFCode from '../../../shaders/matryoshka_grad_f.wgsl?raw';
 import matGradWdecCode from '../../../shaders/matryoshka_grad_wdec.wgsl?raw';
 import matResidCode from '../../../shaders/matryoshka_resid.wgsl?raw';
@@ -161,6 +162,7 @@ export interface NceOutputs {
   logits: Float32Array;
   lse: Float32Array;
   loss: number;
+  gmat: Float32Array;
   gCode: Float32Array;
   /** `add.g` after infonce_add.wgsl added add.coef·(both sides of g_code) into its first H columns. */
   gAdded: Float32Array;
@@ -191,6 +193,7 @@ export async function runInfoNce(
   const logits = createStorageBuffer(device, 'nce.logits', P * P * 4);
   const lse = createStorageBuffer(device, 'nce.lse', 2 * P * 4);
   const loss = createStorageBuffer(device, 'nce.loss', 4);
+  const gmat = createStorageBuffer(device, 'nce.gmat', P * P * 4);
   const gCode = createStorageBuffer(device, 'nce.gCode', 2 * N * H * 4);
   const g = createBufferWithData(device, 'nce.g', Float32Array.from(add.g ?? new Float32Array(N * a.m)));
   const k = (label: string, code: string) => kernel(device, label, code, wg);
@@ -198,7 +201,8 @@ export async function runInfoNce(
     [k('nce.norms', nceNormsCode), [params, f, pairs, norms], 2 * P],
     [k('nce.logits', nceLogitsCode), [params, f, pairs, norms, logits], P * P],
     [k('nce.lse', nceLseCode), [params, logits, lse, loss], wg], // one workgroup
-    [k('nce.grad', nceGradCode), [params, f, pairs, role, norms, logits, lse, gCode], 2 * N],
+    [k('nce.softmax', nceSoftmaxCode), [params, logits, lse, gmat], P * P],
+    [k('nce.grad', nceGradCode), [params, f, pairs, role, norms, gmat, gCode], 2 * N],
     [k('nce.add', nceAddCode), [params, gCode, g], N * H],
   ];
   submitSteps(device, 'nce', steps, wg);
@@ -207,9 +211,10 @@ export async function runInfoNce(
     logits: await readFloat32(device, logits),
     lse: await readFloat32(device, lse),
     loss: (await readFloat32(device, loss))[0],
+    gmat: await readFloat32(device, gmat),
     gCode: await readFloat32(device, gCode),
     gAdded: await readFloat32(device, g),
   };
-  for (const b of [params, f, pairs, role, norms, logits, lse, loss, gCode, g]) b.destroy();
+  for (const b of [params, f, pairs, role, norms, logits, lse, loss, gmat, gCode, g]) b.destroy();
   return out;
 }

@@ -1,4 +1,4 @@
-// CPU twin of the InfoNCE kernels (shaders/infonce_norms, _logits, _lse, _grad, _add): the same outputs in
+// CPU twin of the InfoNCE kernels (shaders/infonce_norms, _logits, _lse, _softmax, _grad, _add): the same outputs in
 // float64 (formulas in each kernel's header). test/unit/methodTwins.test.ts ties it to the reference
 // (src/sae/reference/infonce.ts): ∂L_nce/∂f[n, 0:H] = g_code[0, n] + g_code[1, n].
 
@@ -65,9 +65,16 @@ export function infoNceTwin(a: NceInputs) {
     loss += lse[k] - logits[r * P + r];
   }
   loss = P > 0 ? loss / (2 * P) : 0;
+  // infonce_softmax: G = (row softmax + column softmax − 2·labels)/(2P·τ).
+  const gmat = new Float64Array(P * P);
+  for (let p = 0; p < P; p++)
+    for (let q = 0; q < P; q++) {
+      const s = logits[p * P + q];
+      const g = Math.exp(s - lse[p]) + Math.exp(s - lse[P + q]) - (p === q ? 2 : 0);
+      gmat[p * P + q] = g / a.tau / (2 * P);
+    }
   const role = nceRoles(N, cur, prev);
   const gCode = new Float64Array(2 * N * H);
-  const scale = 1 / a.tau / (2 * P);
   for (let k = 0; k < 2 * N; k++) {
     const r = role[k];
     if (r === NO_PAIR) continue;
@@ -78,14 +85,7 @@ export function infoNceTwin(a: NceInputs) {
     let dot = 0;
     for (let h = 0; h < H; h++) {
       let u = 0;
-      for (let j = 0; j < P; j++) {
-        const pp = side ? j : r,
-          qq = side ? r : j;
-        const s = logits[pp * P + qq];
-        const g = Math.exp(s - lse[pp]) + Math.exp(s - lse[P + qq]) - (pp === qq ? 2 : 0);
-        u += g * code(other0 + j, h);
-      }
-      u *= scale;
+      for (let j = 0; j < P; j++) u += gmat[side ? j * P + r : r * P + j] * code(other0 + j, h);
       gCode[o + h] = u;
       dot += code(own, h) * u;
     }
@@ -94,7 +94,7 @@ export function infoNceTwin(a: NceInputs) {
       for (let h = 0; h < H; h++) gCode[o + h] = nr > 0 ? (gCode[o + h] - code(own, h) * dot) / nr : 0;
     }
   }
-  return { norms, logits, lse, loss, gCode };
+  return { norms, logits, lse, loss, gmat, gCode };
 }
 
 /** infonce_add.wgsl: g[n, h] += coef·(g_code[0, n, h] + g_code[1, n, h]) for h < H; g is [N, m]. */

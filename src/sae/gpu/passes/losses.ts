@@ -7,7 +7,8 @@
 //                gradients C (matryoshka_resid.wgsl), per-prefix row losses (matryoshka_rowloss.wgsl);
 //                recon and alpha still run on the whole dictionary's x̂ (α's L_recon, SPEC §4)
 //   InfoNCE (GpuRecipe.contrastive; T-SAE, Bhalla et al. 2025): code norms, logits, log-sum-exps and the
-//                loss, ∂ of the codes (infonce_norms, _logits, _lse, _grad.wgsl) over the batch's pairs
+//                loss, the logits' gradient, ∂ of the codes (infonce_norms, _logits, _lse, _softmax,
+//                _grad.wgsl) over the batch's pairs
 // The sparsity and temporal terms are summed per row in backward (feature_grad.wgsl) and reduced with
 // the others in finalize.wgsl (which also forms L_mat and adds the contrastive term).
 import alphaCode from '../../../../shaders/alpha.wgsl?raw';
@@ -15,6 +16,7 @@ import nceGradCode from '../../../../shaders/infonce_grad.wgsl?raw';
 import nceLogitsCode from '../../../../shaders/infonce_logits.wgsl?raw';
 import nceLseCode from '../../../../shaders/infonce_lse.wgsl?raw';
 import nceNormsCode from '../../../../shaders/infonce_norms.wgsl?raw';
+import nceSoftmaxCode from '../../../../shaders/infonce_softmax.wgsl?raw';
 import matResidCode from '../../../../shaders/matryoshka_resid.wgsl?raw';
 import matRowLossCode from '../../../../shaders/matryoshka_rowloss.wgsl?raw';
 import auxResidCode from '../../../../shaders/aux_resid.wgsl?raw';
@@ -79,6 +81,12 @@ function methodLossPasses(c: PassContext): Op[] {
         1,
       ),
       c.dispatch(
+        'nce_softmax',
+        k('nce_softmax', nceSoftmaxCode),
+        { p: nce.params, logits: nce.logits, lse: nce.lse, gmat: nce.gmat },
+        wgs(N * N),
+      ),
+      c.dispatch(
         'nce_grad',
         k('nce_grad', nceGradCode),
         {
@@ -87,8 +95,7 @@ function methodLossPasses(c: PassContext): Op[] {
           pairs: nce.pairs,
           role: nce.role,
           norms: nce.norms,
-          logits: nce.logits,
-          lse: nce.lse,
+          gmat: nce.gmat,
           g_code: nce.g_code,
         },
         wgs(2 * N),
