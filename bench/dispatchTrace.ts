@@ -39,12 +39,12 @@ export async function main(argv: string[]): Promise<number> {
   const ctx = await requestGpu(await nodeGpu(), 'TempoSAE-dispatchTrace');
   const device = ctx.device;
   const lines: string[] = [];
-  // Bind groups are recorded as they are made (their entries are not readable afterwards).
-  const groups = new WeakMap<GPUBindGroup, string>();
-  const ids = new WeakMap<GPUBuffer, number>();
-  let nextId = 0;
+  // Bind groups are recorded as they are made (their entries are not readable afterwards); buffers are
+  // numbered in the order the step's dispatches first bind them (not the order they were made in).
+  const groups = new WeakMap<GPUBindGroup, { label: string; entries: [number, GPUBufferBinding][] }>();
+  let ids = new Map<GPUBuffer, number>();
   const idOf = (b: GPUBuffer) => {
-    if (!ids.has(b)) ids.set(b, nextId++);
+    if (!ids.has(b)) ids.set(b, ids.size);
     return ids.get(b)!;
   };
   const create = device.createBindGroup.bind(device);
@@ -52,15 +52,20 @@ export async function main(argv: string[]): Promise<number> {
     const g = create(desc);
     const entries = [...desc.entries]
       .sort((a, b) => a.binding - b.binding)
-      .map((e) => {
-        const r = e.resource as GPUBufferBinding;
-        return `${e.binding}=${r.buffer.label}#${idOf(r.buffer)}@${r.offset ?? 0}+${r.size ?? 'all'}`;
-      });
-    groups.set(g, `${desc.label} [${entries.join(' ')}]`);
+      .map((e) => [e.binding, e.resource as GPUBufferBinding] as [number, GPUBufferBinding]);
+    groups.set(g, { label: desc.label ?? '', entries });
     return g;
   };
+  const describe = (g: GPUBindGroup) => {
+    const d = groups.get(g);
+    if (!d) return '?';
+    const entries = d.entries.map(
+      ([i, r]) => `${i}=${r.buffer.label}#${idOf(r.buffer)}@${r.offset ?? 0}+${r.size ?? 'all'}`,
+    );
+    return `${d.label} [${entries.join(' ')}]`;
+  };
   for (const c of CASES) {
-    nextId = 0;
+    ids = new Map();
     const cfg: TrainConfig = {
       ...DEFAULT_CONFIG,
       architecture: c.architecture,
@@ -82,7 +87,7 @@ export async function main(argv: string[]): Promise<number> {
     let group = '';
     const pass = {
       setPipeline: (p: GPUComputePipeline) => (pipeline = p.label),
-      setBindGroup: (_i: number, g: GPUBindGroup) => (group = groups.get(g) ?? '?'),
+      setBindGroup: (_i: number, g: GPUBindGroup) => (group = describe(g)),
       dispatchWorkgroups: (x: number, y = 1, z = 1) => lines.push(`${pipeline} ${x}×${y}×${z} ${group}`),
     } as unknown as GPUComputePassEncoder;
     passes.recordTrainStep(pass);
