@@ -214,15 +214,18 @@ export async function forgetHubModel(rawRef: string): Promise<void> {
   const parts = ref.id.split('/');
   const modelDir = await modelsDir(parts, false);
   await modelDir?.removeEntry(revisionFolder(ref.revision), { recursive: true }).catch(() => {});
-  // Empty folders go too: the model's, then its owner's.
+  await pruneEmpty(parts);
+  cacheChanged();
+}
+
+/** Remove the folders of `parts` (the model's, then its owner's) that are left empty. */
+async function pruneEmpty(parts: string[]): Promise<void> {
   for (let k = parts.length; k > 0; k--) {
     const dir = await modelsDir(parts.slice(0, k), false);
     if (!dir) continue;
-    const left = await entriesOf(dir);
-    if (left.length) break;
+    if ((await entriesOf(dir)).length) break;
     await (await modelsDir(parts.slice(0, k - 1), false))?.removeEntry(parts[k - 1]).catch(() => {});
   }
-  cacheChanged();
 }
 
 /** Remove a cached model of the older layout (files straight in temposae-models/<id>/, no revision). */
@@ -231,6 +234,7 @@ async function forgetUnversioned(id: string): Promise<void> {
   if (!dir) return;
   for (const [name, h] of await entriesOf(dir))
     if (h.kind === 'file') await dir.removeEntry(name).catch(() => {});
+  await pruneEmpty(id.split('/'));
 }
 
 type Entry = [string, FileSystemHandle];

@@ -279,6 +279,47 @@ describe('a model fetched from the hub by id', () => {
     await page.waitForTimeout(300);
     await expect.poll(() => page.getByTestId('model-busy').count(), { timeout: 15_000 }).toBe(0);
     expect(requests.slice(n)).toEqual([]);
+
+    // A copy left by an earlier version of the app (files straight in temposae-models/<id>/, no revision
+    // kept): listed as such after a reload, and deleted like the others (the revisions beside it stay).
+    await page.evaluate(
+      async (files) => {
+        let d = await navigator.storage.getDirectory();
+        for (const p of ['temposae-models', 'tiny-org', 'legacy'])
+          d = await d.getDirectoryHandle(p, { create: true });
+        for (const [name, bytes] of files) {
+          const wr = await (await d.getFileHandle(name, { create: true })).createWritable();
+          await wr.write(new Uint8Array(bytes));
+          await wr.close();
+        }
+      },
+      [
+        ['config.json', [...folder['config.json']]],
+        ['model.safetensors', [1, 2, 3, 4]],
+      ] as [string, number[]][],
+    );
+    await page.reload();
+    await page.getByTestId('selftest').waitFor({ timeout: 60_000 });
+    await expect
+      .poll(async () => (await listed()).map((e) => e[0]), { timeout: 15_000 })
+      .toEqual(['tiny-org/legacy', `${ID}@main`, `${ID}@v1`]);
+    expect(await rows.first().textContent()).toMatch(
+      /tiny-org\/legacy \(revision not recorded\) · 2 files · /,
+    );
+    await page.getByRole('button', { name: 'Delete the cached model tiny-org/legacy' }).click();
+    await expect
+      .poll(async () => (await listed()).map((e) => e[0]), { timeout: 15_000 })
+      .toEqual([`${ID}@main`, `${ID}@v1`]);
+    // Its folder went with its files.
+    const legacyLeft = await page.evaluate(async () => {
+      const models = await (await navigator.storage.getDirectory()).getDirectoryHandle('temposae-models');
+      const org = await models.getDirectoryHandle('tiny-org');
+      return org.getDirectoryHandle('legacy').then(
+        () => true,
+        () => false,
+      );
+    });
+    expect(legacyLeft).toBe(false);
     w.assertNoErrors([/Failed to load resource.*(404|ERR_CONNECTION_REFUSED)/]);
   });
 });
