@@ -334,6 +334,7 @@ function apply(id: string, c: Controller, e: SessionEvent): void {
           densityHist: r.densityHist,
           ms,
           stepEnd,
+          ...(r.literature?.groups ? { prefixes: r.literature.groups } : {}),
         },
         { step, T: r.T, clustering: r.clustering, features: r.features },
       );

@@ -6,6 +6,7 @@ import { create } from 'zustand';
 import type { DashboardContext, FeatureDashboard, TokenCell } from '../analysis/featureDashboard';
 import type { DensityHistogram } from '../analysis/histogram';
 import type { EvalByPosition, EvalClustering, EvalFeatures, EvalMetrics } from '../analysis/evaluate';
+import type { LiteratureGroup } from '../analysis/literature';
 import type { LossRecoveredMetrics } from '../lm/lossRecovered';
 import type { TrainConfig } from '../sae/config';
 
@@ -25,6 +26,8 @@ export interface EvalRecord {
   stepEnd?: number;
   /** Loss recovered with the language model at this step (issue 12, SPEC §10), when it was evaluated. */
   lossRecovered?: LossRecoveredRecord;
+  /** Matryoshka / T-SAE: explained variance, smoothness and FFT ratio per nested prefix (SPEC §11). */
+  prefixes?: LiteratureGroup[];
 }
 
 /** Loss recovered of a run's SAE spliced into the model (SAEBench core names; src/lm/lossRecovered.ts). */

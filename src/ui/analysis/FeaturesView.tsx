@@ -14,6 +14,7 @@ import { HistoryPanel } from './HistoryPanel';
 import { InspectorView } from './InspectorView';
 import { Panel } from './Panel';
 import { PositionPanel } from './PositionPanel';
+import { PrefixPanel } from './PrefixPanel';
 import { SparsityPanels } from './SparsityPanel';
 import { toCsv } from './exportFiles';
 import { formatMetric, METRICS } from './metricInfo';
@@ -166,6 +167,9 @@ export function FeaturesView() {
             <SparsityPanels analysis={a} runId={run.id} width={Math.max(320, mainW - 20)} />
           ) : null}
           {last ? <PositionPanel analysis={a} runId={run.id} /> : null}
+          {last?.prefixes?.length ? (
+            <PrefixPanel runId={run.id} step={last.step} prefixes={last.prefixes} />
+          ) : null}
           {last ? (
             <Panel
               title="Feature density"
