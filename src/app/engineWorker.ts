@@ -37,3 +37,16 @@ const host: EngineHost = new EngineHost(
   (e, transfer) => scope.postMessage(e, transfer ?? []),
 );
 scope.onmessage = (ev) => host.handle(ev.data);
+
+// A run closed while its readback was mapping (reset, delete, or the rebuild after a lost device destroys
+// its buffers) leaves that mapAsync rejected with nobody waiting for the number: expected, not a fault.
+// Said as a warning; anything else stays an error.
+const GONE = /unmapped before mapping was resolved|device (is |was )?(lost|destroyed)|buffer .*destroyed/i;
+(
+  self as unknown as { addEventListener(t: string, l: (ev: PromiseRejectionEvent) => void): void }
+).addEventListener('unhandledrejection', (ev) => {
+  const message = ev.reason instanceof Error ? ev.reason.message : String(ev.reason);
+  if (!GONE.test(message)) return;
+  ev.preventDefault();
+  console.warn(`engine: a readback of a closed run was dropped (${message})`);
+});

@@ -72,6 +72,8 @@ interface Controller {
   /** Status the loop leaves the run in when it stops early. */
   stopAs: 'paused' | 'stopped';
   loop: Promise<void> | null;
+  /** A single step in flight (Resume waits for it: its reply would otherwise mark the run paused). */
+  stepping: Promise<void> | null;
   rate: RateMeter;
   /** Read-backs not yet written to the store, and when the store was last written. */
   unflushed: StepMetrics[];
@@ -153,6 +155,7 @@ function ctlOf(id: string): Controller {
       wantRunning: false,
       stopAs: 'paused',
       loop: null,
+      stepping: null,
       rate: new RateMeter(),
       unflushed: [],
       lastFlush: -Infinity,
@@ -492,6 +495,8 @@ export async function pauseRun(id: string): Promise<void> {
 
 export async function resumeRun(id: string): Promise<void> {
   const c = controllers.get(id);
+  // A step's events arrive before its reply: the page may see the step and resume before it ended.
+  if (c?.stepping) await c.stepping;
   if (!c || (!c.built && !c.restore) || status(id) !== 'paused' || c.loop) return;
   if (!c.built) {
     // A run restored from storage: build it from its checkpoint first.
@@ -511,6 +516,16 @@ export async function stepRun(id: string): Promise<void> {
   const s = status(id);
   if (s !== 'ready' && s !== 'paused') return;
   const c = ctlOf(id);
+  // One step at a time: a second press waits for the first step's reply (a key held down queues steps).
+  const before = c.stepping ?? Promise.resolve();
+  const p = before.then(() => stepOnce(id, c)).finally(() => {
+    if (c.stepping === p) c.stepping = null;
+  });
+  c.stepping = p;
+  return p;
+}
+
+async function stepOnce(id: string, c: Controller): Promise<void> {
   const gen = c.gen;
   try {
     if (!(await ensureBuilt(id, c))) return;
@@ -528,6 +543,7 @@ export async function stepRun(id: string): Promise<void> {
 /** End the run early; its trainer stays for evaluation and export. */
 export async function stopRun(id: string): Promise<void> {
   const c = controllers.get(id);
+  if (c?.stepping) await c.stepping;
   const s = status(id);
   if (c?.loop) {
     control(id, c, 'stop');

@@ -77,6 +77,15 @@ interface HostRun {
   session: RunSession | null;
   building: Promise<RunSession | null> | null;
   after: 'none' | 'pause' | 'stop';
+  /** The step or training loop in progress: the next one waits for it (one driver per session). */
+  busy: Promise<unknown>;
+}
+
+/** Run `f` after what the run is busy with (its outcome does not matter), as the run's next driver. */
+function exclusive<T>(r: HostRun, f: () => Promise<T>): Promise<T> {
+  const p = r.busy.then(f, f);
+  r.busy = p.catch(() => {});
+  return p;
 }
 
 /** Reads of a Blob by range (a stored checkpoint file: only the tensor asked for comes into memory). */
@@ -159,9 +168,14 @@ export class EngineHost {
         return { value: null };
       }
       case 'step': {
-        const s = this.current(c.runId, c.gen);
-        const stepped = await s.stepOnce();
-        return { value: { stepped, step: s.closed ? 0 : s.step } };
+        this.current(c.runId, c.gen);
+        const r = this.runs.get(c.runId)!;
+        const value = await exclusive(r, async () => {
+          const s = this.current(c.runId, c.gen);
+          const stepped = await s.stepOnce();
+          return { stepped, step: s.closed ? 0 : s.step };
+        });
+        return { value };
       }
       case 'close':
         this.close(c.runId);
@@ -290,7 +304,7 @@ export class EngineHost {
     }
     if (old) this.close(runId);
     const abort = new AbortController();
-    const r: HostRun = { gen, abort, session: null, building: null, after: 'none' };
+    const r: HostRun = { gen, abort, session: null, building: null, after: 'none', busy: Promise.resolve() };
     this.runs.set(runId, r);
     const signal = abort.signal;
     let restore: SessionRestore | null = null;
@@ -335,11 +349,15 @@ export class EngineHost {
   }
 
   private async train(runId: string, gen: number) {
-    const s = this.current(runId, gen);
+    this.current(runId, gen);
     const r = this.runs.get(runId)!;
+    // Set now, not when the loop starts: a pause sent after this command still applies to this loop.
     r.after = 'none';
-    const end = await s.train({ after: () => r.after });
-    return { end, step: s.closed ? 0 : s.step };
+    return exclusive(r, async () => {
+      const s = this.current(runId, gen);
+      const end = await s.train({ after: () => r.after });
+      return { end, step: s.closed ? 0 : s.step };
+    });
   }
 
   private async heldOutFeatures(
