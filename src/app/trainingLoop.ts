@@ -518,9 +518,11 @@ export async function stepRun(id: string): Promise<void> {
   const c = ctlOf(id);
   // One step at a time: a second press waits for the first step's reply (a key held down queues steps).
   const before = c.stepping ?? Promise.resolve();
-  const p = before.then(() => stepOnce(id, c)).finally(() => {
-    if (c.stepping === p) c.stepping = null;
-  });
+  const p = before
+    .then(() => stepOnce(id, c))
+    .finally(() => {
+      if (c.stepping === p) c.stepping = null;
+    });
   c.stepping = p;
   return p;
 }
