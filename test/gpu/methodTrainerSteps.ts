@@ -90,7 +90,7 @@ export async function stepsMatchReference(cfg: TrainConfig, steps: number): Prom
 
 /**
  * Train `architecture` on the built-in data's easy preset ('tiny': F = 32 true features in d = 16, L0 ≈ 2)
- * for `steps` steps of 8 × 32 tokens; mmcs/recovered of the decoder against the true dictionary (SPEC §6),
+ * for `steps` steps of 8 × 32 tokens (unless `o` says otherwise); mmcs/recovered of the decoder against the true dictionary (SPEC §6),
  * the first and last L_recon, and the wall time.
  */
 export async function trainOnTinyPreset(
@@ -107,11 +107,12 @@ export async function trainOnTinyPreset(
     d_sae: 2 * src.F,
     seqs_per_batch: 8,
     context_size: src.seqLen,
-    training_tokens: steps * 8 * src.seqLen,
     doc_start_token_ids: [SYNTHETIC_BOS],
     seed: 3,
     ...o,
+    training_tokens: 0,
   };
+  cfg.training_tokens = steps * cfg.seqs_per_batch * cfg.context_size;
   const batcher = await openRunBatcher(src, cfg);
   let batch = await batcher.next();
   const trainer = await createTrainer(gpu, cfg, initWeights(cfg, batch));
