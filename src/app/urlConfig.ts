@@ -87,8 +87,10 @@ export function configFromQuery(search: string, base: TrainConfig = DEFAULT_CONF
       else bad(`one of ${allowed.join(', ')}`);
     } else if (Array.isArray(def)) {
       const parts = text === '' ? [] : text.split(',').map(parseNumber);
-      if (parts.every((x) => x !== null && Number.isInteger(x))) config[key] = given[key] = parts;
-      else bad('a comma-separated list of integers');
+      // Token ids and prefix widths are integers; matryoshka_weights are any numbers.
+      const ints = key !== 'matryoshka_weights';
+      if (parts.every((x) => x !== null && (!ints || Number.isInteger(x)))) config[key] = given[key] = parts;
+      else bad(ints ? 'a comma-separated list of integers' : 'a comma-separated list of numbers');
     } else if (key === 'pad_token_id') {
       const n = text === 'none' ? null : parseNumber(text);
       if (text === 'none' || (n !== null && Number.isInteger(n))) config[key] = given[key] = n;

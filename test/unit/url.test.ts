@@ -24,6 +24,7 @@ describe('config ⇄ URL', () => {
       normalize_activations: 'expected_average_only_in',
       contrastive_similarity: 'dot', // a string field of T-SAE's, parsed as one of its values
       matryoshka_widths: [64, 512],
+      matryoshka_weights: [0.1, 0.4, 1 / 3], // numbers, not integers
     };
     const q = configToQuery(cfg, { kind: 'builtin', preset: 'tiny' });
     const back = configFromQuery(q);
@@ -34,6 +35,15 @@ describe('config ⇄ URL', () => {
     // Every field of the config is written (a link must not depend on today's defaults).
     const keys = new Set(new URLSearchParams(q).keys());
     for (const k of Object.keys(DEFAULT_CONFIG)) expect(keys.has(k)).toBe(true);
+  });
+
+  it('matryoshka_weights take any numbers; widths stay integers', () => {
+    expect(configFromQuery('matryoshka_weights=0.2,x').problems).toEqual([
+      'URL parameter matryoshka_weights=“0.2,x” is not a comma-separated list of numbers; kept [].',
+    ]);
+    expect(configFromQuery('matryoshka_widths=0.5').problems).toEqual([
+      'URL parameter matryoshka_widths=“0.5” is not a comma-separated list of integers; kept [].',
+    ]);
   });
 
   it('round-trips null pad token and empty doc-start list', () => {
