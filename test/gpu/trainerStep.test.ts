@@ -38,6 +38,9 @@ const cases: [string, Partial<TrainConfig>][] = [
   ['jumprelu skip norm', { architecture: 'jumprelu', seq_start_mode: 'skip', recon_loss: 'norm' }],
   ['batchtopk zero', { architecture: 'batchtopk' }],
   ['batchtopk skip', { architecture: 'batchtopk', seq_start_mode: 'skip' }],
+  // More cases (prefix settings, similarity, 20 steps): matryoshkaTrainer.test.ts, tsaeTrainer.test.ts.
+  ['matryoshka_batchtopk zero', { architecture: 'matryoshka_batchtopk' }],
+  ['tsae skip', { architecture: 'tsae', seq_start_mode: 'skip' }],
 ];
 
 async function stepBoth(cfg: TrainConfig) {
