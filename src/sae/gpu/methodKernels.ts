@@ -1,8 +1,9 @@
 // GPU side of issue 14's method kernels (shaders/matryoshka_*.wgsl, infonce_*.wgsl): the shared structs
 // put in front of each kernel, uniform packing in the structs' field order (shaders/method_common.wgsl),
-// and runners that build buffers, record every pass in one command buffer and read the outputs back
-// (parity tests; the trainer's stage builders record the same pipelines). CPU twins: src/sae/twins/
-// matryoshka.ts, infonce.ts.
+// and runners that build buffers, record every pass in one command buffer (bound by name, as the
+// trainer binds them) and read the outputs back (parity tests; the trainer's stage builders record the
+// same kernels: src/sae/gpu/passes/losses.ts, backward.ts). CPU twins: src/sae/twins/matryoshka.ts,
+// infonce.ts.
 import methodCommonCode from '../../../shaders/method_common.wgsl?raw';
 import nceAddCode from '../../../shaders/infonce_add.wgsl?raw';
 import nceGradCode from '../../../shaders/infonce_grad.wgsl?raw';
@@ -21,7 +22,7 @@ import {
   readFloat32,
 } from '../../gpu/buffers';
 import { grid } from '../../gpu/dispatch';
-import { bindBuffers, createKernel } from '../../gpu/kernel';
+import { bindNamed, createNamedKernel, type NamedKernel } from '../../gpu/kernel';
 import { MATRYOSHKA_MAX_GROUPS } from '../architectures/matryoshka';
 import { nceRoles, type NceInputs } from '../twins/infonce';
 import type { MatInputs } from '../twins/matryoshka';
@@ -65,43 +66,34 @@ export function packNce(
   return buf;
 }
 
-function dispatch1d(
-  pass: GPUComputePassEncoder,
-  pipeline: GPUComputePipeline,
-  bind: GPUBindGroup,
-  n: number,
-  wg: number,
-) {
-  pass.setPipeline(pipeline);
-  pass.setBindGroup(0, bind);
-  const [x, y] = grid(Math.ceil(n / wg));
-  pass.dispatchWorkgroups(x, y);
-}
+/** One kernel's dispatch: its buffers by the names the WGSL declares (bindNamed checks them), n invocations. */
+type Step = [NamedKernel, Record<string, GPUBuffer>, number];
 
-type Step = [GPUComputePipeline, GPUBuffer[], number];
+const pipelines = new WeakMap<GPUDevice, Map<string, NamedKernel>>();
 
-const pipelines = new WeakMap<GPUDevice, Map<string, GPUComputePipeline>>();
-
-/** A method kernel's pipeline, built once per device, code and workgroup size. */
-function kernel(device: GPUDevice, label: string, code: string, wg: number): GPUComputePipeline {
+/** A method kernel's pipeline with its declared bindings, built once per device, code and workgroup size. */
+function kernel(device: GPUDevice, label: string, code: string, wg: number): NamedKernel {
   let cache = pipelines.get(device);
   if (!cache) pipelines.set(device, (cache = new Map()));
   const key = `${label}/${wg}`;
-  let pl = cache.get(key);
-  if (!pl) {
+  let k = cache.get(key);
+  if (!k) {
     const constants: Record<string, number> = code.includes('override WG') ? { WG: wg } : {};
-    pl = createKernel(device, { label, code: withMethodStructs(code), constants });
-    cache.set(key, pl);
+    k = createNamedKernel(device, { label, code: withMethodStructs(code), constants });
+    cache.set(key, k);
   }
-  return pl;
+  return k;
 }
 
 /** Each step in its own compute pass (its outputs visible to the next), all in one submit. */
 function submitSteps(device: GPUDevice, label: string, steps: Step[], wg: number): void {
   const enc = device.createCommandEncoder({ label });
-  for (const [pipeline, bufs, n] of steps) {
-    const pass = enc.beginComputePass({ label: pipeline.label });
-    dispatch1d(pass, pipeline, bindBuffers(device, pipeline, `${pipeline.label}.bind`, bufs), n, wg);
+  for (const [k, bufs, n] of steps) {
+    const pass = enc.beginComputePass({ label: k.label });
+    pass.setPipeline(k.pipeline);
+    pass.setBindGroup(0, bindNamed(device, k, `${k.label}.bind`, bufs));
+    const [x, y] = grid(Math.ceil(n / wg));
+    pass.dispatchWorkgroups(x, y);
     pass.end();
   }
   device.queue.submit([enc.finish()]);
@@ -140,10 +132,10 @@ export async function runMatryoshka(device: GPUDevice, a: MatInputs, wg = 64): P
   const gW = createStorageBuffer(device, 'mat.gWdec', m * d * 4);
   const k = (label: string, code: string) => kernel(device, label, code, wg);
   const steps: Step[] = [
-    [k('mat.resid', matResidCode), [params, x, f, W, b, rowflags, resid, cgrad], N * d],
-    [k('mat.rowloss', matRowLossCode), [params, resid, rowLoss], G * N],
-    [k('mat.grad_f', matGradFCode), [params, cgrad, W, gF], N * m],
-    [k('mat.grad_wdec', matGradWdecCode), [params, cgrad, f, gW], m * d],
+    [k('mat.resid', matResidCode), { p: params, x, f, w_dec: W, b_dec: b, rowflags, resid, cgrad }, N * d],
+    [k('mat.rowloss', matRowLossCode), { p: params, resid, row_loss: rowLoss }, G * N],
+    [k('mat.grad_f', matGradFCode), { p: params, cgrad, w_dec: W, g_f: gF }, N * m],
+    [k('mat.grad_wdec', matGradWdecCode), { p: params, cgrad, f, g_out: gW }, m * d],
   ];
   submitSteps(device, 'mat', steps, wg);
   const out = {
@@ -198,12 +190,12 @@ export async function runInfoNce(
   const g = createBufferWithData(device, 'nce.g', Float32Array.from(add.g ?? new Float32Array(N * a.m)));
   const k = (label: string, code: string) => kernel(device, label, code, wg);
   const steps: Step[] = [
-    [k('nce.norms', nceNormsCode), [params, f, pairs, norms], 2 * P],
-    [k('nce.logits', nceLogitsCode), [params, f, pairs, norms, logits], P * P],
-    [k('nce.lse', nceLseCode), [params, logits, lse, loss], wg], // one workgroup
-    [k('nce.softmax', nceSoftmaxCode), [params, logits, lse, gmat], P * P],
-    [k('nce.grad', nceGradCode), [params, f, pairs, role, norms, gmat, gCode], 2 * N],
-    [k('nce.add', nceAddCode), [params, gCode, g], N * H],
+    [k('nce.norms', nceNormsCode), { p: params, f, pairs, norms }, 2 * P],
+    [k('nce.logits', nceLogitsCode), { p: params, f, pairs, norms, logits }, P * P],
+    [k('nce.lse', nceLseCode), { p: params, logits, lse, loss }, wg], // one workgroup
+    [k('nce.softmax', nceSoftmaxCode), { p: params, logits, lse, gmat }, P * P],
+    [k('nce.grad', nceGradCode), { p: params, f, pairs, role, norms, gmat, g_code: gCode }, 2 * N],
+    [k('nce.add', nceAddCode), { p: params, g_code: gCode, g }, N * H],
   ];
   submitSteps(device, 'nce', steps, wg);
   const out = {
