@@ -20,6 +20,8 @@ export default defineConfig({
     },
   },
   worker: { format: 'es' },
+  // Builds into dist-*/ (E2E_DIST, test/e2e/harness.ts) and test screenshots must not reload a dev page.
+  server: { watch: { ignored: ['**/dist*/**', '**/test-output/**'] } },
   test: {
     projects: [
       {

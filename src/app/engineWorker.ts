@@ -10,7 +10,13 @@
 import { EngineHost, type CheckpointFiles } from '../engine/engineHost';
 import type { EngineEvent, ToEngine } from '../engine/protocol';
 import { workerDeps } from '../engine/workerDeps';
-import { opfsRoot, requireFileReader, syncHandlesAvailable, writeFileStreamed } from './persistence/opfsSync';
+import {
+  opfsRoot,
+  requireFileReader,
+  sweepPartials,
+  syncHandlesAvailable,
+  writeFileStreamed,
+} from './persistence/opfsSync';
 
 interface WorkerScope {
   postMessage(message: EngineEvent, transfer: Transferable[]): void;
@@ -32,8 +38,19 @@ function opfsFiles(): CheckpointFiles | undefined {
 }
 
 const scope = self as unknown as WorkerScope;
+const files = opfsFiles();
+// A save cut off by a crash or a closed tab leaves `<name>.partial` (the old checkpoint stays whole).
+// The store's listing hides those files, so nothing else would ever remove them: sweep them once here.
+// A save in progress in another tab holds its file's sync handle and is skipped (sweepPartials).
+if (files)
+  void opfsRoot()
+    .then((root) => sweepPartials(root, 'runs/'))
+    .then((removed) => {
+      if (removed.length) console.info(`engine: removed ${removed.length} cut-off checkpoint save(s)`);
+    })
+    .catch(() => {});
 const host: EngineHost = new EngineHost(
-  workerDeps(() => host, scope.navigator.gpu, opfsFiles()),
+  workerDeps(() => host, scope.navigator.gpu, files),
   (e, transfer) => scope.postMessage(e, transfer ?? []),
 );
 scope.onmessage = (ev) => host.handle(ev.data);
