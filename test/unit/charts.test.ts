@@ -42,6 +42,21 @@ describe('nearestIndex', () => {
 describe('buildChartModel', () => {
   const series = [{ id: 'a', label: 'a', color: '#fff', x: [0, 10, 20], y: [4, 2, 1] }];
 
+  it('a near-constant series on a log axis gets tick labels that differ (BatchTopK L0 2 with one 2.0078)', () => {
+    const y = [2, 2, 2, 2, 2, 2.0078125, 2, 2, 2];
+    const s = [{ id: 'l0', label: 'L0', color: '#fff', x: y.map((_, i) => 5 * i + 5), y }];
+    for (const logY of [false, true]) {
+      const labels = buildChartModel(s, { width: 400, height: 180, logY }).yTicks.map((t) => t.label);
+      expect(labels.length).toBeGreaterThan(1);
+      expect(new Set(labels).size, `${logY}: ${labels.join(' ')}`).toBe(labels.length);
+    }
+    // Across decades the log axis keeps short labels.
+    const wide = [{ id: 'w', label: 'w', color: '#fff', x: [0, 1, 2], y: [0.01, 1, 100] }];
+    const labels = buildChartModel(wide, { width: 400, height: 180, logY: true }).yTicks.map((t) => t.label);
+    expect(labels).toContain('1');
+    expect(labels).toContain('100');
+  });
+
   it('maps data to pixels: first point at the left, largest y at the top', () => {
     const m = buildChartModel(series, {
       width: 200,

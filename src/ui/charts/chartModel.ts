@@ -140,6 +140,12 @@ function tickStep(values: number[]): number | undefined {
   return values.length > 1 ? Math.abs(values[1] - values[0]) : undefined;
 }
 
+function smallestGap(values: number[]): number | undefined {
+  let gap = Infinity;
+  for (let i = 1; i < values.length; i++) gap = Math.min(gap, Math.abs(values[i] - values[i - 1]));
+  return Number.isFinite(gap) && gap > 0 ? gap : undefined;
+}
+
 /**
  * Which points to draw. Up to two per pixel column everything is drawn; beyond that each column keeps
  * its first, lowest, highest and last point (the M4 rule, Jugel et al. 2014), which draws the same
@@ -263,7 +269,11 @@ export function buildChartModel(series: Series[], opts: ChartOptions): ChartMode
   // A log axis over many decades gives one tick per mantissa: keep the powers of ten.
   if (logY && yTickValues.length > 8)
     yTickValues = yTickValues.filter((v) => Number.isInteger(Math.log10(v)));
-  const yStep = logY ? undefined : tickStep(yTickValues);
+  // Within a decade a log axis's ticks are as close as linear ones (a near-constant L0 of 2 and 2.008
+  // gave the labels 2, 2, 2, 2.01): label them by their smallest gap. Across decades 3 significant digits
+  // tell them apart.
+  const within = logY && yTickValues.length > 1 && yTickValues[yTickValues.length - 1] / yTickValues[0] < 10;
+  const yStep = !logY ? tickStep(yTickValues) : within ? smallestGap(yTickValues) : undefined;
   const yTicks = yTickValues.map((v) => ({ value: v, pos: y(v), label: formatTick(v, yStep) }));
   return { innerWidth, innerHeight, margin, x, y, paths, xTicks, yTicks, smoothed, empty };
 }
