@@ -13,7 +13,12 @@
 //   - an architecture without one whose config has `k` (TopK, BatchTopK, …) fixes L0 by k.
 import { ARCHITECTURE_IDS, architectureOf, isArchitecture } from '../sae/architectures';
 import { DEFAULT_CONFIG, type Architecture } from '../sae/config';
-import { experimentByPosition, experimentTable, type ExperimentByPosition } from './experimentTable';
+import {
+  experimentByPosition,
+  experimentTable,
+  prefixEvMetric,
+  type ExperimentByPosition,
+} from './experimentTable';
 import type { ExperimentRun, ExperimentTable } from './experimentTable';
 
 /** A problem with an experiment file, naming the file and the field (the CLI shows it as a usage error). */
@@ -347,18 +352,27 @@ export function plannedRuns(x: ExperimentConfig, lambdas: ReadonlyMap<string, nu
 
 /**
  * A finished run as the table reads it: its tokens seen, then its final held-out evaluation's finite
- * numbers (a JSON file keeps no NaN, so neither does this: the CLI and the app give the same record).
+ * numbers (a JSON file keeps no NaN, so neither does this: the CLI and the app give the same record),
+ * then, for an architecture with Matryoshka prefixes, each prefix's explained variance from the same
+ * evaluation's groups (literature.ts; the app's EvalRecord.prefixes, the CLI's eval.json
+ * literature.groups) as `explained_variance_prefix_g`, g = 1…G.
  */
 export function experimentRunOf(
   method: string,
   seed: number,
   tokensSeen: number | null | undefined,
   evalMetrics: Record<string, unknown>,
+  prefixes?: readonly { explained_variance: number }[] | null,
 ): ExperimentRun {
   const metrics: Record<string, number> = {};
   if (typeof tokensSeen === 'number' && Number.isFinite(tokensSeen)) metrics.tokens_seen = tokensSeen;
   for (const [k, v] of Object.entries(evalMetrics))
     if (k !== 'step' && k !== 'tokens_seen' && typeof v === 'number' && Number.isFinite(v)) metrics[k] = v;
+  // A file's groups are read as they come: anything but a list of { explained_variance: number } adds nothing.
+  (Array.isArray(prefixes) ? prefixes : []).forEach((p: unknown, g) => {
+    const v = (p as { explained_variance?: unknown } | null)?.explained_variance;
+    if (typeof v === 'number' && Number.isFinite(v)) metrics[prefixEvMetric(g + 1)] = v;
+  });
   return { method, seed, metrics };
 }
 

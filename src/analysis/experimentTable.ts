@@ -21,9 +21,41 @@ export const METRIC_DIRECTION: Record<string, 'higher' | 'lower'> = {
   recovered: 'higher',
 };
 
+/**
+ * Explained variance of a Matryoshka run's g-th nested prefix [0, end_g) (1-based; literature.ts groups,
+ * the last prefix is the whole dictionary). Only runs whose architecture has prefixes report it.
+ */
+export const prefixEvMetric = (g: number) => `explained_variance_prefix_${g}`;
+const PREFIX_EV = /^explained_variance_prefix_([1-9][0-9]*)$/;
+
+/** A metric's direction: METRIC_DIRECTION's, and every prefix's explained variance is higher-better. */
+export function metricDirection(k: string): 'higher' | 'lower' | undefined {
+  return METRIC_DIRECTION[k] ?? (PREFIX_EV.test(k) ? 'higher' : undefined);
+}
+
+/**
+ * A metric list with the name `explained_variance_prefix` in it stands for every prefix's explained
+ * variance the runs report (`explained_variance_prefix_1`, `_2`, …, by g), in that place.
+ */
+export function expandPrefixMetrics(names: readonly string[], keys: Iterable<string>): string[] {
+  const gs = [...new Set([...keys].flatMap((k) => PREFIX_EV.exec(k)?.[1] ?? []))]
+    .map(Number)
+    .sort((a, b) => a - b);
+  return names.flatMap((k) => (k === 'explained_variance_prefix' ? gs.map(prefixEvMetric) : [k]));
+}
+
+/** A column's hover text: what a prefix column is (others: the metric's name). */
+export function metricTitle(k: string): string {
+  const g = PREFIX_EV.exec(k)?.[1];
+  return g
+    ? `explained variance of Matryoshka prefix ${g} (features [0, end of prefix ${g})); methods without prefixes: —`
+    : k;
+}
+
 /** The metrics of the default table, in this order (those a run did not report are left out). */
 export const DEFAULT_TABLE_METRICS = [
   'explained_variance',
+  'explained_variance_prefix',
   'l0',
   'sequence_l0',
   'tv_ratio',
@@ -50,7 +82,10 @@ export interface ExperimentTable {
   metrics: string[];
   /** cells[method][metric]: values per seed (in seed order) and their interval. */
   cells: Record<string, Record<string, SeedInterval & { values: number[]; seeds: number[] }>>;
-  /** One sentence per metric with a direction, comparing each method with methods[0]. */
+  /**
+   * One sentence per metric with a direction, comparing each method with the first (methods[0] when
+   * it has the metric); methods without the metric (no prefixes) are in no sentence.
+   */
   sentences: { metric: string; text: string }[];
   level: number;
 }
@@ -73,7 +108,10 @@ export function experimentTable(
   level = 0.95,
 ): ExperimentTable {
   const methods = [...new Set(runs.map((r) => r.method))];
-  const metrics = metricNames.filter((k) => runs.some((r) => Number.isFinite(r.metrics[k])));
+  const metrics = expandPrefixMetrics(
+    metricNames,
+    runs.flatMap((r) => Object.keys(r.metrics)),
+  ).filter((k) => runs.some((r) => Number.isFinite(r.metrics[k])));
   const cells: ExperimentTable['cells'] = {};
   for (const meth of methods) {
     const mine = runs.filter((r) => r.method === meth).sort((a, b) => a.seed - b.seed);
@@ -84,15 +122,17 @@ export function experimentTable(
     }
   }
   const sentences: ExperimentTable['sentences'] = [];
-  const base = methods[0];
   for (const k of metrics) {
-    const dir = METRIC_DIRECTION[k];
-    if (!dir || methods.length < 2) continue;
+    const dir = metricDirection(k);
+    // Only methods that have the metric are compared (a plain SAE has no prefixes): the baseline is the
+    // first of them.
+    const have = methods.filter((m) => cells[m][k].n > 0);
+    if (!dir || have.length < 2) continue;
+    const base = have[0];
     const parts: string[] = [];
-    for (const meth of methods.slice(1)) {
+    for (const meth of have.slice(1)) {
       const a = cells[meth][k],
         b = cells[base][k];
-      if (a.n === 0 || b.n === 0) continue;
       const w = welch(a.values, b.values, level);
       const pctLevel = `${Math.round(level * 100)} %`;
       if (!Number.isFinite(w.p)) {
@@ -131,7 +171,8 @@ export function experimentCsv(t: ExperimentTable): string {
   return [head.join(','), ...rows.map((r) => r.join(','))].join('\n') + '\n';
 }
 
-const esc = (s: string) => s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
+const esc = (s: string) =>
+  s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;');
 
 /** An inline SVG scatter of method means with ± interval bars on both axes (a frontier plot). */
 function frontierSvg(t: ExperimentTable, xk: string, yk: string): string {
@@ -221,14 +262,15 @@ function byPositionSvg(b: ExperimentByPosition, k: string, methods: string[]): s
 
 /** A one-file HTML report: the table, the frontiers, the sentences and (given) the by-position means. */
 export function experimentHtml(t: ExperimentTable, title: string, byPosition?: ExperimentByPosition): string {
-  const head = `<tr><th>method</th>${t.metrics.map((k) => `<th>${esc(k)}</th>`).join('')}</tr>`;
+  const head = `<tr><th>method</th>${t.metrics.map((k) => `<th title="${esc(metricTitle(k))}">${esc(k)}</th>`).join('')}</tr>`;
   const body = t.methods
     .map(
       (m) =>
         `<tr><th>${esc(m)}</th>${t.metrics
           .map((k) => {
             const c = t.cells[m][k];
-            return `<td title="${esc(c.values.map(fmt).join(', '))}">${fmt(c.mean)}${Number.isFinite(c.half) ? ` ± ${fmt(c.half)}` : ''}</td>`;
+            const tip = c.n ? c.values.map(fmt).join(', ') : `${m}'s runs do not report ${k}`;
+            return `<td title="${esc(tip)}">${fmt(c.mean)}${Number.isFinite(c.half) ? ` ± ${fmt(c.half)}` : ''}</td>`;
           })
           .join('')}</tr>`,
     )
@@ -263,7 +305,20 @@ export const BY_POSITION_METRICS = [
   'act_smoothness',
   'fft_hf_ratio',
   'sequence_l0',
+  'explained_variance_prefix',
 ];
+
+/**
+ * A run's by-position prefix explained variance (literature.ts byPosition.explained_variance_prefix,
+ * [G][T]) as the by-position keys `explained_variance_prefix_g`; {} without prefixes.
+ */
+export function prefixEvByPosition(
+  evp: readonly (readonly number[])[] | undefined,
+): Record<string, number[]> {
+  const out: Record<string, number[]> = {};
+  (evp ?? []).forEach((row, g) => (out[prefixEvMetric(g + 1)] = [...row]));
+  return out;
+}
 
 export function experimentByPosition(
   runs: { method: string; byPosition: Record<string, number[] | undefined> }[],
@@ -271,7 +326,10 @@ export function experimentByPosition(
   metricNames = BY_POSITION_METRICS,
 ): ExperimentByPosition {
   const methods = [...new Set(runs.map((r) => r.method))];
-  const metrics = metricNames.filter((k) => runs.some((r) => r.byPosition[k]?.length));
+  const metrics = expandPrefixMetrics(
+    metricNames,
+    runs.flatMap((r) => Object.keys(r.byPosition)),
+  ).filter((k) => runs.some((r) => r.byPosition[k]?.length));
   const cells: ExperimentByPosition['cells'] = {};
   for (const meth of methods) {
     const mine = runs.filter((r) => r.method === meth);

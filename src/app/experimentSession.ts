@@ -354,7 +354,13 @@ async function trainRequest(req: RunRequest): Promise<RunOutcome | null> {
     const last = run.history.step.at(-1);
     if (ev && last !== undefined && ev.step === last) {
       const outcome: RunOutcome = {
-        run: experimentRunOf(req.method, req.seed, run.history.tokens_seen.at(-1), { ...ev.metrics }),
+        run: experimentRunOf(
+          req.method,
+          req.seed,
+          run.history.tokens_seen.at(-1),
+          { ...ev.metrics },
+          ev.prefixes,
+        ),
         byPosition: { ...ev.byPosition },
       };
       const cur = useExperimentStore.getState().record!;

@@ -145,7 +145,11 @@ export async function experimentCommand(a: ParsedArgs, env: CliEnv): Promise<num
       env.out(jsonLine({ command: 'experiment', status: 'incomplete', run: dir, exit: code, out }));
       return null;
     }
-    const run = experimentRunOf(req.method, req.seed, res.tokens_seen as number | null, res);
+    // The prefixes' explained variance: eval.json's literature groups (the app: EvalRecord.prefixes).
+    const groups = existsSync(evalFile)
+      ? JSON.parse(readFileSync(evalFile, 'utf8')).literature?.groups
+      : undefined;
+    const run = experimentRunOf(req.method, req.seed, res.tokens_seen as number | null, res, groups);
     if (req.kind === 'run') writeFileAtomic(resultFile, JSON.stringify(run, null, 2));
     return { run, byPosition: byPositionOf() };
   };

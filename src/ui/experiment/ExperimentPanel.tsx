@@ -11,6 +11,7 @@ import {
   experimentCsv,
   experimentHtml,
   fmt,
+  metricTitle,
   frontierAxes,
   type ExperimentTable,
 } from '../../analysis/experimentTable';
@@ -324,7 +325,9 @@ function TableView({ t }: { t: ExperimentTable }) {
           <tr>
             <th>method</th>
             {t.metrics.map((k) => (
-              <th key={k}>{k}</th>
+              <th key={k} title={metricTitle(k)}>
+                {k}
+              </th>
             ))}
           </tr>
         </thead>
@@ -341,7 +344,11 @@ function TableView({ t }: { t: ExperimentTable }) {
                     data-metric={k}
                     data-mean={c.mean}
                     data-n={c.n}
-                    title={`seeds ${c.seeds.join(', ')}: ${c.values.map(fmt).join(', ')}`}
+                    title={
+                      c.n
+                        ? `seeds ${c.seeds.join(', ')}: ${c.values.map(fmt).join(', ')}`
+                        : `${m}'s runs do not report ${k}`
+                    }
                   >
                     {fmt(c.mean)}
                     {Number.isFinite(c.half) ? ` ± ${fmt(c.half)}` : ''}
