@@ -1,4 +1,5 @@
-// `experiment --config FILE.json --out DIR` on the built-in data: 2 methods × 2 seeds of tiny runs.
+// `experiment --config FILE.json --out DIR` on the built-in data: 3 methods × 2 seeds of tiny runs (one
+// a T-SAE, whose per-prefix explained variance comes from each run's eval.json).
 // The table's numbers are the runs' own final metrics (result.json = train's final JSON), the
 // sentences quote them, a second run of the experiment reads the finished runs back (resumable) and a
 // run trained again from nothing with the same seed reproduces table.json bit for bit; bad files are refused with
@@ -23,6 +24,7 @@ function writeConfig(dir: string, extra: Record<string, unknown> = {}): string {
       methods: [
         { name: 'plain', config: { temporal_coefficient: 0 } },
         { name: 'ours λ2=0.5', config: { temporal_coefficient: 0.5 } },
+        { name: 'T-SAE', config: { architecture: 'tsae', temporal_coefficient: 0 } },
       ],
       train_flags: [...shape, '--steps', '6'],
       ...extra,
@@ -39,7 +41,7 @@ describe('cli experiment', () => {
     const r = await cli(['experiment', '--config', cfg, '--out', out]);
     expect(r.code, r.err).toBe(0);
     expect(r.json.status).toBe('done');
-    expect(r.json.runs).toBe(4);
+    expect(r.json.runs).toBe(6);
     const t = JSON.parse(readFileSync(path.join(out, 'table.json'), 'utf8'));
     // Every cell value is a run's own final metric.
     for (const run of t.runs) {
@@ -50,7 +52,16 @@ describe('cli experiment', () => {
       expect(run.metrics.act_smoothness).toBe(ev.metrics.act_smoothness);
       const cell = t.table.cells[run.method].tv_ratio;
       expect(cell.values[cell.seeds.indexOf(run.seed)]).toBe(run.metrics.tv_ratio);
+      // Per Matryoshka prefix: T-SAE's columns are its eval.json's literature groups; ReLU has none.
+      const groups: { explained_variance: number }[] = ev.literature?.groups ?? [];
+      expect(groups.length).toBe(run.method === 'T-SAE' ? 2 : 0);
+      groups.forEach((g, i) => {
+        const pc = t.table.cells[run.method][`explained_variance_prefix_${i + 1}`];
+        expect(pc.values[pc.seeds.indexOf(run.seed)]).toBe(g.explained_variance);
+      });
     }
+    expect(t.table.cells.plain.explained_variance_prefix_1).toMatchObject({ n: 0, mean: null });
+    expect(t.table.cells['T-SAE'].explained_variance_prefix_2.n).toBe(2);
     // Same seed, different λ2: different runs; the sentences quote the table's means.
     const tv = t.table.cells['ours λ2=0.5'].tv_ratio;
     expect(t.table.cells.plain.tv_ratio.values).not.toEqual(tv.values);
@@ -75,15 +86,16 @@ describe('cli experiment', () => {
     // Run again: nothing is trained, the same table comes out.
     const again = await cli(['experiment', '--config', cfg, '--out', out]);
     expect(again.code).toBe(0);
-    expect(again.err.match(/read back/g)?.length).toBe(4);
+    expect(again.err.match(/read back/g)?.length).toBe(6);
     expect(JSON.parse(readFileSync(path.join(out, 'table.json'), 'utf8'))).toEqual(t);
     // Train one run again from nothing (its folder removed): with the same seed the table is bit for
     // bit the same file.
     const before = readFileSync(path.join(out, 'table.json'), 'utf8');
     rmSync(path.join(out, 'runs', runDirName('ours λ2=0.5', 2)), { recursive: true });
+    rmSync(path.join(out, 'runs', runDirName('T-SAE', 1)), { recursive: true });
     const redo = await cli(['experiment', '--config', cfg, '--out', out]);
     expect(redo.code).toBe(0);
-    expect(redo.err.match(/read back/g)?.length).toBe(3);
+    expect(redo.err.match(/read back/g)?.length).toBe(4);
     expect(readFileSync(path.join(out, 'table.json'), 'utf8')).toBe(before);
   });
 
