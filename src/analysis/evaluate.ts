@@ -121,6 +121,11 @@ export interface EvalByPosition {
   sequence_l0: number[];
   /** SPEC §11 windowed FFT ratio by the window's last position (fftByPosition.ts; absent in older evaluations). */
   fft_hf_ratio: number[];
+  /**
+   * Matryoshka architectures: prefix g's explained variance by position (literature.ts
+   * explained_variance_prefix[g − 1]), g = 1…G; absent without prefixes or literature metrics.
+   */
+  [prefix: `explained_variance_prefix_${number}`]: number[];
 }
 
 export interface EvalClustering {
@@ -372,6 +377,9 @@ export async function evaluateHeldOut(
       sequence_l0: literature ? arr(literature.byPosition.sequence_l0) : new Array<number>(T).fill(NaN),
       fft_hf_ratio: literature ? arr(literature.byPosition.fft_hf_ratio) : new Array<number>(T).fill(NaN),
     };
+    literature?.byPosition.explained_variance_prefix?.forEach(
+      (row, g) => (byPosition[`explained_variance_prefix_${g + 1}`] = arr(row)),
+    );
     let clustering: EvalClustering | null = null;
     const chosen = K > 0 ? mostVariable(sparse.variance(), K) : new Int32Array(0);
     if (chosen.length >= 2) {

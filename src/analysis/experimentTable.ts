@@ -305,20 +305,9 @@ export const BY_POSITION_METRICS = [
   'act_smoothness',
   'fft_hf_ratio',
   'sequence_l0',
+  // Every prefix's by-position explained variance (evaluate.ts EvalByPosition).
   'explained_variance_prefix',
 ];
-
-/**
- * A run's by-position prefix explained variance (literature.ts byPosition.explained_variance_prefix,
- * [G][T]) as the by-position keys `explained_variance_prefix_g`; {} without prefixes.
- */
-export function prefixEvByPosition(
-  evp: readonly (readonly number[])[] | undefined,
-): Record<string, number[]> {
-  const out: Record<string, number[]> = {};
-  (evp ?? []).forEach((row, g) => (out[prefixEvMetric(g + 1)] = [...row]));
-  return out;
-}
 
 export function experimentByPosition(
   runs: { method: string; byPosition: Record<string, number[] | undefined> }[],

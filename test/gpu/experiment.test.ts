@@ -77,6 +77,17 @@ describe('cli experiment', () => {
     );
     expect(bp.mean[5]).toBeCloseTo((evs[0].tv_ratio[5] + evs[1].tv_ratio[5]) / 2, 12);
     expect(t.by_position.metrics).toContain('act_smoothness');
+    // T-SAE's prefix explained variance by position: the mean of its runs' eval.json lines.
+    const tp = [1, 2].map(
+      (seed) =>
+        JSON.parse(readFileSync(path.join(out, 'runs', runDirName('T-SAE', seed), 'eval.json'), 'utf8'))
+          .byPosition.explained_variance_prefix_1,
+    );
+    expect(t.by_position.cells['T-SAE'].explained_variance_prefix_1.mean[3]).toBeCloseTo(
+      (tp[0][3] + tp[1][3]) / 2,
+      12,
+    );
+    expect(t.by_position.cells.plain.explained_variance_prefix_1.mean).toEqual([]);
     expect(readFileSync(path.join(out, 'by_position.csv'), 'utf8').split('\n')[0]).toBe(
       'method,metric,position,mean,ci_half,n',
     );

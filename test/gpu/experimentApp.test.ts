@@ -104,6 +104,11 @@ describe('the app’s experiment = the CLI’s experiment', () => {
       'explained_variance',
       ...[1, 2, 3, 4].map((g) => `explained_variance_prefix_${g}`),
     ]);
+    // By position too: each prefix's line from the evaluations (mean over the Matryoshka seeds).
+    expect(report.by_position.metrics).toEqual(
+      expect.arrayContaining([1, 2, 3, 4].map((g) => `explained_variance_prefix_${g}`)),
+    );
+    expect(report.by_position.cells[MAT].explained_variance_prefix_1.n[0]).toBe(2);
     // One method with prefixes: nothing to compare them with, so no prefix sentence (ReLU is not in one).
     expect(report.table.sentences.some((s) => s.metric.startsWith('explained_variance_prefix'))).toBe(false);
     expect(readFileSync(path.join(out, 'table.json'), 'utf8')).toBe(experimentReportJson(report));

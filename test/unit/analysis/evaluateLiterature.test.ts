@@ -124,6 +124,11 @@ describe('evaluateHeldOut: SPEC §11 metrics', () => {
     expect(g[2].explained_variance).toBeCloseTo(gpu.metrics.explained_variance, 5);
     expect(g[0].explained_variance).not.toBeCloseTo(g[2].explained_variance, 2);
     expect(gpu.literature!.byPosition.explained_variance_prefix!.length).toBe(3);
+    // The evaluation's byPosition carries each prefix's line too (the experiment's by_position reads it).
+    gpu.literature!.byPosition.explained_variance_prefix!.forEach((row, i) =>
+      expect(gpu.byPosition[`explained_variance_prefix_${i + 1}`]).toEqual(row),
+    );
+    expect(gpu.byPosition).not.toHaveProperty('explained_variance_prefix_4');
   });
 });
 

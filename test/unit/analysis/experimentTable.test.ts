@@ -6,7 +6,6 @@ import {
   experimentCsv,
   experimentHtml,
   experimentTable,
-  prefixEvByPosition,
   type ExperimentRun,
 } from '../../../src/analysis/experimentTable';
 import { experimentRunOf } from '../../../src/analysis/experimentPlan';
@@ -230,17 +229,18 @@ describe('per Matryoshka prefix explained variance', () => {
     expect(html).toContain('tsae is worse than mat on explained_variance_prefix_1');
   });
 
-  it('by position: a run’s [G][T] prefix explained variance becomes one line per prefix', () => {
-    const bp = prefixEvByPosition([
-      [0.5, 0.7],
-      [0.8, 0.9],
-    ]);
-    expect(bp).toEqual({ explained_variance_prefix_1: [0.5, 0.7], explained_variance_prefix_2: [0.8, 0.9] });
-    expect(prefixEvByPosition(undefined)).toEqual({});
+  it('by position: one line per prefix the evaluations report (evaluate.ts explained_variance_prefix_g)', () => {
     const b = experimentByPosition([
       { method: 'plain', byPosition: { l0: [4, 4] } },
-      { method: 'mat', byPosition: { l0: [4, 4], ...bp } },
-      { method: 'mat', byPosition: { l0: [4, 4], ...prefixEvByPosition([[0.7, 0.9]]) } },
+      {
+        method: 'mat',
+        byPosition: {
+          l0: [4, 4],
+          explained_variance_prefix_1: [0.5, 0.7],
+          explained_variance_prefix_2: [0.8, 0.9],
+        },
+      },
+      { method: 'mat', byPosition: { l0: [4, 4], explained_variance_prefix_1: [0.7, 0.9] } },
     ]);
     expect(b.metrics).toEqual(['l0', 'explained_variance_prefix_1', 'explained_variance_prefix_2']);
     // Prefix 1 at t = 0: 0.5, 0.7 → mean 0.6, half = t_{0.975,1}·s/√2 = 12.7062·0.141421/1.414214 = 1.27062.
@@ -248,6 +248,12 @@ describe('per Matryoshka prefix explained variance', () => {
     expect(b.cells.mat.explained_variance_prefix_1.half[0]).toBeCloseTo(1.27062, 4);
     expect(b.cells.mat.explained_variance_prefix_2.n).toEqual([1, 1]);
     expect(b.cells.plain.explained_variance_prefix_1.mean).toEqual([]);
-    expect(byPositionCsv(b)).not.toContain('"plain",explained_variance_prefix');
+    const csv = byPositionCsv(b);
+    expect(csv).toContain('"mat",explained_variance_prefix_2,1,0.9,,1');
+    expect(csv).not.toContain('"plain",explained_variance_prefix');
+    // The HTML report draws it.
+    expect(experimentHtml(experimentTable(runs), 'bp', b)).toContain(
+      'explained_variance_prefix_2 by position',
+    );
   });
 });
