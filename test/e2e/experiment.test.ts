@@ -18,7 +18,7 @@ const STEPS = 20;
 const PROBE_STEPS = 3;
 const TARGET_L0 = 4;
 const LINK = `?data=builtin:tiny&d_sae=32&seqs_per_batch=4&context_size=32&training_tokens=${STEPS * 128}&metrics_every=4&eval_every=0&checkpoint_every=5&lr=0.01&seed=9`;
-const METHODS = ['ReLU', 'TopK + ours λ2=0.5'];
+const METHODS = ['ReLU', 'Matryoshka BatchTopK + ours λ2=0.5'];
 const SEEDS = [1, 2];
 /** The runs in training order: the search's probes, then method × seed. */
 const NAMES = [
@@ -44,6 +44,7 @@ interface RunView {
 interface EvalView {
   step: number;
   metrics: Record<string, number>;
+  prefixes?: { explained_variance: number }[];
 }
 
 const readRuns = (page: Page) => page.evaluate(() => (window.__temposae!.runs as () => RunView[])());
@@ -82,8 +83,9 @@ describe('the methods experiment from the UI', () => {
     await page.getByTestId('tab-experiment').click();
     await page.getByTestId('exp-name').fill('tiny matched L0');
     await page.getByTestId('exp-lambdas').fill('0, 0.5');
-    // Every architecture of the registry has a row; keep ReLU plain and TopK + ours.
-    const boxes = await pickOnly(page, ['exp-pick-relu-0', 'exp-pick-topk-0.5']);
+    // Every architecture of the registry has a row; keep ReLU plain and Matryoshka BatchTopK + ours
+    // (its per-prefix explained variance has columns; ReLU's cells there show —).
+    const boxes = await pickOnly(page, ['exp-pick-relu-0', 'exp-pick-matryoshka_batchtopk-0.5']);
     expect(boxes).toBeGreaterThanOrEqual(6); // ≥ 3 architectures × 2 λ2 values
     await page.getByTestId('exp-seeds').fill(SEEDS.join(', '));
     await page.getByTestId('exp-tokens').fill(String(STEPS * 128));
@@ -146,7 +148,11 @@ describe('the methods experiment from the UI', () => {
     const best = err(probes[1]) < err(probes[0]) ? probes[1] : probes[0];
     for (const r of runs.slice(2, 4)) expect(r.config.l1_coefficient).toBe(best.l1);
     for (const r of runs.slice(4))
-      expect(r.config).toMatchObject({ architecture: 'topk', k: TARGET_L0, temporal_coefficient: 0.5 });
+      expect(r.config).toMatchObject({
+        architecture: 'matryoshka_batchtopk',
+        k: TARGET_L0,
+        temporal_coefficient: 0.5,
+      });
     const search = (await page.getByTestId('exp-search').textContent()) ?? '';
     expect(search).toContain(`λ1 ${fmt(best.l1)} gave L0 ${fmt(best.l0)} (target ${TARGET_L0})`);
     for (const p of probes) expect(search).toContain(`λ1 ${fmt(p.l1)} → ${fmt(p.l0)}`);
@@ -158,7 +164,13 @@ describe('the methods experiment from the UI', () => {
       expect(last(r).step).toBe(STEPS);
       const [method, seed] = r.name.split(' seed ');
       expect(r.config.seed).toBe(Number(seed));
-      return experimentRunOf(method, Number(seed), r.history.tokens_seen.at(-1), last(r).metrics);
+      return experimentRunOf(
+        method,
+        Number(seed),
+        r.history.tokens_seen.at(-1),
+        last(r).metrics,
+        last(r).prefixes,
+      );
     });
     const want = experimentTable(expRuns);
     expect(want.methods).toEqual(METHODS);
@@ -181,8 +193,17 @@ describe('the methods experiment from the UI', () => {
       if (Number.isFinite(wc.mean)) expect(c.mean, `${c.method} ${c.metric}`).toBe(wc.mean);
       expect(c.text).toBe(`${fmt(wc.mean)}${Number.isFinite(wc.half) ? ` ± ${fmt(wc.half)}` : ''}`);
     }
-    const tv = want.cells['TopK + ours λ2=0.5'].tv_ratio;
+    const tv = want.cells[METHODS[1]].tv_ratio;
     expect(tv.values).toEqual(main.slice(2).map((r) => last(r).metrics.tv_ratio));
+    // Per Matryoshka prefix (d_sae 32: ends 4, 8, 16, 32): each column the runs' own prefix explained
+    // variance; ReLU has no prefixes, so its cells there say —.
+    const prefixCols = want.metrics.filter((k) => k.startsWith('explained_variance_prefix_'));
+    expect(prefixCols).toEqual([1, 2, 3, 4].map((g) => `explained_variance_prefix_${g}`));
+    expect(want.cells[METHODS[1]].explained_variance_prefix_1.values).toEqual(
+      main.slice(2).map((r) => last(r).prefixes![0].explained_variance),
+    );
+    for (const k of prefixCols)
+      expect(cells.find((c) => c.method === 'ReLU' && c.metric === k)!.text, k).toBe('—');
 
     // The L0 – explained-variance frontier: one point per method at its means.
     const pts = await page
