@@ -19,6 +19,12 @@
 //                    (ReLU/JumpReLU) or a lower learning rate.
 //   not-learning     median L_recon of the last 10 % ≥ 0.95 × that of the first 10 % (after the first
 //                    readback): reconstruction did not improve; suggests a higher learning rate.
+//   threshold-unsettled  BatchTopK-family (activation 'batchtopk'): the inference threshold θ starts at 0
+//                    and moves a fraction r = topk_threshold_lr of the way to the step's smallest active
+//                    value each step (SAELens update_topk_threshold), so after S steps (1 − r)^S of its
+//                    initial distance is left. Above 5 % θ sits below its target and inference (every
+//                    evaluation, the export) keeps more than k features per token: held-out L0 > k.
+//                    Suggests ⌈ln 20 / −ln(1 − r)⌉ steps (300 at r 0.01) or a larger r.
 import { architectureOf, isArchitecture } from '../sae/architectures';
 
 export interface NoteColumns {
@@ -37,6 +43,9 @@ export interface NoteConfig {
   alpha_mode: 'absolute' | 'relative';
   d_sae: number;
   architecture: string;
+  /** BatchTopK family: mean active per token and θ's update rate (absent for other architectures). */
+  k?: number;
+  topk_threshold_lr?: number;
 }
 
 export interface MethodNote {
@@ -48,7 +57,8 @@ export interface MethodNote {
     | 'temporal-dominant'
     | 'temporal-off'
     | 'dead-features'
-    | 'not-learning';
+    | 'not-learning'
+    | 'threshold-unsettled';
   level: 'info' | 'warn';
   /** What the logged numbers show. */
   text: string;
@@ -177,5 +187,30 @@ export function methodNotes(h: NoteColumns, cfg: NoteConfig): MethodNote[] {
       suggestion: 'Try a higher learning rate or more tokens.',
       values: { l_recon_first: first, l_recon_last: last },
     });
+  const r = cfg.topk_threshold_lr;
+  const steps = h.step[n - 1];
+  if (
+    isArchitecture(cfg.architecture) &&
+    architectureOf(cfg.architecture).gpu.activation === 'batchtopk' &&
+    r !== undefined &&
+    r > 0 &&
+    r < 1 &&
+    steps > 0
+  ) {
+    const left = Math.pow(1 - r, steps);
+    if (left > 0.05) {
+      const needed = Math.ceil(Math.log(20) / -Math.log(1 - r));
+      notes.push({
+        id: 'threshold-unsettled',
+        level: 'warn',
+        text:
+          `The inference threshold θ starts at 0 and moves ${num(r)} of the way each step: after ${steps} ` +
+          `steps ${pct(left)} of its distance is left, so evaluations and the export keep more than ` +
+          `k${cfg.k !== undefined ? ` = ${cfg.k}` : ''} features per token (held-out L0 above the training L0).`,
+        suggestion: `Train at least ${needed} steps, or raise topk_threshold_lr.`,
+        values: { steps, topk_threshold_lr: r, remaining: left, steps_needed: needed },
+      });
+    }
+  }
   return notes;
 }

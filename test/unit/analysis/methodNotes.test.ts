@@ -82,4 +82,24 @@ describe('methodNotes', () => {
     expect(ids(methodNotes(cols(20, {}), { ...cfg, temporal_coefficient: 0 }))).toEqual(['temporal-off']);
     expect(methodNotes(cols(4, {}), cfg)).toEqual([]);
   });
+
+  it('BatchTopK: θ not yet settled after few steps, settled after enough (no note for other architectures)', () => {
+    const btk: NoteConfig = { ...cfg, architecture: 'batchtopk', k: 4, topk_threshold_lr: 0.01 };
+    // 20 readbacks, the last at step 200: (1 − 0.01)^200 = 0.1340 of θ's distance left (> 5 %).
+    const notes = methodNotes(cols(20, {}), btk).filter((x) => x.id === 'threshold-unsettled');
+    expect(notes).toHaveLength(1);
+    expect(notes[0].values.remaining).toBeCloseTo(Math.pow(0.99, 200), 12);
+    // ln 20 / −ln 0.99 = 298.07 → 299 steps.
+    expect(notes[0].values.steps_needed).toBe(299);
+    expect(notes[0].text).toContain('k = 4');
+    // At step 300: 0.99^300 = 0.049 < 5 %: no note.
+    const settled = cols(20, { step: (i) => (i + 1) * 15 });
+    expect(ids(methodNotes(settled, btk))).not.toContain('threshold-unsettled');
+    expect(ids(methodNotes(cols(20, {}), { ...btk, architecture: 'matryoshka_batchtopk' }))).toContain(
+      'threshold-unsettled',
+    );
+    expect(ids(methodNotes(cols(20, {}), { ...btk, architecture: 'topk' }))).not.toContain(
+      'threshold-unsettled',
+    );
+  });
 });
