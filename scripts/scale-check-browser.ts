@@ -215,7 +215,10 @@ export async function main(argv: string[]): Promise<number> {
     if (b.status !== 0) throw new Error('vite build failed');
   }
   const { startApp, openPage, screenshot } = await import('../test/e2e/harness');
-  const h = await startApp({ args: [`--remote-debugging-port=${port}`] });
+  // --profile DIR: a persistent profile, storage on disk (the default context keeps OPFS in memory).
+  const pi = argv.indexOf('--profile');
+  const userDataDir = pi >= 0 ? argv[pi + 1] : undefined;
+  const h = await startApp({ args: [`--remote-debugging-port=${port}`], userDataDir });
   const s = await heapSampler(port, 50);
   const marks: Record<string, number> = {};
   const mark = (k: string) => {

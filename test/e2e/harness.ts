@@ -34,7 +34,11 @@ export interface AppHarness {
   close(): Promise<void>;
 }
 
-export async function startApp(opts: { args?: string[] } = {}): Promise<AppHarness> {
+/**
+ * `userDataDir`: a persistent browser profile (storage on disk, as a user's browser has) instead of a
+ * fresh in-memory context (scripts/scale-check-browser.ts --profile; the tests use the default).
+ */
+export async function startApp(opts: { args?: string[]; userDataDir?: string } = {}): Promise<AppHarness> {
   if (!existsSync(path.join(DIST, 'index.html'))) {
     throw new Error(`${DIST}/ is missing: run \`npm run build\` first (npm run test:e2e does).`);
   }
@@ -47,12 +51,20 @@ export async function startApp(opts: { args?: string[] } = {}): Promise<AppHarne
   if (!address || typeof address === 'string') throw new Error('preview server has no port');
   // 127.0.0.1 is a secure context, which navigator.gpu requires.
   const baseUrl = `http://127.0.0.1:${address.port}/`;
-  const browser = await chromium.launch({
+  const launch = {
     executablePath: CHROMIUM_PATH,
     headless: true,
     args: [...CHROMIUM_ARGS, ...(opts.args ?? [])],
-  });
-  const context = await browser.newContext({ viewport: { width: 1440, height: 900 }, acceptDownloads: true });
+  };
+  const view = { viewport: { width: 1440, height: 900 }, acceptDownloads: true };
+  let browser: Browser, context: BrowserContext;
+  if (opts.userDataDir) {
+    context = await chromium.launchPersistentContext(opts.userDataDir, { ...launch, ...view });
+    browser = context.browser()!;
+  } else {
+    browser = await chromium.launch(launch);
+    context = await browser.newContext(view);
+  }
   return {
     baseUrl,
     browser,
